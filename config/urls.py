@@ -1,0 +1,19 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from kb import views as kb_views
+
+urlpatterns = [
+    path("", kb_views.root, name="root"),
+    path("admin/", admin.site.urls),
+    path("api/search", kb_views.search_api, name="api_search"),
+    *i18n_patterns(
+        path("", include("kb.urls")),
+        path("wizard/", include("wizard.urls")),
+        prefix_default_language=True,
+    ),
+]
+
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"

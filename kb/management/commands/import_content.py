@@ -1,0 +1,49 @@
+from collections import Counter
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError
+
+from kb import importer, search
+
+
+class Command(BaseCommand):
+    help = "Import articles, wizard trees and staleness rules from content/ or a folder of posts."
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="*", help="content/ (default), a blog folder, or files")
+        parser.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
+        parser.add_argument("--no-index", action="store_true", help="leave the search index alone")
+
+    def handle(self, *paths, dry_run=False, no_index=False, verbosity=1, **options):
+        paths = paths or [settings.CONTENT_DIR]
+        try:
+            report = importer.run_import(paths, dry_run=dry_run)
+        except OperationalError as exc:
+            raise CommandError(f"the database is busy or unavailable ({exc}); is another import running?") from exc
+        for warning in report.warnings:
+            if verbosity >= 1:
+                self.stderr.write(self.style.WARNING(f"warning {warning}"))
+        if not report.ok:
+            for problem in report.problems:
+                self.stderr.write(self.style.ERROR(f"error {problem}"))
+            raise CommandError(f"{len(report.problems)} problem(s): nothing was imported")
+        if verbosity >= 1:
+            for result in report.results:
+                self.stdout.write(str(result))
+        self.print_summary(report)
+        if not dry_run and not no_index:
+            search.catch_up(force=True)
+
+    def print_summary(self, report):
+        counts = Counter(result.status for result in report.results)
+        parts = [f"{counts[s]} {s}" for s in ("new", "updated", "unchanged", "removed", "withdrawn", "restored") if counts[s]]
+        prefix = "dry run, nothing written: " if report.dry_run else ""
+        self.stdout.write(self.style.SUCCESS(prefix + (", ".join(parts) or "nothing to import")))
+        if report.warnings:
+            self.stdout.write(f"{len(report.warnings)} warning(s)")
+        if report.flag_counts:
+            flags = ", ".join(f"{rule} {n}" for rule, n in sorted(report.flag_counts.items()))
+            self.stdout.write(f"flags on current revisions: {flags}")
+        for rule_id in report.unmatched_rules:
+            self.stdout.write(self.style.WARNING(f"rule {rule_id} matches nothing"))

@@ -1,0 +1,172 @@
+"""Articles and their revisions, one row per imported version of one language's text.
+
+Content comes from files; the database keeps every version ever imported so that old
+revisions stay readable and comparable. Nothing here is edited through the web.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+LANGUAGES = ("ja", "en")
+
+
+class Kind(models.TextChoices):
+    GUIDE = "guide", _("Guide")
+    REFERENCE = "reference", _("Reference")
+    RCA = "rca", _("RCA")
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ArticleQuerySet(models.QuerySet):
+    def visible(self):
+        return self.filter(withdrawn_at__isnull=True)
+
+
+class Article(models.Model):
+    slug = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.GUIDE)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="articles")
+    source_lang = models.CharField(max_length=2, default="ja")
+    # Which imported folder owns the article: a removed file withdraws only its own articles.
+    source_root = models.CharField(max_length=500)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Incident fields, for an RCA.
+    tracking_id = models.CharField(max_length=50, blank=True)
+    impact_start = models.DateTimeField(null=True, blank=True)
+    impact_end = models.DateTimeField(null=True, blank=True)
+    # Review cycle, from front matter.
+    owner = models.CharField(max_length=100, blank=True)
+    reviewed_on = models.DateField(null=True, blank=True)
+    review_every_days = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.slug
+
+    def get_absolute_url(self):
+        return reverse("kb:article", kwargs={"slug": self.slug})
+
+    @property
+    def is_withdrawn(self):
+        return self.withdrawn_at is not None
+
+
+class RevisionQuerySet(models.QuerySet):
+    def current(self, lang=None):
+        qs = self.filter(is_current=True)
+        return qs.filter(lang=lang) if lang else qs
+
+    def for_article(self, slug):
+        return self.filter(article__slug=slug)
+
+    def visible(self):
+        return self.filter(article__withdrawn_at__isnull=True)
+
+
+class Revision(models.Model):
+    class Significance(models.TextChoices):
+        MAJOR = "major", _("Major")
+        MINOR = "minor", _("Minor")
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    lang = models.CharField(max_length=2)
+    number = models.PositiveIntegerField()
+    is_current = models.BooleanField(default=True)
+    title = models.CharField(max_length=500)
+    body = models.TextField()
+    body_hash = models.CharField(max_length=64, db_index=True)
+    html = models.TextField()
+    # [{"id", "text", "level"}] of the rendered headings: the anchors others may link to.
+    headings = models.JSONField(default=list)
+    published_at = models.DateTimeField(null=True, blank=True)
+    significance = models.CharField(
+        max_length=5, choices=Significance.choices, default=Significance.MAJOR
+    )
+    source_path = models.CharField(max_length=500)
+    imported_at = models.DateTimeField(auto_now_add=True)
+    # For a translation: the source-language revision it was made from.
+    translated_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="translations"
+    )
+
+    objects = RevisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["article__slug", "lang", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "lang", "number"], name="unique_revision_number"),
+            models.UniqueConstraint(
+                fields=["article", "lang"], condition=Q(is_current=True), name="one_current_revision"
+            ),
+            models.CheckConstraint(condition=Q(lang__in=LANGUAGES), name="revision_lang_known"),
+        ]
+
+    def __str__(self):
+        return f"{self.article.slug} {self.lang} r{self.number}"
+
+    def get_absolute_url(self):
+        return reverse("kb:revision", kwargs={"slug": self.article.slug, "number": self.number})
+
+    @property
+    def heading_ids(self):
+        return {heading["id"] for heading in self.headings}
+
+
+class Flag(models.Model):
+    """A staleness flag raised on one revision by one rule of content/staleness.yaml."""
+
+    class Severity(models.TextChoices):
+        INFO = "info", _("Info")
+        WARNING = "warning", _("Warning")
+        CRITICAL = "critical", _("Critical")
+
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="flags")
+    rule_id = models.CharField(max_length=100)
+    code = models.CharField(max_length=40)  # the kind of flag: archived, age, retired_term, …
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    reason_ja = models.TextField()
+    reason_en = models.TextField()
+    raised_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["revision", "code", "rule_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "rule_id"], name="one_flag_per_rule"),
+        ]
+
+    def __str__(self):
+        return f"{self.rule_id} on {self.revision}"
+
+    def reason(self, lang):
+        return self.reason_ja if lang == "ja" else self.reason_en
+
+
+class ImportRun(models.Model):
+    """One committed import. Search indexes follow these: each process applies the runs it
+    has not seen, so every node's index catches up with the shared database."""
+
+    finished_at = models.DateTimeField(auto_now_add=True)
+    changed_slugs = models.JSONField(default=list)
+    summary = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self):
+        return f"import #{self.pk} ({len(self.changed_slugs)} articles changed)"

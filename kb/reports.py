@@ -1,0 +1,131 @@
+"""What pages and commands show, put together from the models: the text to show in a
+language, search hits with their flags, the editor's worklist."""
+
+from collections import defaultdict
+
+from django.urls import reverse
+from django.utils import translation
+
+from kb import search as search_index
+from kb.models import LANGUAGES, Article, Flag, Revision
+
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+def text_for(article: Article, lang: str):
+    """The current text in ``lang``, else in the other language; for a withdrawn article the
+    last text there was."""
+    current = {r.lang: r for r in Revision.objects.current().filter(article=article)}
+    if current:
+        return current.get(lang) or current.get(article.source_lang) or next(iter(current.values()))
+    latest = Revision.objects.filter(article=article).order_by("lang", "-number")
+    return latest.filter(lang=lang).first() or latest.first()
+
+
+def translation_behind(revision: Revision):
+    return any(flag.code == "translation_behind" for flag in revision.flags.all())
+
+
+def article_rows(articles, lang):
+    articles = list(articles)
+    texts = defaultdict(dict)
+    for revision in Revision.objects.current().filter(article__in=articles).prefetch_related("flags"):
+        texts[revision.article_id][revision.lang] = revision
+    rows = []
+    for article in articles:
+        by_lang = texts.get(article.pk, {})
+        revision = by_lang.get(lang) or next(iter(by_lang.values()), None)
+        if revision is not None:
+            rows.append({"article": article, "revision": revision, "flags": list(revision.flags.all())})
+    return rows
+
+
+def flags_for_hits(hits):
+    keys = {(hit.slug, hit.lang) for hit in hits}
+    flags = defaultdict(list)
+    for flag in Flag.objects.filter(
+        revision__is_current=True, revision__article__slug__in={slug for slug, _ in keys}
+    ).select_related("revision__article"):
+        flags[(flag.revision.article.slug, flag.revision.lang)].append(flag)
+    for hit in hits:
+        hit.flags = flags.get((hit.slug, hit.lang), [])
+    return hits
+
+
+def search(params, visitor_lang):
+    results = search_index.search(
+        params.q, lang=params.language_filter, prefer_lang=visitor_lang if params.lang == "" else None,
+        kind=params.kind or None, tag=params.tag or None, page=params.page, page_size=params.limit,
+    )  # fmt: skip
+    flags_for_hits(results.hits)
+    return results
+
+
+def hit_url(hit):
+    with translation.override(hit.lang):
+        return reverse("kb:article", kwargs={"slug": hit.slug})
+
+
+def search_payload(params, request, visitor_lang="ja"):
+    results = search(params, visitor_lang) if params.q else search_index.Results(query=params.q)
+    return {
+        "query": results.query,
+        "total": results.total,
+        "page": results.page,
+        "suggestion": results.suggestion,
+        "relaxed": results.relaxed,
+        "results": [
+            {
+                "slug": hit.slug, "lang": hit.lang, "title": hit.title,
+                "url": request.build_absolute_uri(hit_url(hit)) if request else hit_url(hit),
+                "snippet": hit.snippet, "score": hit.score, "kind": hit.kind,
+                "flags": [flag.rule_id for flag in hit.flags],
+            }  # fmt: skip
+            for hit in results.hits
+        ],
+    }
+
+
+def flagged_rows(sort="severity"):
+    rows = []
+    flags = Flag.objects.filter(revision__is_current=True, revision__article__withdrawn_at__isnull=True)
+    grouped = defaultdict(list)
+    for flag in flags.select_related("revision__article"):
+        grouped[flag.revision].append(flag)
+    for revision, found in grouped.items():
+        rows.append({
+            "revision": revision, "article": revision.article, "flags": found,
+            "worst": min(SEVERITY_ORDER[f.severity] for f in found),
+            "codes": sorted({f.code for f in found}),
+            "published": revision.published_at,
+        })  # fmt: skip
+    keys = {
+        "severity": lambda r: (r["worst"], r["article"].slug),
+        "code": lambda r: (r["codes"], r["article"].slug),
+        "age": lambda r: (r["published"] is None, r["published"] and r["published"].timestamp()),
+        "slug": lambda r: r["article"].slug,
+    }
+    rows.sort(key=keys.get(sort, keys["severity"]))
+    return rows
+
+
+def sort_choices():
+    from django.utils.translation import gettext as _
+
+    return [("severity", _("severity")), ("code", _("kind of flag")), ("age", _("age")), ("slug", _("slug"))]
+
+
+def coverage():
+    """Per language: articles whose text in that language is current and not behind."""
+    articles = Article.objects.visible()
+    total = articles.count()
+    figures = []
+    for lang in LANGUAGES:
+        texts = Revision.objects.current(lang).visible()
+        behind = texts.filter(flags__code="translation_behind").distinct().count()
+        present = texts.count()
+        figures.append({
+            "lang": lang, "present": present, "up_to_date": present - behind, "total": total,
+            "percent": round(100 * (present - behind) / total) if total else 0,
+        })  # fmt: skip
+    return figures

@@ -1,0 +1,363 @@
+"""Staleness rules (data in content/staleness.yaml) and the flags they raise on revisions.
+
+Loading validates the file with a JSON Schema and checks every rule against its own
+examples, so a typo in a pattern is caught before it silently matches nothing. Evaluating a
+rule is a pure function of a revision and its context; ``refresh_flags`` stores the results.
+"""
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jsonschema
+import yaml
+from django.db import transaction
+
+from kb.models import Flag, Revision
+from kb.sources import DURATION, DURATION_DAYS
+
+LANGUAGE_NAMES = {"ja": {"ja": "日本語", "en": "英語"}, "en": {"ja": "Japanese", "en": "English"}}
+URL = re.compile(r"https?://[^\s)\]>\"'<]+", re.IGNORECASE)
+MESSAGE = {
+    "type": "object",
+    "required": ["ja", "en"],
+    "properties": {"ja": {"type": "string", "minLength": 1}, "en": {"type": "string", "minLength": 1}},
+    "additionalProperties": False,
+}
+RULE_SCHEMA = {
+    "type": "object",
+    "required": ["id", "type", "severity", "message"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"},
+        "type": {"enum": ["tag", "text", "url", "age", "translation", "review"]},
+        "code": {"type": "string"},
+        "severity": {"enum": ["info", "warning", "critical"]},
+        "message": MESSAGE,
+        "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "pattern": {"type": "string", "minLength": 1},
+        "hosts": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "path_prefix": {"type": "string"},
+        "kinds": {"type": "array", "items": {"enum": ["guide", "reference", "rca"]}, "minItems": 1},
+        "older_than": {"type": "string", "pattern": DURATION.pattern},
+        "retired": {"type": ["string", "object"]},
+        "replacement": {"type": "string"},
+        "examples": {
+            "type": "object",
+            "properties": {
+                "match": {"type": "array", "items": {"type": "string"}},
+                "no_match": {"type": "array", "items": {"type": "string"}},
+            },
+            "additionalProperties": False,
+        },
+    },
+    "additionalProperties": False,
+    "allOf": [
+        {"if": {"properties": {"type": {"const": "tag"}}}, "then": {"required": ["tags"]}},
+        {"if": {"properties": {"type": {"const": "text"}}}, "then": {"required": ["pattern", "examples"]}},
+        {"if": {"properties": {"type": {"const": "url"}}}, "then": {"required": ["hosts", "examples"]}},
+        {"if": {"properties": {"type": {"const": "age"}}}, "then": {"required": ["kinds", "older_than"]}},
+    ],
+}
+RULES_SCHEMA = {
+    "type": "object",
+    "required": ["rules"],
+    "properties": {"rules": {"type": "array", "items": RULE_SCHEMA}},
+    "additionalProperties": False,
+}
+
+
+class RulesError(Exception):
+    def __init__(self, message, line=None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass
+class Rule:
+    id: str
+    type: str
+    severity: str
+    message: dict
+    code: str = ""
+    tags: list = field(default_factory=list)
+    pattern: re.Pattern | None = None
+    hosts: list = field(default_factory=list)
+    path_prefix: str = ""
+    kinds: list = field(default_factory=list)
+    older_than_days: int = 0
+    replacement: str = ""
+    retired: str = ""
+    examples: dict = field(default_factory=dict)
+
+    def reason(self, lang, **values):
+        values.setdefault("replacement", self.replacement)
+        values.setdefault("retired", self.retired)
+        return self.message[lang].format_map(FormatValues(values))
+
+
+class FormatValues(dict):
+    def __missing__(self, key):
+        return "{" + key + "}"
+
+
+@dataclass
+class Rules:
+    rules: list
+
+    def __iter__(self):
+        return iter(self.rules)
+
+
+@dataclass
+class Context:
+    """What a rule may look at besides the revision's own text."""
+
+    kind: str
+    tags: list
+    published_at: dt.datetime | None
+    today: dt.date
+    behind: tuple | None = None  # (made-from number, current number) for a translation behind
+    review_due: dt.date | None = None
+
+
+# -- loading ------------------------------------------------------------------------------
+
+
+def load_rules(path: Path) -> Rules:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError(f"cannot read rules: {exc}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise RulesError(f"not valid YAML: {getattr(exc, 'problem', exc)}", mark.line + 1 if mark else None) from exc
+    try:
+        jsonschema.validate(data, RULES_SCHEMA)
+    except jsonschema.ValidationError as exc:
+        raise RulesError(describe_schema_error(data, exc), line_of(text, exc.absolute_path)) from exc
+    rules = []
+    for index, raw in enumerate(data["rules"]):
+        try:
+            rules.append(build_rule(raw))
+        except RulesError as exc:
+            raise RulesError(f"rule {raw['id']}: {exc.message}", line_of(text, ["rules", index])) from exc
+    duplicates = [rule_id for rule_id, count in Counter(r.id for r in rules).items() if count > 1]
+    if duplicates:
+        raise RulesError(f"rule {duplicates[0]}: id used more than once")
+    return Rules(rules)
+
+
+def describe_schema_error(data, error):
+    path = list(error.absolute_path)
+    where = ""
+    if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
+        rule = data["rules"][path[1]]
+        rule_id = rule.get("id", f"#{path[1] + 1}") if isinstance(rule, dict) else f"#{path[1] + 1}"
+        field_path = ".".join(str(p) for p in path[2:])
+        where = f"rule {rule_id}" + (f", {field_path}" if field_path else "") + ": "
+    return where + error.message
+
+
+def line_of(text, path):
+    """Line number of a node of the YAML document, from PyYAML's composed node marks."""
+    try:
+        node = yaml.compose(text)
+        for key in path:
+            if isinstance(node, yaml.MappingNode):
+                node = next(v for k, v in node.value if k.value == key)
+            elif isinstance(node, yaml.SequenceNode):
+                node = node.value[key]
+        return node.start_mark.line + 1
+    except (StopIteration, IndexError, yaml.YAMLError, TypeError):
+        return None
+
+
+def build_rule(raw) -> Rule:
+    rule = Rule(
+        id=raw["id"], type=raw["type"], severity=raw["severity"], message=raw["message"],
+        code=raw.get("code", default_code(raw["type"])), tags=[t.lower() for t in raw.get("tags", [])],
+        hosts=[h.lower() for h in raw.get("hosts", [])], path_prefix=raw.get("path_prefix", ""),
+        kinds=raw.get("kinds", []), replacement=raw.get("replacement", ""),
+        retired=str(raw.get("retired", "")), examples=raw.get("examples", {}),
+    )  # fmt: skip
+    if "pattern" in raw:
+        try:
+            rule.pattern = re.compile(raw["pattern"])
+        except re.error as exc:
+            raise RulesError(f"pattern does not compile: {exc}") from exc
+    if "older_than" in raw:
+        match = DURATION.match(raw["older_than"])
+        rule.older_than_days = int(match.group(1)) * DURATION_DAYS[match.group(2)]
+    check_examples(rule)
+    return rule
+
+
+def default_code(rule_type):
+    return {"tag": "archived", "text": "retired_term", "url": "retired_url", "age": "age",
+            "translation": "translation_behind", "review": "review_due"}[rule_type]  # fmt: skip
+
+
+def check_examples(rule: Rule):
+    for example in rule.examples.get("match", []):
+        if not text_matches(rule, example):
+            raise RulesError(f"example {example!r} should match but does not")
+    for example in rule.examples.get("no_match", []):
+        if text_matches(rule, example):
+            raise RulesError(f"example {example!r} should not match but does")
+
+
+# -- evaluating ---------------------------------------------------------------------------
+
+
+def text_matches(rule: Rule, text: str):
+    """The first thing a text or url rule finds in the text, or None."""
+    if rule.type == "text":
+        match = rule.pattern.search(text)
+        return match.group(0) if match else None
+    if rule.type == "url":
+        for url in URL.findall(text):
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower()
+            if any(host == h or host.endswith("." + h) for h in rule.hosts) and parts.path.startswith(rule.path_prefix):
+                return host + (rule.path_prefix if rule.path_prefix else "")
+    return None
+
+
+def evaluate(rule: Rule, revision: Revision, context: Context):
+    """Return (reason_ja, reason_en) when the rule flags the revision, else None."""
+    values = match_values(rule, revision, context)
+    if values is None:
+        return None
+    return rule.reason("ja", **values), rule.reason("en", **values)
+
+
+def match_values(rule, revision, context):
+    if rule.type == "tag":
+        return {} if {t.lower() for t in context.tags} & set(rule.tags) else None
+    if rule.type in ("text", "url"):
+        found = text_matches(rule, revision.title + "\n" + revision.body)
+        return {"match": found, "host": found} if found else None
+    if rule.type == "age":
+        if context.kind not in rule.kinds or context.published_at is None:
+            return None
+        age = (context.today - context.published_at.date()).days
+        if age <= rule.older_than_days:
+            return None
+        return {"date": context.published_at.date().isoformat(), "years": age // 365}
+    if rule.type == "translation" and context.behind:
+        source_lang = revision.translated_from.lang
+        return {
+            "source_number": context.behind[0], "current_number": context.behind[1],
+            "lang_ja": LANGUAGE_NAMES["ja"][revision.lang], "lang_en": LANGUAGE_NAMES["en"][revision.lang],
+            "source_lang_ja": LANGUAGE_NAMES["ja"][source_lang], "source_lang_en": LANGUAGE_NAMES["en"][source_lang],
+        }  # fmt: skip
+    if rule.type == "review" and context.review_due and context.review_due < context.today:
+        return {"due": context.review_due.isoformat()}
+    return None
+
+
+def context_for(revision: Revision, today, source_current, history) -> Context:
+    article = revision.article
+    published = revision.published_at
+    if published is None and revision.translated_from_id:
+        published = revision.translated_from.published_at
+    review_due = None
+    if article.reviewed_on and article.review_every_days:
+        review_due = article.reviewed_on + dt.timedelta(days=article.review_every_days)
+    return Context(
+        kind=article.kind, tags=[t.name for t in article.tags.all()], published_at=published,
+        today=today, behind=translation_lag(revision, source_current, history), review_due=review_due,
+    )  # fmt: skip
+
+
+def translation_lag(revision, source_current, history):
+    """(made-from number, current number) when a major source change came after the
+    revision this translation was made from; None when it is up to date."""
+    made_from = revision.translated_from
+    if made_from is None or source_current is None or source_current.number <= made_from.number:
+        return None
+    later = [r for r in history if made_from.number < r.number <= source_current.number]
+    if not any(r.significance == Revision.Significance.MAJOR for r in later):
+        return None
+    return made_from.number, source_current.number
+
+
+def revisions_behind(revision):
+    """The source-language revisions made after the one a translation was made from."""
+    made_from = revision.translated_from
+    if made_from is None:
+        return Revision.objects.none()
+    return Revision.objects.filter(
+        article=revision.article, lang=made_from.lang, number__gt=made_from.number
+    ).order_by("number")
+
+
+# -- storing ------------------------------------------------------------------------------
+
+
+def compute_flags(rules: Rules, revisions, today):
+    """{revision id: {rule id: (rule, reason_ja, reason_en)}} for the given revisions."""
+    revisions = list(revisions)
+    article_ids = {r.article_id for r in revisions}
+    history = {}
+    for source in Revision.objects.filter(article_id__in=article_ids).only(
+        "id", "article_id", "lang", "number", "significance", "is_current"
+    ):
+        history.setdefault((source.article_id, source.lang), []).append(source)
+    flags = {}
+    for revision in revisions:
+        source_lang = revision.translated_from.lang if revision.translated_from_id else None
+        source_history = history.get((revision.article_id, source_lang), [])
+        source_current = next((r for r in source_history if r.is_current), None)
+        context = context_for(revision, today, source_current, source_history)
+        found = {}
+        for rule in rules:
+            reasons = evaluate(rule, revision, context)
+            if reasons:
+                found[rule.id] = (rule, *reasons)
+        flags[revision.id] = found
+    return flags
+
+
+def refresh_flags(rules: Rules, now):
+    """Recompute the flags of every current revision; return (counts by rule, unmatched rule ids)."""
+    revisions = (
+        Revision.objects.current().visible()
+        .select_related("article", "translated_from").prefetch_related("article__tags")
+    )  # fmt: skip
+    computed = compute_flags(rules, revisions, now.date())
+    store_flags(computed)
+    counts = Counter(rule_id for found in computed.values() for rule_id in found)
+    unmatched = [rule.id for rule in rules if rule.id not in counts]
+    return counts, unmatched
+
+
+@transaction.atomic
+def store_flags(computed):
+    existing = {
+        (flag.revision_id, flag.rule_id): flag
+        for flag in Flag.objects.filter(revision_id__in=computed.keys())
+    }
+    wanted = {}
+    for revision_id, found in computed.items():
+        for rule_id, (rule, reason_ja, reason_en) in found.items():
+            wanted[(revision_id, rule_id)] = Flag(
+                revision_id=revision_id, rule_id=rule_id, code=rule.code, severity=rule.severity,
+                reason_ja=reason_ja, reason_en=reason_en,
+            )  # fmt: skip
+    stale = [
+        flag.pk for key, flag in existing.items()
+        if key not in wanted or not same_flag(flag, wanted[key])
+    ]  # fmt: skip
+    Flag.objects.filter(pk__in=stale).delete()
+    kept = set(existing) - {(f.revision_id, f.rule_id) for f in existing.values() if f.pk in stale}
+    Flag.objects.bulk_create([flag for key, flag in wanted.items() if key not in kept])
+
+
+def same_flag(a, b):
+    return (a.code, a.severity, a.reason_ja, a.reason_en) == (b.code, b.severity, b.reason_ja, b.reason_en)

@@ -1,0 +1,44 @@
+from django.urls import path, register_converter
+
+from kb import views
+
+
+class SlugConverter:
+    """Article slugs may be Unicode (slugs made from Japanese file names)."""
+
+    regex = r"[^/]+"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+class LangConverter:
+    regex = "ja|en"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(SlugConverter, "article")
+register_converter(LangConverter, "lang")
+
+app_name = "kb"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("search/", views.search_page, name="search"),
+    path("editor/", views.editor, name="editor"),
+    path("articles/", views.article_list, name="articles"),
+    path("articles/<article:slug>/", views.article, name="article"),
+    path("articles/<article:slug>/history/", views.history, name="history"),
+    path("articles/<article:slug>/<lang:lang>/history/", views.history, name="history_lang"),
+    path("articles/<article:slug>/<lang:lang>/r<int:number>/", views.revision_page, name="revision"),
+    path("articles/<article:slug>/<lang:lang>/diff/", views.diff, name="diff"),
+    path("articles/<article:slug>/<lang:lang>/translation/", views.translation_status, name="translation"),
+    path("articles/<article:slug>/files/<path:path>", views.asset, name="asset"),
+]

@@ -1,0 +1,170 @@
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import get_language
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from kb import diffing, reports, search
+from kb.forms import search_params
+from kb.models import LANGUAGES, Article, Kind, Revision, Tag
+from kb.rendering import asset_path
+
+
+def home(request):
+    return render(request, "kb/home.html", {"params": search_params({}), "kinds": Kind.choices})
+
+
+def article_list(request):
+    articles = Article.objects.visible().prefetch_related("tags")
+    kind, tag = request.GET.get("kind", ""), request.GET.get("tag", "")
+    if kind in Kind.values:
+        articles = articles.filter(kind=kind)
+    if tag:
+        articles = articles.filter(tags__name=tag)
+    page = Paginator(articles.order_by("-pk"), 30).get_page(request.GET.get("page"))
+    rows = reports.article_rows(page.object_list, get_language())
+    return render(request, "kb/article_list.html", {
+        "page": page, "rows": rows, "kinds": Kind.choices, "kind": kind, "tag": tag,
+        "tags": Tag.objects.filter(articles__withdrawn_at__isnull=True).distinct(),
+    })  # fmt: skip
+
+
+def article(request, slug):
+    article = get_object_or_404(Article, slug=slug)
+    revision = reports.text_for(article, get_language())
+    if revision is None:
+        raise Http404("no text")
+    return render_revision(request, article, revision, current=revision.is_current)
+
+
+def revision_page(request, slug, lang, number):
+    article = get_object_or_404(Article, slug=slug)
+    revision = get_object_or_404(Revision, article=article, lang=check_lang(lang), number=number)
+    return render_revision(request, article, revision, current=revision.is_current)
+
+
+def render_revision(request, article, revision, current):
+    return render(request, "kb/article.html", {
+        "article": article, "revision": revision, "is_current": current,
+        "fallback": revision.lang != get_language(),
+        "flags": list(revision.flags.all()),
+        "translations": Revision.objects.current().filter(article=article).exclude(lang=revision.lang),
+        "behind": reports.translation_behind(revision),
+    })  # fmt: skip
+
+
+def check_lang(lang):
+    if lang not in LANGUAGES:
+        raise Http404("unknown language")
+    return lang
+
+
+def history(request, slug, lang=None):
+    article = get_object_or_404(Article, slug=slug)
+    if lang is None:
+        text = reports.text_for(article, get_language())
+        lang = text.lang if text else get_language()
+    revisions = Revision.objects.filter(article=article, lang=check_lang(lang)).order_by("-number")
+    return render(request, "kb/history.html", {
+        "article": article, "lang": lang, "revisions": revisions,
+        "other_langs": [code for code in LANGUAGES if code != lang],
+    })  # fmt: skip
+
+
+def diff(request, slug, lang):
+    article = get_object_or_404(Article, slug=slug)
+    revisions = Revision.objects.filter(article=article, lang=check_lang(lang))
+    newest = revisions.order_by("-number").first()
+    if newest is None:
+        raise Http404("no revisions")
+    old_number = to_int(request.GET.get("from"), max(1, newest.number - 1))
+    new_number = to_int(request.GET.get("to"), newest.number)
+    old = revisions.filter(number=old_number).first()
+    new = revisions.filter(number=new_number).first()
+    if old is None or new is None:
+        return render(request, "kb/diff.html", {
+            "article": article, "lang": lang, "error": True, "revisions": revisions.order_by("number"),
+        }, status=404)  # fmt: skip
+    rows = diffing.diff_texts(old.title + "\n\n" + old.body, new.title + "\n\n" + new.body)
+    return render(request, "kb/diff.html", {
+        "article": article, "lang": lang, "old": old, "new": new, "rows": rows,
+        "summary": diffing.summary(rows), "revisions": revisions.order_by("number"),
+    })  # fmt: skip
+
+
+def to_int(value, default):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def translation_status(request, slug, lang):
+    """For a translator: what changed in the source since this translation was made."""
+    article = get_object_or_404(Article, slug=slug)
+    translation = get_object_or_404(Revision.objects.current(check_lang(lang)), article=article)
+    source = translation.translated_from
+    if source is None:
+        raise Http404("not a translation")
+    current_source = Revision.objects.current(source.lang).filter(article=article).first()
+    rows = []
+    if current_source and current_source.number != source.number:
+        rows = diffing.diff_texts(source.title + "\n\n" + source.body, current_source.title + "\n\n" + current_source.body)
+    return render(request, "kb/translation.html", {
+        "article": article, "translation": translation, "source": source,
+        "current_source": current_source, "rows": rows, "behind": reports.translation_behind(translation),
+        "summary": diffing.summary(rows),
+    })  # fmt: skip
+
+
+def asset(request, slug, path):
+    relative = asset_path(slug, path)
+    if relative is None:
+        raise Http404("no such file")
+    full = settings.CONTENT_DIR / "articles" / slug / relative
+    return FileResponse(open(full, "rb"))
+
+
+@vary_on_headers("HX-Request")
+def search_page(request):
+    params = search_params(request.GET)
+    results, unavailable = None, False
+    if params.q:
+        try:
+            results = reports.search(params, get_language())
+        except search.SearchUnavailable:
+            unavailable = True
+    template = "kb/search.html#results" if request.htmx else "kb/search.html"
+    return render(request, template, {
+        "params": params, "results": results, "unavailable": unavailable, "kinds": Kind.choices,
+    }, status=503 if unavailable else 200)  # fmt: skip
+
+
+@require_GET
+def search_api(request):
+    params = search_params(request.GET)
+    params.lang = params.lang or "all"
+    try:
+        payload = reports.search_payload(params, request)
+    except search.SearchUnavailable:
+        return JsonResponse({"error": "search is temporarily unavailable"}, status=503)
+    return JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
+
+
+@staff_member_required
+def editor(request):
+    sort = request.GET.get("sort", "severity")
+    return render(request, "kb/editor.html", {
+        "rows": reports.flagged_rows(sort), "coverage": reports.coverage(), "sort": sort,
+        "sort_choices": reports.sort_choices(),
+    })  # fmt: skip
+
+
+def root(request):
+    """/ goes to the home page in the language the browser asks for."""
+    with translation.override(translation.get_language_from_request(request)):
+        return redirect("kb:home")

@@ -1,0 +1,169 @@
+"""What the wizard pages need from the database: the live tree, incident windows, the
+articles a result links to, and the plain-text summary a support agent pastes."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils import translation
+
+from kb.models import Article, Kind, Revision
+from kb.rendering import render as render_markdown
+from wizard import trees
+from wizard.models import TreeRevision
+
+
+class TreeNotFound(Exception):
+    pass
+
+
+@dataclass
+class LiveTree:
+    revision: TreeRevision
+    tree: trees.Tree
+
+
+def live_tree(slug) -> LiveTree:
+    revision = TreeRevision.objects.filter(slug=slug, is_current=True).first()
+    if revision is None:
+        raise TreeNotFound(slug)
+    return LiveTree(revision, built(revision.pk, revision.slug, revision))
+
+
+def tree_at(slug, number) -> LiveTree | None:
+    revision = TreeRevision.objects.filter(slug=slug, number=number).first()
+    if revision is None:
+        return None
+    return LiveTree(revision, built(revision.pk, revision.slug, revision))
+
+
+_built = {}
+
+
+def built(pk, slug, revision):
+    """Trees are immutable per revision: build each once per process."""
+    if pk not in _built:
+        _built[pk] = trees.build(slug, revision.data)
+    return _built[pk]
+
+
+def live_trees():
+    return [live_tree(r.slug) for r in TreeRevision.objects.filter(is_current=True).order_by("slug")]
+
+
+def incidents():
+    """RCA impact windows: {slug: (start, end)}."""
+    rcas = Article.objects.visible().filter(kind=Kind.RCA, impact_start__isnull=False, impact_end__isnull=False)
+    return {a.slug: (a.impact_start, a.impact_end) for a in rcas}
+
+
+@lru_cache(maxsize=2048)
+def markdown(text):
+    return render_markdown(text).html
+
+
+def step_url(slug, answers):
+    base = reverse("wizard:step", kwargs={"tree": slug})
+    return f"{base}?{urlencode({'a': ','.join(answers)})}" if answers else base
+
+
+def result_url(live: LiveTree, node_id, answers, made_on=None):
+    base = reverse("wizard:result", kwargs={"tree": live.tree.slug, "node": node_id})
+    query = {"a": ",".join(answers), "r": live.revision.number}
+    if made_on:
+        query["at"] = made_on.isoformat()
+    return f"{base}?{urlencode(query)}"
+
+
+@dataclass
+class ArticleLink:
+    slug: str
+    title: str
+    url: str
+    lang: str
+    flags: list = field(default_factory=list)
+    updated_since: bool = False
+    missing: bool = False
+
+
+def article_links(links, lang, since=None):
+    """The articles a result cites, in the visitor's language where it exists, with their flags."""
+    slugs = [link["slug"] for link in links]
+    texts = {}
+    for revision in Revision.objects.current().visible().filter(article__slug__in=slugs).select_related("article").prefetch_related("flags"):
+        texts.setdefault(revision.article.slug, {})[revision.lang] = revision
+    result = []
+    for link in links:
+        by_lang = texts.get(link["slug"], {})
+        revision = by_lang.get(lang) or next(iter(by_lang.values()), None)
+        if revision is None:
+            result.append(ArticleLink(link["slug"], link["slug"], "", lang, missing=True))
+            continue
+        with translation.override(revision.lang):
+            url = reverse("kb:article", kwargs={"slug": link["slug"]})
+        if "section" in link:
+            url += "#" + link["section"][revision.lang]
+        result.append(ArticleLink(
+            link["slug"], revision.title, url, revision.lang, list(revision.flags.all()),
+            updated_since=bool(since and revision.imported_at.date() > since),
+        ))  # fmt: skip
+    return result
+
+
+def answered_steps(walk: trees.Walk, lang, slug=""):
+    """(question text, answer text, link to change it) for each answer given."""
+    rows = []
+    for index, step in enumerate(walk.steps):
+        if step.answer is not None:
+            answer = step.answer.label[lang]
+        elif step.value == trees.UNKNOWN:
+            answer = translation.gettext("I don't know")
+        else:
+            moment = trees.parse_moment(step.value)
+            answer = moment.astimezone(dt.timezone(dt.timedelta(hours=9))).strftime("%Y-%m-%d %H:%M JST")
+        rows.append({
+            "question": step.node.text[lang], "answer": answer, "value": step.value,
+            "change_url": step_url(slug, walk.answers[:index]) if slug else "",
+        })  # fmt: skip
+    return rows
+
+
+def ticket_summary(live: LiveTree, walk: trees.Walk, lang, links, permalink):
+    """The plain text a support agent pastes into a ticket."""
+    node = walk.node
+    gettext = translation.gettext
+    with translation.override(lang):
+        lines = [f"{gettext('Troubleshooting result')}: {node.text[lang]}", ""]
+        lines.append(f"{gettext('Answers')}:")
+        lines += [f"- {row['question']} → {row['answer']}" for row in answered_steps(walk, lang)]
+        lines += ["", f"{gettext('Likely cause')}: {node.cause[lang]}", "", f"{gettext('Remediation')}:"]
+        lines += [f"{n}. {step[lang]}" for n, step in enumerate(node.remediation, 1)]
+        lines += ["", f"{gettext('Articles')}:"]
+        lines += [f"- {link.title}: {link.url}" for link in links]
+        lines += ["", f"{gettext('Permanent link')}: {permalink}"]
+    return "\n".join(lines)
+
+
+def outline(tree: trees.Tree):
+    """The tree as nested branches for drawing; a node met again is drawn as a reference."""
+    seen = set()
+
+    def branch(node_id, label):
+        node = tree.nodes[node_id]
+        if node_id in seen:
+            return {"node": node, "label": label, "ref": True, "children": []}
+        seen.add(node_id)
+        edges = [(a.label, a.next) for a in node.answers]
+        if node.kind == "when":
+            edges = [(WHEN_LABELS["incident"], node.incident_next), (WHEN_LABELS["other"], node.next)]
+        return {"node": node, "label": label, "ref": False, "children": [branch(t, l) for l, t in edges]}
+
+    return branch(tree.start, None)
+
+
+WHEN_LABELS = {
+    "incident": {"ja": "インシデントの時間帯", "en": "inside an incident window"},
+    "other": {"ja": "それ以外 / 不明", "en": "otherwise / unknown"},
+}

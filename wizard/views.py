@@ -1,0 +1,254 @@
+import datetime as dt
+import secrets
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core import signing
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from wizard import pages, trees
+from wizard.models import Feedback, ResultStat
+
+MAX_ANSWERS_PARAM = 2000
+PASTE_LIMIT = 200_000
+VISITOR_COOKIE = "kb_visitor"
+VOTES_PER_WINDOW = 20
+VOTE_WINDOW_SECONDS = 600
+
+
+def tree_or_404(slug):
+    try:
+        return pages.live_tree(slug)
+    except pages.TreeNotFound:
+        raise Http404("no such troubleshooting tree") from None
+
+
+def answers_from(request):
+    raw = request.GET.get("a", "")
+    if len(raw) > MAX_ANSWERS_PARAM:
+        return None
+    return trees.parse_answers(raw)
+
+
+def start(request):
+    """The wizard's front door: every tree's first question, and the paste box."""
+    live = pages.live_trees()
+    paste = request.GET.get("paste", "")[:PASTE_LIMIT]
+    if paste:
+        return paste_result(request, live, paste)
+    return render(request, "wizard/start.html", {"trees": live, "paste": ""})
+
+
+@require_POST
+def paste(request):
+    text = request.POST.get("text", "")[:PASTE_LIMIT]
+    return paste_result(request, pages.live_trees(), text)
+
+
+def paste_result(request, live_trees, text):
+    for live in live_trees:
+        found = trees.match_signature(live.tree, text)
+        if found:
+            node_id, _signature = found
+            answers = trees.path_to(live.tree, node_id, pages.incidents())
+            if answers is not None:
+                return redirect(destination(live, answers, pages.incidents()))
+    return render(request, "wizard/start.html", {"trees": live_trees, "paste": text, "unknown_paste": True})
+
+
+def destination(live, answers, incidents):
+    walk = trees.walk(live.tree, answers, incidents)
+    if walk.finished:
+        return pages.result_url(live, walk.node.id, walk.answers, timezone.localdate())
+    return pages.step_url(live.tree.slug, walk.answers)
+
+
+@vary_on_headers("HX-Request")
+def step(request, tree):
+    live = tree_or_404(tree)
+    answers = answers_from(request)
+    incidents = pages.incidents()
+    walk = trees.walk(live.tree, answers or [], incidents)
+    problem = walk.problem if answers is not None else _("The link is too long to be a path through this tree.")
+    if walk.finished:
+        return redirect(pages.result_url(live, walk.node.id, walk.answers, timezone.localdate()))
+    return render_step(request, live, walk, problem)
+
+
+def render_step(request, live, walk, problem=""):
+    lang = get_language()
+    context = {
+        "live": live, "walk": walk, "node": walk.node, "lang": lang, "problem": problem,
+        "history": pages.answered_steps(walk, lang, live.tree.slug),
+        "choices": [
+            {"answer": a, "url": pages.step_url(live.tree.slug, [*walk.answers, a.id])} for a in walk.node.answers
+        ],
+        "unknown_url": pages.step_url(live.tree.slug, [*walk.answers, trees.UNKNOWN]),
+        "back_url": pages.step_url(live.tree.slug, walk.answers[:-1]) if walk.steps else None,
+        "progress": len(walk.steps) + 1,
+    }  # fmt: skip
+    if walk.node.kind == "result":  # a walk that stopped on a result because of a bad answer
+        return redirect(pages.result_url(live, walk.node.id, walk.answers))
+    template = "wizard/step.html#step" if request.htmx else "wizard/step.html"
+    return render(request, template, context)
+
+
+def when(request, tree):
+    """The "when did it start?" form posts a local date and time; it becomes a UTC answer."""
+    live = tree_or_404(tree)
+    answers = answers_from(request) or []
+    moment = parse_local_moment(request.GET.get("date", ""), request.GET.get("time", ""), request.GET.get("tz", "jst"))
+    if moment is None:
+        walk = trees.walk(live.tree, answers, pages.incidents())
+        return render_step(request, live, walk, _("Enter a date (and a time if you know it)."))
+    return redirect(pages.step_url(live.tree.slug, [*answers, trees.format_moment(moment)]))
+
+
+def parse_local_moment(date_text, time_text, zone):
+    offset = dt.timedelta(hours=9) if zone == "jst" else dt.timedelta(0)
+    try:
+        day = dt.date.fromisoformat(date_text.strip()[:10])
+        clock = dt.time.fromisoformat(time_text.strip()[:5]) if time_text.strip() else dt.time(12, 0)
+    except ValueError:
+        return None
+    return dt.datetime.combine(day, clock, tzinfo=dt.timezone(offset)).astimezone(dt.UTC)
+
+
+@vary_on_headers("HX-Request")
+def result(request, tree, node):
+    live = tree_or_404(tree)
+    answers = answers_from(request)
+    incidents = pages.incidents()
+    walk = trees.walk(live.tree, answers or [], incidents)
+    recorded = recorded_tree(live, request.GET.get("r"))
+    notices = []
+    if recorded is not live and recorded is not None:
+        old_walk = trees.walk(recorded.tree, answers or [], incidents)
+        if old_walk.finished and old_walk.node.id == node and (not walk.finished or walk.node.id != node):
+            notices.append(_("The troubleshooting tree changed since this link was made. This is the result as it was then; the current tree leads elsewhere."))
+            live, walk = recorded, old_walk
+        elif walk.finished and walk.node.id == node:
+            notices.append(_("The troubleshooting tree was updated since this link was made; this result is still the same."))
+    if not walk.finished or walk.node.id != node:
+        problem = walk.problem or _("These answers do not lead to this result. Here is the furthest step they reach.")
+        if walk.finished:
+            return redirect(pages.result_url(live, walk.node.id, walk.answers))
+        return render_step(request, live, walk, problem)
+    return render_result(request, live, walk, notices)
+
+
+def recorded_tree(live, number):
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        return live
+    if number == live.revision.number:
+        return live
+    return pages.tree_at(live.tree.slug, number)
+
+
+def render_result(request, live, walk, notices):
+    lang = get_language()
+    node = walk.node
+    made_on = parse_date(request.GET.get("at"))
+    links = pages.article_links(node.articles, lang, since=made_on)
+    if any(link.updated_since for link in links):
+        notices.append(_("An article this result cites was updated since this link was made."))
+    rcas = pages.article_links([{"slug": slug} for slug in rca_slugs(walk)], lang)
+    permalink = request.build_absolute_uri(pages.result_url(live, node.id, walk.answers, made_on or timezone.localdate()))
+    absolute = [pages.ArticleLink(l.slug, l.title, request.build_absolute_uri(l.url), l.lang) for l in links]  # noqa: E741
+    if not request.htmx:
+        ResultStat.objects.get_or_create(tree=live.tree.slug, node=node.id)
+        ResultStat.objects.filter(tree=live.tree.slug, node=node.id).update(reached=F("reached") + 1)
+    context = {
+        "live": live, "walk": walk, "node": node, "lang": lang, "links": links, "rcas": rcas,
+        "notices": notices, "history": pages.answered_steps(walk, lang, live.tree.slug), "permalink": permalink,
+        "summary": pages.ticket_summary(live, walk, lang, absolute, permalink),
+        "incident": next((step.incident for step in walk.steps if step.incident), ""),
+        "votes": vote_counts(live.tree.slug, node.id), "voted": request.GET.get("voted"),
+        "back_url": pages.step_url(live.tree.slug, walk.answers[:-1]),
+    }  # fmt: skip
+    template = "wizard/result.html#result" if request.htmx else "wizard/result.html"
+    response = render(request, template, context)
+    if request.htmx:  # the step that led here was redirected: show the result's own URL
+        response["HX-Push-Url"] = request.get_full_path()
+    return response
+
+
+def rca_slugs(walk):
+    slugs = list(walk.node.rcas)
+    slugs += [step.incident for step in walk.steps if step.incident and step.incident not in slugs]
+    return slugs
+
+
+def parse_date(text):
+    try:
+        return dt.date.fromisoformat((text or "")[:10])
+    except ValueError:
+        return None
+
+
+def vote_counts(tree, node):
+    return Feedback.objects.filter(tree=tree, node=node).aggregate(
+        yes=Count("pk", filter=Q(helpful=True)), no=Count("pk", filter=Q(helpful=False))
+    )
+
+
+@require_POST
+def feedback(request, tree, node):
+    live = tree_or_404(tree)
+    if node not in live.tree.nodes or live.tree.nodes[node].kind != "result":
+        raise Http404("no such result")
+    back = request.POST.get("next", "")
+    if not back.startswith("/"):
+        back = pages.result_url(live, node, [])
+    if too_many_votes(request):
+        return render(request, "wizard/feedback_limited.html", {"back": back}, status=429)
+    visitor = visitor_id(request)
+    helpful = request.POST.get("helpful") == "yes"
+    try:
+        with transaction.atomic():
+            Feedback.objects.update_or_create(tree=tree, node=node, visitor=visitor, defaults={"helpful": helpful})
+    except IntegrityError:
+        pass  # the same visitor voting twice at the same instant: one vote stands
+    response = redirect(back + ("&" if "?" in back else "?") + "voted=1")
+    response.set_signed_cookie(VISITOR_COOKIE, visitor, salt="kb.visitor", max_age=365 * 86400, httponly=True, samesite="Lax")
+    return response
+
+
+def visitor_id(request):
+    try:
+        return request.get_signed_cookie(VISITOR_COOKIE, salt="kb.visitor")
+    except (KeyError, signing.BadSignature):
+        return secrets.token_hex(16)
+
+
+def too_many_votes(request):
+    key = "votes:" + request.META.get("REMOTE_ADDR", "unknown")
+    cache.add(key, 0, VOTE_WINDOW_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        count = 1
+    return count > VOTES_PER_WINDOW
+
+
+@staff_member_required
+def diagram(request, tree):
+    live = tree_or_404(tree)
+    stats = {s.node: s.reached for s in ResultStat.objects.filter(tree=tree)}
+    votes = {}
+    for row in Feedback.objects.filter(tree=tree).values("node", "helpful").annotate(n=Count("pk")):
+        votes.setdefault(row["node"], {"yes": 0, "no": 0})["yes" if row["helpful"] else "no"] = row["n"]
+    return render(request, "wizard/diagram.html", {
+        "live": live, "lang": get_language(), "outline": pages.outline(live.tree),
+        "stats": stats, "votes": votes,
+    })  # fmt: skip
