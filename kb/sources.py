@@ -40,6 +40,16 @@ JAPANESE_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff
 LATIN_CHAR = re.compile(r"[A-Za-z]")
 
 
+class FrontMatterLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, but dates stay strings: ``to_datetime`` reads them all alike
+    and reports an impossible date with its line instead of crashing."""
+
+
+FrontMatterLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+)
+
+
 class SourceError(Exception):
     """A file that cannot be read as an article; carries the line when there is one."""
 
@@ -138,11 +148,11 @@ def parse_yaml_mapping(front: str, first_line: int):
     """Parse front matter YAML, repairing unquoted colons in scalar values when that is the
     only problem. Returns (mapping, warnings)."""
     try:
-        data = yaml.safe_load(front)
+        data = yaml.load(front, Loader=FrontMatterLoader)
     except yaml.YAMLError as exc:
         repaired, quoted_lines = quote_unquoted_colons(front)
         try:
-            data = yaml.safe_load(repaired) if quoted_lines else None
+            data = yaml.load(repaired, Loader=FrontMatterLoader) if quoted_lines else None
         except yaml.YAMLError:
             data = None
         if data is None or not quoted_lines:

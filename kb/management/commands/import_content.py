@@ -15,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
         parser.add_argument("--no-index", action="store_true", help="leave the search index alone")
 
-    def handle(self, *paths, dry_run=False, no_index=False, verbosity=1, **options):
+    def handle(self, *args, paths=(), dry_run=False, no_index=False, verbosity=1, **options):
         paths = paths or [settings.CONTENT_DIR]
         try:
             report = importer.run_import(paths, dry_run=dry_run)

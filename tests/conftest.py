@@ -1,0 +1,70 @@
+"""Shared fixtures: an isolated search index per test, a scratch content folder, factories."""
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from kb import importer, search
+from kb.models import Article, Revision
+from kb.sources import body_hash
+
+REPO = Path(settings.BASE_DIR)
+CONTENT = REPO / "content"
+SEEDS = REPO.parent / "shared" / "seeds"
+CORPUS = REPO.parent / "shared" / "corpus" / "jpaztech-blog"
+
+
+@pytest.fixture(autouse=True)
+def isolated_index(tmp_path, settings):
+    settings.KB_INDEX_DIR = tmp_path / "index"
+    search.forget_searchers()
+    yield settings.KB_INDEX_DIR
+    search.forget_searchers()
+
+
+@pytest.fixture
+def content_dir(tmp_path):
+    """A scratch content/ folder holding a copy of the real staleness rules."""
+    root = tmp_path / "content"
+    (root / "articles").mkdir(parents=True)
+    shutil.copy(CONTENT / "staleness.yaml", root / "staleness.yaml")
+    return root
+
+
+@pytest.fixture
+def real_content(tmp_path):
+    """A copy of the project's content/, safe to edit."""
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT, root)
+    return root
+
+
+def write(path: Path, text: str, *, dedent=True) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n") if dedent else text, encoding="utf-8")
+    return path
+
+
+def article_file(root: Path, slug: str, lang: str, *, title: str, body: str, **front) -> Path:
+    lines = ["---", f"title: {title}"] + [f"{key}: {value}" for key, value in front.items()] + ["---", body]
+    return write(root / "articles" / slug / f"{lang}.md", "\n".join(lines) + "\n", dedent=False)
+
+
+def run(*paths, dry_run=False):
+    report = importer.run_import([str(p) for p in paths], dry_run=dry_run)
+    if report.ok and not dry_run:
+        search.catch_up(force=True)
+    return report
+
+
+def make_article(slug="sample", *, lang="ja", title="サンプル", body="本文です。", kind="guide", **fields):
+    """A minimal article with one current revision, without going through files."""
+    article = Article.objects.create(slug=slug, kind=kind, source_root="test", source_lang=lang, **fields)
+    Revision.objects.create(
+        article=article, lang=lang, number=1, title=title, body=body, body_hash=body_hash(body),
+        html=f"<p>{body}</p>", headings=[], source_path=f"test/{slug}/{lang}.md",
+    )
+    return article
