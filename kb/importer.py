@@ -94,9 +94,13 @@ def stored_path(path: Path) -> str:
 
 
 def is_content_root(root: Path) -> bool:
-    return root.is_dir() and any(
-        (root / name).exists() for name in ("articles", "wizard", "staleness.yaml")
-    )
+    """Our own layout (articles/<slug>/<lang>.md, wizard/, staleness.yaml), as opposed to a
+    blog folder, which may also have an articles/ folder but with posts directly in it."""
+    if not root.is_dir():
+        return False
+    if (root / "staleness.yaml").is_file() or (root / "wizard").is_dir():
+        return True
+    return any((root / "articles").glob("*/ja.md")) or any((root / "articles").glob("*/en.md"))
 
 
 def build_plan(paths) -> Plan:
@@ -147,7 +151,7 @@ def read_posts(plan: Plan, root: Path):
         if p.is_file() and p.suffix.lower() in POST_SUFFIXES and p.stem.lower() not in SKIPPED_NAMES
     )
     owners = dict(Article.objects.values_list("slug", "source_root"))
-    taken = {}
+    taken, titles = {}, {}
     for path in files:
         slug = unique_slug(slug_from_filename(path), stored_path(root), owners, taken)
         if slug != slug_from_filename(path):
@@ -155,6 +159,9 @@ def read_posts(plan: Plan, root: Path):
         taken[slug] = path
         document = parse(plan, path, slug=slug, lang=None, strict=False)
         if document:
+            if document.title in titles:
+                plan.warnings.append(Problem(path, f"same title as {display_path(titles[document.title])}: a near-duplicate post?"))
+            titles.setdefault(document.title, path)
             plan.documents.append((stored_path(root), document))
             seen.add((document.slug, document.lang))
 

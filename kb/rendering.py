@@ -126,6 +126,7 @@ def make_markdown(slug, lang):
             "pymdownx.superfences",
             "pymdownx.highlight",
             "pymdownx.quotes",
+            "pymdownx.magiclink",
             "toc",
             KnowledgeBaseExtension(slug, lang),
         ],

@@ -31,7 +31,7 @@ from django.utils.html import escape
 from sudachipy import dictionary as sudachi_dictionary
 from sudachipy import tokenizer as sudachi_tokenizer
 from whoosh import highlight, index, query
-from whoosh.analysis import STOP_WORDS, Token, Tokenizer
+from whoosh.analysis import STOP_WORDS, RegexTokenizer, Token, Tokenizer
 from whoosh.analysis.filters import LowercaseFilter
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.lang.porter import stem
@@ -177,6 +177,8 @@ def schema():
         headings=TEXT(analyzer=text, field_boost=FIELD_BOOSTS["headings"], multitoken_query="phrase"),
         body=TEXT(analyzer=text, stored=True, chars=True, multitoken_query="phrase"),
         published=STORED(),
+        # Unstemmed English words, only for "did you mean" suggestions.
+        spelling=TEXT(analyzer=RegexTokenizer(r"[A-Za-z]{4,}") | LowercaseFilter(), phrase=False),
     )
 
 
@@ -201,6 +203,7 @@ def document(revision):
         "headings": "\n".join(h["text"] for h in revision.headings),
         "body": plain_text(revision.html),
         "published": revision.published_at.date().isoformat() if revision.published_at else "",
+        "spelling": revision.title + "\n" + plain_text(revision.html),
     }
 
 
@@ -412,7 +415,7 @@ def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, pa
     q = parse(text, s.schema)
     run(s, q, results, lang, prefer_lang, kind, tag, page_size)
     if results.total == 0:
-        results.suggestion = suggest(s, q, text)
+        results.suggestion = suggest(s, text)
         relaxed = parse(text, s.schema, group=OrGroup)
         if relaxed != q:
             run(s, relaxed, results, lang, prefer_lang, kind, tag, page_size)
@@ -485,15 +488,19 @@ class MarkFormatter(highlight.Formatter):
         return "".join(output)
 
 
-def suggest(s, q, text):
-    """A "did you mean" for ASCII words that are not in the index."""
-    try:
-        corrected = s.correct_query(q, text, prefix=1, maxdist=2)
-    except Exception:
-        return ""
-    if corrected.query == q or corrected.string == text:
-        return ""
-    return corrected.string
+def suggest(s, text):
+    """A "did you mean" for English words the index does not know; "" when none."""
+    corrector = s.corrector("spelling")
+    reader = s.reader()
+    words, changed = text.split(), False
+    for index_, word in enumerate(words):
+        lowered = word.lower()
+        if not re.fullmatch(r"[a-z]{4,}", lowered) or reader.frequency("spelling", lowered):
+            continue
+        found = corrector.suggest(lowered, limit=1, maxdist=2)
+        if found:
+            words[index_], changed = found[0], True
+    return " ".join(words) if changed else ""
 
 
 def stats():

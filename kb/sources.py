@@ -150,7 +150,7 @@ def parse_yaml_mapping(front: str, first_line: int):
     try:
         data = yaml.load(front, Loader=FrontMatterLoader)
     except yaml.YAMLError as exc:
-        repaired, quoted_lines = quote_unquoted_colons(front)
+        repaired, quoted_lines = quote_unparseable_values(front)
         try:
             data = yaml.load(repaired, Loader=FrontMatterLoader) if quoted_lines else None
         except yaml.YAMLError:
@@ -161,7 +161,7 @@ def parse_yaml_mapping(front: str, first_line: int):
             problem = getattr(exc, "problem", None) or "invalid YAML"
             raise SourceError(f"front matter is not valid YAML: {problem}", line) from exc
         warnings = [
-            f"line {first_line + n}: value with an unquoted ':' read as one string"
+            f"line {first_line + n}: value that is not valid YAML read as one string"
             for n in quoted_lines
         ]
         return ensure_mapping(data, first_line), warnings
@@ -176,18 +176,29 @@ def ensure_mapping(data, first_line):
     return {str(key): value for key, value in data.items()}
 
 
-def quote_unquoted_colons(front: str):
-    """`title: Azure: VM` is invalid YAML; its one sensible reading is the whole string."""
+def quote_unparseable_values(front: str):
+    """`title: Azure: VM` and `title: [VPNGW] Basic SKU …` are invalid YAML; the one
+    sensible reading of such a top-level value is the whole line as a string."""
     out, quoted = [], []
     for number, line in enumerate(front.split("\n")):
         match = re.match(r"^([A-Za-z_][\w-]*):\s+(.*\S)\s*$", line)
-        if match and ": " in match.group(2) and match.group(2)[0] not in "'\"[{|>":
+        if match and needs_quotes(match.group(2)):
             value = match.group(2).replace("'", "''")
             out.append(f"{match.group(1)}: '{value}'")
             quoted.append(number)
         else:
             out.append(line)
     return "\n".join(out), quoted
+
+
+def needs_quotes(value):
+    if value[0] in "'\"":
+        return False
+    try:
+        parsed = yaml.load(f"k: {value}", Loader=FrontMatterLoader)
+    except yaml.YAMLError:
+        return True
+    return ": " in value and not isinstance(parsed.get("k"), (list, dict))
 
 
 def key_line(front: str | None, first_line: int, key: str):
@@ -202,21 +213,36 @@ def key_line(front: str | None, first_line: int, key: str):
 # -- values ------------------------------------------------------------------------------
 
 
-def to_datetime(value, what):
-    """Front matter dates come as strings (`2016/05/06 17:38:18`), dates or datetimes."""
+LOOSE_DATE = re.compile(
+    r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2}|xx)(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*(Z|[+-]\d{2}:?\d{2})?$",
+    re.IGNORECASE,
+)
+
+
+def to_datetime(value, what, warnings=None):
+    """Front matter dates come as `2016/05/06 17:38:18`, `2024-1-25 9:30:00`, ISO strings…
+    A day written `xx` (`2024-11-xx`) is read as the first of the month, with a warning."""
     zone = ZoneInfo(settings.KB_SOURCE_TIMEZONE)
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=zone)
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day, tzinfo=zone)
-    if isinstance(value, str):
-        text = value.strip().replace("/", "-")
-        try:
-            parsed = dt.datetime.fromisoformat(text)
-        except ValueError:
-            raise SourceError(f"{what}: cannot read {value!r} as a date") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
-    raise SourceError(f"{what}: cannot read {value!r} as a date")
+    match = LOOSE_DATE.match(str(value).strip()) if isinstance(value, str) else None
+    if not match:
+        raise SourceError(f"{what}: cannot read {value!r} as a date")
+    year, month, day, hour, minute, second, offset = match.groups()
+    if day.lower() == "xx":
+        if warnings is None:
+            raise SourceError(f"{what}: {value!r} has no day")
+        warnings.append(f"{what}: day of {value!r} unknown, read as the 1st")
+        day = "1"
+    try:
+        moment = dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+    except ValueError:
+        raise SourceError(f"{what}: cannot read {value!r} as a date") from None
+    if offset:
+        return moment.replace(tzinfo=dt.datetime.strptime(offset.replace(":", "").replace("Z", "+0000").replace("z", "+0000"), "%z").tzinfo)
+    return moment.replace(tzinfo=zone)
 
 
 def to_date(value, what):
@@ -353,7 +379,8 @@ def apply_metadata(doc, meta, front, first_line, strict):
         raise SourceError(f"kind: unknown kind {kind!r} (use {', '.join(Kind.values)})", at("kind"))
     doc.kind = kind
     doc.tags = read("tags", to_tags) or []
-    doc.published_at = read("date", lambda v: to_datetime(v, "date"))
+    lenient = None if strict else doc.warnings
+    doc.published_at = read("date", lambda v: to_datetime(v, "date", lenient))
     doc.translated_from = read("translated_from", to_text) or ""
     doc.source_hash = (read("source_hash", to_text) or "").lower()
     doc.significance = read("significance", to_text) or "major"

@@ -221,8 +221,11 @@ def text_matches(rule: Rule, text: str):
         return match.group(0) if match else None
     if rule.type == "url":
         for url in URL.findall(text):
-            parts = urlsplit(url)
-            host = (parts.hostname or "").lower()
+            try:
+                parts = urlsplit(url)
+                host = (parts.hostname or "").lower()
+            except ValueError:  # e.g. "http://[" in prose: not a link
+                continue
             if any(host == h or host.endswith("." + h) for h in rule.hosts) and parts.path.startswith(rule.path_prefix):
                 return host + (rule.path_prefix if rule.path_prefix else "")
     return None

@@ -1,0 +1,167 @@
+import datetime as dt
+import shutil
+
+import pytest
+from django.core.management import call_command
+
+from kb import staleness
+from kb.models import Flag, Revision
+from tests.conftest import CONTENT, article_file, run, write
+
+NSG = "vm-stuck-in-updating-when-nsg-rule-restricts-outbound-internet-connectivity"
+
+
+def rule_ids(slug, lang):
+    revision = Revision.objects.current(lang).get(article__slug=slug)
+    return sorted(revision.flags.values_list("rule_id", flat=True))
+
+
+@pytest.mark.django_db
+class TestSeedArticles:
+    @pytest.fixture(autouse=True)
+    def imported(self):
+        assert run(CONTENT).ok
+
+    @pytest.mark.parametrize("lang", ["ja", "en"])
+    def test_the_2016_article_is_archived_old_and_names_retired_things(self, lang):
+        assert rule_ids(NSG, lang) == ["age-guide", "archived-tag", "azurerm-powershell", "blogs-msdn", "outdated-banner"]
+
+    def test_flag_reasons_say_what_and_offer_the_alternative_in_both_languages(self):
+        flag = Flag.objects.get(revision__article__slug=NSG, revision__lang="en", rule_id="azurerm-powershell")
+        assert "`Get-AzureRmVM`" in flag.reason_en and "29 Feb 2024" in flag.reason_en and "Get-AzVM" in flag.reason_en
+        assert "`Get-AzureRmVM`" in flag.reason_ja and "Az モジュール" in flag.reason_ja
+        age = Flag.objects.get(revision__article__slug=NSG, revision__lang="ja", rule_id="age-guide")
+        years = (dt.date.today() - dt.date(2016, 5, 6)).days // 365
+        assert age.reason_en == f"Published 2016-05-06, over {years} years ago."
+
+    def test_an_rca_does_not_age(self):
+        assert "age-guide" not in rule_ids("20211013-rca-azure-vm", "ja")
+        assert not [r for r in rule_ids("20211013-rca-azure-vm", "ja") if r.startswith("age")]
+        assert rule_ids("20211013-rca-azure-vm", "ja") == ["azure-status-history"]
+
+    def test_no_translation_is_behind_in_the_shipped_content(self):
+        assert not Flag.objects.filter(code="translation_behind").exists()
+
+
+@pytest.mark.django_db
+class TestTranslationBehind:
+    @pytest.fixture
+    def translated(self, content_dir):
+        ja = article_file(content_dir, "agent", "ja", title="エージェント", body="エージェントが停止しています。")
+        run(content_dir)
+        made_from = Revision.objects.get(lang="ja").body_hash[:12]
+        article_file(content_dir, "agent", "en", title="Agent", body="The agent is stopped.",
+                     translated_from="ja", source_hash=made_from)  # fmt: skip
+        run(content_dir)
+        return ja
+
+    def edit(self, path, old, new, significance=None):
+        text = path.read_text(encoding="utf-8").replace(old, new)
+        if significance:
+            text = text.replace("---\n", f"---\nsignificance: {significance}\n", 1)
+        path.write_text(text, encoding="utf-8")
+
+    def test_a_major_source_change_marks_the_translation_behind(self, content_dir, translated):
+        self.edit(translated, "停止しています", "停止している可能性があります")
+        report = run(content_dir)
+        assert rule_ids("agent", "en") == ["translation-behind"]
+        flag = Flag.objects.get(rule_id="translation-behind")
+        assert flag.reason_en == "This English text was translated from an older version of the Japanese article (r1; current r2)."
+        assert report.flag_counts["translation-behind"] == 1
+
+    def test_a_minor_source_change_does_not(self, content_dir, translated):
+        self.edit(translated, "停止しています", "停止しています", significance="minor")
+        self.edit(translated, "エージェントが", "エージェントが、")
+        run(content_dir)
+        assert Revision.objects.current("ja").get().number == 2
+        assert rule_ids("agent", "en") == []
+
+    def test_updating_the_translation_clears_the_flag(self, content_dir, translated):
+        self.edit(translated, "停止しています", "停止している可能性があります")
+        run(content_dir)
+        current = Revision.objects.current("ja").get().body_hash[:12]
+        english = content_dir / "articles" / "agent" / "en.md"
+        text = english.read_text(encoding="utf-8")
+        english.write_text(text.replace("is stopped", "may be stopped").replace(text.split("source_hash: ")[1][:12], current), encoding="utf-8")
+        run(content_dir)
+        assert rule_ids("agent", "en") == []
+
+
+@pytest.mark.django_db
+def test_a_review_past_due_raises_a_flag(content_dir):
+    article_file(content_dir, "due", "ja", title="期限", body="本文", reviewed="2020-01-01", review_every="180d", owner="vm-team")
+    article_file(content_dir, "fresh", "ja", title="新しい", body="本文", reviewed=dt.date.today().isoformat(), review_every="1y")
+    run(content_dir)
+    assert rule_ids("due", "ja") == ["review-due"]
+    assert Flag.objects.get(rule_id="review-due").reason_en == "A review was due by 2020-06-29 and has not happened."
+    assert rule_ids("fresh", "ja") == []
+
+
+@pytest.mark.django_db
+class TestRulesFile:
+    def broken(self, content_dir, old, new):
+        path = content_dir / "staleness.yaml"
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return path
+
+    @pytest.fixture
+    def flagged(self, content_dir):
+        article_file(content_dir, "old", "ja", title="古い", body="Get-AzureRmVM を実行します。", date="2015-01-01")
+        run(content_dir)
+        return sorted(Flag.objects.values_list("rule_id", flat=True))
+
+    @pytest.mark.parametrize(
+        ("old", "new", "message"),
+        [
+            ("severity: warning\n    pattern: '\\b[A-Z]", "severity: urgent\n    pattern: '\\b[A-Z]",
+             "rule azurerm-powershell, severity: 'urgent' is not one of"),
+            ("pattern: '\\b[A-Z][a-z]+-AzureRm", "pattern: '(\\b[A-Z][a-z]+-AzureRm", "rule azurerm-powershell: pattern does not compile"),
+            ("- id: blogs-msdn\n    type: url", "- id: blogs-msdn\n    type: link", "rule blogs-msdn, type: 'link' is not one of"),
+            ("hosts: [blogs.msdn.microsoft.com,", "hosts: [blogs.msdm.microsoft.com,",
+             "rule blogs-msdn: example 'https://blogs.msdn.microsoft.com/japan_azure_support/2016/06/15/post/' should match but does not"),
+            ("rules:\n", "rules:\n  - {id: archived-tag, type: tag, severity: info, tags: [x], message: {ja: x, en: x}}\n", "rule archived-tag: id used more than once"),
+            ("rules:\n", "rules: [\n", "not valid YAML"),
+        ],
+    )  # fmt: skip
+    def test_a_malformed_rules_file_is_refused_and_the_previous_flags_stay(self, content_dir, flagged, old, new, message):
+        path = self.broken(content_dir, old, new)
+        report = run(content_dir)
+        assert len(report.problems) == 1
+        assert str(report.problems[0]).startswith(str(path)) and message in str(report.problems[0])
+        assert sorted(Flag.objects.values_list("rule_id", flat=True)) == flagged
+
+    def test_the_problem_names_the_line_of_the_rule(self, content_dir, flagged):
+        path = self.broken(content_dir, "    severity: warning\n    pattern: '\\b[A-Z]", "    severity: urgent\n    pattern: '\\b[A-Z]")
+        line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "urgent" in text)
+        assert f"{path}:{line}:" in str(run(content_dir).problems[0])
+
+    def test_rules_that_match_nothing_are_reported(self, content_dir, flagged, capsys):
+        call_command("import_content", str(content_dir))
+        out = capsys.readouterr().out
+        assert "rule oms-agent matches nothing" in out
+        assert "rule azurerm-powershell matches nothing" not in out
+
+
+def test_every_text_and_url_rule_is_checked_against_its_examples():
+    rules = staleness.load_rules(CONTENT / "staleness.yaml")
+    for rule in rules:
+        if rule.type in ("text", "url"):
+            assert rule.examples.get("match"), rule.id
+            for example in rule.examples["match"]:
+                assert staleness.text_matches(rule, example), (rule.id, example)
+
+
+def test_a_rule_change_is_applied_by_reimporting(tmp_path, db):
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT, root)
+    run(root)
+    assert Flag.objects.filter(rule_id="docs-moved").exists()
+    path = root / "staleness.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  - id: docs-moved")
+    end = text.index("  - id: azure-status-history")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    run(root)
+    assert not Flag.objects.filter(rule_id="docs-moved").exists()
