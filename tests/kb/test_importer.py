@@ -237,7 +237,7 @@ class TestSourceFormats:
         assert Revision.objects.get(article__slug="heading-only").body == "本文です。"
         warnings = " ".join(str(w) for w in report.warnings)
         assert "blank line(s) before the front matter" in warnings
-        assert "unquoted ':'" in warnings
+        assert "value that is not valid YAML read as one string" in warnings
         assert "title taken from the # heading" in warnings
         assert "slug 'colon' already used: imported as 'colon-2'" in warnings
 
