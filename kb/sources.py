@@ -36,6 +36,7 @@ KNOWN_KEYS = {
     "significance", "tracking_id", "impact_start", "impact_end", "owner", "reviewed",
     "review_every", "categories", "author", "layout", "toc", "slug", "description",
 }  # fmt: skip
+FREE_TEXT_KEYS = {"title", "description", "author"}  # values that may be repaired by quoting
 JAPANESE_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
 LATIN_CHAR = re.compile(r"[A-Za-z]")
 
@@ -182,7 +183,7 @@ def quote_unparseable_values(front: str):
     out, quoted = [], []
     for number, line in enumerate(front.split("\n")):
         match = re.match(r"^([A-Za-z_][\w-]*):\s+(.*\S)\s*$", line)
-        if match and needs_quotes(match.group(2)):
+        if match and match.group(1) in FREE_TEXT_KEYS and needs_quotes(match.group(2)):
             value = match.group(2).replace("'", "''")
             out.append(f"{match.group(1)}: '{value}'")
             quoted.append(number)

@@ -122,7 +122,7 @@ BAD_INPUTS = {
     "unknown kind": ("---\ntitle: 種類\nkind: blogpost\n---\n本文\n", "kind: unknown kind 'blogpost'", 3),
     "unparseable date": ("---\ntitle: 日付\ndate: 2020-13-45\n---\n本文\n", "date: cannot read", 3),
     "yaml that is not a mapping": ("---\n- a\n- b\n---\n本文\n", "front matter must be a mapping", 2),
-    "invalid yaml": ("---\ntitle: [unclosed\n---\n本文\n", "front matter is not valid YAML", 2),
+    "invalid yaml": ("---\ntitle: t\ntags: [unclosed\n---\n本文\n", "front matter is not valid YAML", 3),
     "translation of itself": ("---\ntitle: t\ntranslated_from: ja\n---\n本文\n", "translated_from: a text cannot be translated from its own language", 3),
     "bad source hash": ("---\ntitle: t\ntranslated_from: en\nsource_hash: xyz\n---\nbody\n", "source_hash: expected 8 to 64 hex digits", 4),
     "bad review interval": ("---\ntitle: t\nreview_every: soon\n---\n本文\n", "review_every: 'soon' is not a duration", 3),
