@@ -321,12 +321,13 @@ def forget_searchers():
 def searcher():
     """A searcher per thread, reused across requests and refreshed when the index changed."""
     current = getattr(_local, "searcher", None)
-    if current is None:
-        current = open_index().searcher()
-    elif not current.up_to_date():
-        current = current.refresh()
-    _local.searcher = current
-    return current
+    if current is not None and current.up_to_date():
+        return current
+    # Not Searcher.refresh(): it reuses segment readers and misses deletions made in them.
+    if current is not None:
+        current.close()
+    _local.searcher = open_index().searcher()
+    return _local.searcher
 
 
 # -- querying -----------------------------------------------------------------------------

@@ -68,3 +68,35 @@ def make_article(slug="sample", *, lang="ja", title="サンプル", body="本文
         html=f"<p>{body}</p>", headings=[], source_path=f"test/{slug}/{lang}.md",
     )
     return article
+
+
+@pytest.fixture(scope="module")
+def seeded_index(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The project's content imported once for a whole module of read-only tests (the
+    import commits outside the per-test transactions and is wiped afterwards)."""
+    from django.test import override_settings
+
+    index = tmp_path_factory.mktemp("seed-index")
+    with django_db_blocker.unblock(), override_settings(KB_INDEX_DIR=index):
+        search.forget_searchers()
+        assert run(CONTENT).ok
+    yield index
+    with django_db_blocker.unblock():
+        wipe_content()
+    search.forget_searchers()
+
+
+def wipe_content():
+    from kb.models import ImportRun, Tag
+    from wizard.models import Feedback, ResultStat, TreeRevision
+
+    Revision.objects.update(translated_from=None)
+    for model in (Feedback, ResultStat, TreeRevision, ImportRun, Revision, Article, Tag):
+        model.objects.all().delete()
+
+
+@pytest.fixture
+def seeds(seeded_index, db, settings):
+    settings.KB_INDEX_DIR = seeded_index
+    search.forget_searchers()
+    return seeded_index

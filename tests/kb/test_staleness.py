@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from kb import staleness
 from kb.models import Flag, Revision
-from tests.conftest import CONTENT, article_file, run, write
+from tests.conftest import CONTENT, article_file, run
 
 NSG = "vm-stuck-in-updating-when-nsg-rule-restricts-outbound-internet-connectivity"
 

@@ -1,0 +1,811 @@
+"""Search benchmark: index build, one-article update and query latency of kb.search on a
+synthetic bilingual corpus, next to SQLite FTS5 (trigram tokenizer) on the same texts.
+
+    .venv/bin/python bench/search_bench.py [--articles 10000] [--queries 240] [--seed 1]
+
+Everything runs in a temporary directory (its own SQLite database and index); nothing in
+var/ is touched. See bench/README.md for what each figure means.
+"""
+
+import argparse
+import cProfile
+import hashlib
+import io
+import os
+import platform
+import pstats
+import random
+import re
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+from html import escape
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_JA_CORPUS = Path("/work/shared/corpus/jpaztech-blog/articles")
+
+# -- source text --------------------------------------------------------------------------------
+
+FRONT_MATTER = re.compile(r"\A\ufeff?---\s*\n(.*?)\n---\s*\n", re.S)
+TITLE_LINE = re.compile(r"^title:\s*['\"]?(.*?)['\"]?\s*$", re.M)
+HEADING_LINE = re.compile(r"^#{1,6}\s+(.*\S)\s*$")
+IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+TAG = re.compile(r"<[^>]+>")
+MARKUP = re.compile(r"\*\*|__|`|~~")
+LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+\.)\s+")
+JA_CHAR = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+JA_SENTENCE_END = re.compile(r"(?<=[。！？])")
+EN_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+KATAKANA_WORD = re.compile(r"[ァ-ヴー]{3,}")
+KANJI_WORD = re.compile(r"[一-龥々]{2,}")
+JA_WORD = re.compile(r"[ァ-ヴー]{3,}|[一-龥々]{2,}")
+EN_WORD = re.compile(r"\b[a-z]{4,}\b")
+JA_PAIR = re.compile(r"(?:[ァ-ヴー]{3,}|[一-龥々]{2,})[のをがにでとは](?:[ァ-ヴー]{3,}|[一-龥々]{2,})")
+
+# English words added to the few English source articles, so English text has a vocabulary
+# of realistic size (and inflections for the stemmer to fold).
+EN_EXTRA_TEXT = """
+allocation allocations allocate allocated attach attached attaching detach detached availability
+backup backups bandwidth boot booting booted bootstrap cache cached capacity certificate
+certificates checkpoint cluster clusters command commands compute configuration configure
+configured connect connected connecting connection connections connectivity console container
+containers controller corrupted crash crashed crashes credential credentials dashboard
+deallocate deallocated deallocation default delete deleted deleting deploy deployed deploying
+deployment deployments diagnose diagnosed diagnostic diagnostics disk disks domain download
+downloaded driver drivers encryption endpoint endpoints error errors event events exception
+exceptions expire expired extension extensions failover failure failures fault faults firewall
+firmware gateway generalize generalized guest handler handlers hang hanging heartbeat host hosts
+hypervisor image images inbound incident incidents install installed installing installation
+instance instances interface interfaces kernel latency license licensing listener load
+balancer log logs maintenance managed memory metadata metric metrics migrate migrated migration
+monitor monitoring mount mounted network networks node nodes operation operations outage
+outbound package packages partition password patch patched patches patching performance
+permission permissions platform policy policies port ports probe process processes provision
+provisioned provisioning proxy quota reboot rebooted rebooting recover recovered recovery
+redeploy redeployed region regions registry replica replication request requests reset
+resize resized resource resources restart restarted restarting restore restored retry
+retries role route routes routing rule rules scale scaling schedule scheduled secret secrets
+security serial server servers service services session sessions snapshot snapshots
+subnet subscription subscriptions swap template templates throttle throttled throttling
+timeout timeouts token tokens troubleshoot troubleshooting unavailable update updated updates
+updating upgrade upgraded upgrading validate validation vault volume volumes warning warnings
+workload workloads
+"""
+
+# Identifiers inserted with a per-document probability (some common, some rare).
+FIXED_IDENTIFIERS = [
+    ("168.63.129.16", 0.20), ("VMExtensionProvisioningError", 0.06), ("/var/log/waagent.log", 0.08),
+    ("Get-AzureRmVM", 0.03), ("0NC_-L9G", 0.002), ("port 32526", 0.02),
+    ("WindowsAzureGuestAgent", 0.05), ("OSProvisioningTimedOut", 0.015),
+    ("OSProvisioningClientError", 0.008), ("AllocationFailed", 0.02),
+    ("Microsoft.Compute/CustomScriptExtension", 0.03), ("C:\\WindowsAzure\\Logs\\WaAppAgent.log", 0.03),
+    ("Set-AzVMExtension", 0.02), ("az vm restart", 0.04), ("WALinuxAgent", 0.05), ("cloud-init", 0.05),
+    ("/etc/waagent.conf", 0.03), ("KB5005565", 0.003), ("0x80070005", 0.01), ("169.254.169.254", 0.04),
+    ("Microsoft.Azure.Diagnostics", 0.01), ("RDAgentBootLoader", 0.004), ("Standard_D2s_v3", 0.05),
+    ("ERROR_FILE_NOT_FOUND", 0.005), ("HTTP 409 Conflict", 0.01),
+]
+ERROR_PARTS = (
+    ["VM", "Disk", "Network", "Extension", "OS", "Allocation", "Storage", "Guest", "Agent", "Image", "Nic"],
+    ["Provisioning", "Service", "Attach", "Detach", "Operation", "Capacity", "Handler", "Quota", "Lease", "Boot"],
+    ["Error", "Failed", "TimedOut", "Conflict", "NotFound", "Internal", "Throttled"],
+)
+JA_ID_TEMPLATES = [
+    "エラー コード {x} が返されました。", "{x} を確認してください。", "ログに {x} が記録されています。",
+    "詳細は {x} を参照してください。", "{x} のエラーで操作が失敗しました。", "この事象では {x} が出力されます。",
+]
+EN_ID_TEMPLATES = [
+    "The operation failed with {x}.", "Check {x} for details.", "The log shows {x}.",
+    "See {x} for more information.", "We observed {x} on the virtual machine.", "The response contained {x}.",
+]
+
+
+def read_sources(paths):
+    """(title, headings, sentences, code lines, ascii sentences) per source file."""
+    sources = []
+    for path in paths:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        title = ""
+        match = FRONT_MATTER.match(text)
+        if match:
+            found = TITLE_LINE.search(match.group(1))
+            title = found.group(1).strip() if found else ""
+            text = text[match.end() :]
+        headings, code, paragraphs, current, in_code = [], [], [], [], False
+        for raw in text.splitlines():
+            line = raw.rstrip()
+            if line.lstrip().startswith("```"):
+                in_code = not in_code
+                continue
+            if in_code:
+                stripped = line.strip()
+                if 6 <= len(stripped) <= 120 and stripped.isascii():
+                    code.append(stripped)
+                continue
+            heading = HEADING_LINE.match(line)
+            if heading:
+                headings.append(clean_inline(heading.group(1)))
+                continue
+            if not line.strip() or line.lstrip().startswith(("|", "<!--", ">", "![")):
+                if current:
+                    paragraphs.append(current)
+                    current = []
+                continue
+            current.append(clean_inline(LIST_MARK.sub("", line)).strip())
+        if current:
+            paragraphs.append(current)
+        sources.append({"title": clean_inline(title), "headings": [h for h in headings if h], "paragraphs": paragraphs, "code": code})
+    return sources
+
+
+def clean_inline(text):
+    text = IMAGE.sub("", text)
+    text = LINK.sub(r"\1", text)
+    text = TAG.sub("", text)
+    return MARKUP.sub("", text).strip()
+
+
+def ja_sentences(paragraphs):
+    out = []
+    for paragraph in paragraphs:
+        for sentence in JA_SENTENCE_END.split("".join(paragraph)):
+            sentence = sentence.strip()
+            if 8 <= len(sentence) <= 220 and JA_CHAR.search(sentence):
+                out.append(sentence)
+    return out
+
+
+def en_sentences(paragraphs):
+    out = []
+    for paragraph in paragraphs:
+        for sentence in EN_SENTENCE_END.split(" ".join(paragraph)):
+            sentence = sentence.strip()
+            if 20 <= len(sentence) <= 300 and sentence.isascii() and len(sentence.split()) >= 5:
+                out.append(sentence)
+    return out
+
+
+class Zipf:
+    """Draws from a list by rank with weight 1/(rank+1)."""
+
+    def __init__(self, items, exponent=1.0):
+        self.items = list(items)
+        total, cumulative = 0.0, []
+        for rank in range(len(self.items)):
+            total += 1.0 / (rank + 1) ** exponent
+            cumulative.append(total)
+        self.cumulative, self.total = cumulative, total
+
+    def draw(self, rng):
+        return self.items[min(bisect_left(self.cumulative, rng.random() * self.total), len(self.items) - 1)]
+
+
+class Material:
+    """Everything the generator recombines, read once from the real articles."""
+
+    def __init__(self, ja_corpus: Path, rng: random.Random):
+        ja_paths = sorted(ja_corpus.rglob("*.md")) if ja_corpus.is_dir() else []
+        self.ja_corpus_files = len(ja_paths)
+        ja_paths += sorted((ROOT / "content" / "articles").glob("*/ja.md"))
+        en_paths = sorted((ROOT / "content" / "articles").glob("*/en.md"))
+        ja_sources = read_sources(ja_paths)
+        en_sources = read_sources(en_paths)
+        self.ja_topics = [s for s in (ja_sentences(src["paragraphs"]) for src in ja_sources) if len(s) >= 5]
+        self.ja_all = [s for topic in self.ja_topics for s in topic]
+        self.ja_titles = [src["title"] for src in ja_sources if src["title"]]
+        self.ja_headings = [h for src in ja_sources for h in src["headings"] if JA_CHAR.search(h) and len(h) <= 60]
+        self.code = sorted({line for src in ja_sources + en_sources for line in src["code"]})
+        en = [s for src in en_sources for s in en_sentences(src["paragraphs"])]
+        en += [s for src in ja_sources for s in en_sentences(src["paragraphs"])]  # English quoted in Japanese posts
+        self.en_all = en
+        self.en_titles = [src["title"] for src in en_sources if src["title"]]
+        self.en_headings = [h for src in en_sources for h in src["headings"] if h.isascii() and len(h) <= 80]
+        self.en_headings += [s.rstrip(".") for s in en if len(s) <= 70]
+        kata = Counter(w for s in self.ja_all for w in KATAKANA_WORD.findall(s))
+        kanji = Counter(w for s in self.ja_all for w in KANJI_WORD.findall(s))
+        english = Counter(w for s in en for w in EN_WORD.findall(s))
+        english.update(dict.fromkeys(EN_EXTRA_TEXT.split(), 1))
+        self.kata = Zipf(w for w, _ in kata.most_common())
+        self.kanji = Zipf(w for w, _ in kanji.most_common())
+        self.english = Zipf(w for w, _ in english.most_common())
+        self.tracking_ids = [self.tracking_id(rng) for _ in range(2000)]
+        self.error_codes = [self.error_code(rng) for _ in range(600)]
+
+    @staticmethod
+    def tracking_id(rng):
+        alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+        return "".join(rng.choice(alphabet + "_") for _ in range(4)) + "-" + "".join(rng.choice(alphabet) for _ in range(3))
+
+    @staticmethod
+    def error_code(rng):
+        if rng.random() < 0.5:
+            return "0x8" + "".join(rng.choice("0123456789ABCDEF") for _ in range(7))
+        return "".join(rng.choice(part) for part in ERROR_PARTS)
+
+    def summary(self):
+        return (f"{len(self.ja_all)} ja sentences from {len(self.ja_topics)} files, {len(self.en_all)} en sentences, "
+                f"{len(self.kata.items)} katakana + {len(self.kanji.items)} kanji words, {len(self.english.items)} en words")  # fmt: skip
+
+
+# -- generating documents -----------------------------------------------------------------------
+
+
+class Generator:
+    def __init__(self, material: Material, rng: random.Random):
+        self.m = material
+        self.rng = rng
+        self.used_tracking_ids = Counter()
+        self.used_error_codes = Counter()
+
+    def recombine_ja(self, sentence, topic_words, p=0.3):
+        rng = self.rng
+
+        def replace(match):
+            if rng.random() >= p:
+                return match.group(0)
+            katakana = "ァ" <= match.group(0)[0] <= "ヴ"
+            if rng.random() < 0.7:
+                return rng.choice(topic_words[0] if katakana else topic_words[1])
+            return (self.m.kata if katakana else self.m.kanji).draw(rng)
+
+        return JA_WORD.sub(replace, sentence)
+
+    def recombine_en(self, sentence, topic_words, p=0.2):
+        rng = self.rng
+
+        def replace(match):
+            if rng.random() >= p:
+                return match.group(0)
+            return rng.choice(topic_words) if rng.random() < 0.7 else self.m.english.draw(rng)
+
+        return EN_WORD.sub(replace, sentence)
+
+    def identifiers(self):
+        rng = self.rng
+        found = [ident for ident, p in FIXED_IDENTIFIERS if rng.random() < p]
+        if rng.random() < 0.25:
+            ident = rng.choice(self.m.tracking_ids)
+            self.used_tracking_ids[ident] += 1
+            found.append(ident)
+        for _ in range(rng.choices([0, 1, 2], [0.5, 0.35, 0.15])[0]):
+            ident = rng.choice(self.m.error_codes)
+            self.used_error_codes[ident] += 1
+            found.append(ident)
+        return found
+
+    def document(self, lang):
+        """(title, markdown body, html, headings) of 3-6 KB of body text."""
+        rng, m = self.rng, self.m
+        target = rng.randint(3000, 5400)  # the last paragraph overshoots by up to ~600 bytes
+        if lang == "ja":
+            topic = rng.choice(m.ja_topics)
+            words = ([m.kata.draw(rng) for _ in range(30)], [m.kanji.draw(rng) for _ in range(30)])
+
+            def sentence():
+                source = rng.choice(topic) if rng.random() < 0.6 else rng.choice(m.ja_all)
+                return self.recombine_ja(source, words)
+
+            def heading():
+                return self.recombine_ja(rng.choice(m.ja_headings), words, p=0.5)
+
+            title = self.recombine_ja(rng.choice(m.ja_titles), words, p=0.5)
+            templates, joiner = JA_ID_TEMPLATES, ""
+        else:
+            words = [m.english.draw(rng) for _ in range(40)]
+
+            def sentence():
+                return self.recombine_en(rng.choice(m.en_all), words)
+
+            def heading():
+                return self.recombine_en(rng.choice(m.en_headings), words, p=0.4)
+
+            title = self.recombine_en(rng.choice(m.en_titles + m.en_headings), words, p=0.5)
+            templates, joiner = EN_ID_TEMPLATES, " "
+        ids = [ident for ident in self.identifiers() for _ in range(rng.randint(1, 3))]
+        if ids and rng.random() < 0.15:
+            title = f"{title} ({ids[0]})"
+        rng.shuffle(ids)
+        blocks, size, headings = [], 0, []
+        while size < target:
+            if not blocks or rng.random() < 0.3:
+                text = heading()
+                heading_id = f"h-{len(headings) + 1}"
+                headings.append({"id": heading_id, "text": text, "level": 2})
+                blocks.append(("h", text, heading_id))
+                size += len(text.encode()) + 4
+                continue
+            if rng.random() < 0.07 and m.code:
+                lines = [rng.choice(m.code) for _ in range(rng.randint(2, 6))]
+                blocks.append(("code", "\n".join(lines), None))
+                size += sum(len(line) + 1 for line in lines)
+                continue
+            parts = [sentence() for _ in range(rng.randint(2, 5))]
+            if ids and rng.random() < 0.5:
+                parts.insert(rng.randrange(len(parts) + 1), rng.choice(templates).format(x=ids.pop()))
+            text = joiner.join(parts)
+            blocks.append(("p", text, None))
+            size += len(text.encode()) + 2
+        for ident in ids:  # whatever was not placed yet goes into a last paragraph
+            blocks.append(("p", rng.choice(templates).format(x=ident), None))
+        markdown, html = [], []
+        for kind, text, heading_id in blocks:
+            if kind == "h":
+                markdown.append(f"## {text}")
+                html.append(f'<h2 id="{heading_id}">{escape(text)}</h2>')
+            elif kind == "code":
+                markdown.append(f"```\n{text}\n```")
+                html.append(f"<pre><code>{escape(text)}</code></pre>")
+            else:
+                markdown.append(text)
+                html.append(f"<p>{escape(text)}</p>")
+        return title[:480], "\n\n".join(markdown) + "\n", "\n".join(html), headings
+
+
+def populate(args, generator, rng):
+    """Articles, revisions, tags and one ImportRun, written with bulk_create."""
+    from django.db import transaction
+
+    from kb.models import Article, ImportRun, Revision, Tag
+
+    layout = []  # (slug, langs)
+    if args.layout == "split":
+        layout = [(f"bench-{i:05d}", ["ja" if i % 2 == 0 else "en"]) for i in range(args.articles)]
+    else:
+        layout = [(f"bench-{i:05d}", ["ja", "en"]) for i in range(args.articles // 2)]
+    tag_names = ["VM", "Windows", "Linux", "Network", "Storage", "Extension", "Agent", "RCA", "Backup", "AKS"]
+    base = datetime(2016, 1, 1, tzinfo=UTC)
+    with transaction.atomic():
+        tags = Tag.objects.bulk_create([Tag(name=name) for name in tag_names])
+        tags = {t.name: t.pk for t in Tag.objects.all()}
+        articles = []
+        for slug, langs in layout:
+            kind = rng.choices(["guide", "reference", "rca"], [0.6, 0.3, 0.1])[0]
+            articles.append(Article(slug=slug, kind=kind, source_lang=langs[0], source_root="bench",
+                                    tracking_id=Material.tracking_id(rng) if kind == "rca" else ""))  # fmt: skip
+        Article.objects.bulk_create(articles, batch_size=1000)
+        ids = dict(Article.objects.values_list("slug", "pk"))
+        through = Article.tags.through
+        links = []
+        for slug, _langs in layout:
+            for name in rng.sample(tag_names, rng.randint(1, 3)):
+                links.append(through(article_id=ids[slug], tag_id=tags[name]))
+        through.objects.bulk_create(links, batch_size=2000)
+        revisions, sizes = [], []
+        for slug, langs in layout:
+            for lang in langs:
+                title, body, html, headings = generator.document(lang)
+                sizes.append(len(body.encode()))
+                revisions.append(Revision(
+                    article_id=ids[slug], lang=lang, number=1, is_current=True, title=title, body=body,
+                    body_hash=hashlib.sha256(body.encode()).hexdigest(), html=html, headings=headings,
+                    published_at=base + timedelta(minutes=rng.randrange(60 * 24 * 3650)),
+                    source_path=f"bench/{slug}/{lang}.md",
+                ))  # fmt: skip
+                if len(revisions) >= 1000:
+                    Revision.objects.bulk_create(revisions)
+                    revisions = []
+        Revision.objects.bulk_create(revisions)
+        ImportRun.objects.create(changed_slugs=[], summary={"bench": True})
+    return layout, sizes
+
+
+# -- queries ------------------------------------------------------------------------------------
+
+JA_WORD_QUERIES = [
+    "更新中", "準備できていません", "プロビジョニング", "拡張機能", "サーバー", "サーバ", "仮想マシン", "再起動", "失敗",
+    "中", "ネットワーク", "ディスク", "エージェント", "診断", "接続", "停止", "割り当て", "可用性", "スナップショット",
+    "ブート", "ファイアウォール", "証明書", "メモリ", "タイムアウト", "復旧", "移行", "バックアップ", "障害", "応答",
+    "パフォーマンス", "ライセンス認証", "サブスクリプション", "イメージ", "デプロイ", "ログ", "設定", "確認", "通信",
+    "カーネル", "パッチ", "ドライバー", "ドライバ", "コンソール", "ポータル", "スケールセット", "リージョン",
+]
+JA_PHRASE_QUERIES = [
+    "ネットワーク セキュリティ グループ", "仮想マシンが起動しない", "拡張機能のインストール", "エージェントが準備できていません",
+    "更新中のまま", "プロビジョニングに失敗しました", "再起動してください", "シリアル コンソール", "ゲスト OS",
+    "ブート診断", "送信方向の通信", "管理オペレーション", "お問い合わせください", "発生した場合",
+]
+EN_WORD_QUERIES = [
+    "extension", "extensions", "provisioning", "provisioned", "restart", "restarted", "restarting", "failed",
+    "failure", "fails", "agent", "agents", "network", "disk", "disks", "timeout", "update", "updating", "updated",
+    "connectivity", "outbound", "inbound", "firewall", "certificate", "memory", "snapshot", "boot", "diagnostics",
+    "serial console", "virtual machine", "guest agent", "not ready", "wire server", "custom script",
+]
+IDENTIFIER_QUERIES = [
+    "VMExtensionProvisioningError", "ProvisioningError", "168.63.129.16", "Get-AzureRmVM", "/var/log/waagent.log",
+    "waagent.log", "waagent", "0NC_-L9G", "32526", "port 32526", "WindowsAzureGuestAgent", "OSProvisioningTimedOut",
+    "CustomScriptExtension", "Microsoft.Compute", "AllocationFailed", "0x80070005", "KB5005565", "cloud-init",
+    "/etc/waagent.conf", "169.254.169.254", "Standard_D2s_v3", "ERROR_FILE_NOT_FOUND", "WaAppAgent.log",
+    "RDAgentBootLoader", "TimedOut",
+]
+MIXED_QUERIES = [
+    "VM エージェント", "Windows 再起動", "拡張機能 CustomScript", "168.63.129.16 通信", "waagent ログ", "NSG 送信",
+    "Linux カーネル", "Azure ポータル", "RDP 接続", "SSH 接続", "PowerShell コマンド", "VMExtensionProvisioningError 拡張機能",
+    "Wire Server 通信", "OS ディスク", "VM 停止", "Windows Update 失敗", "DNS 名前解決", "Azure VM 再起動",
+]
+NO_HIT_QUERIES = [
+    "xyzzyplugh", "qwertzuiopasdf", "provisoning", "ほげほげふがふが", "0x8BADF00D", "ZQ9X-QQQ",
+    "存在しない単語の組み合わせ", "frobnicated widgetry", "ギガントマキア", "extensionz",
+]
+CATEGORY_SHARE = [("ja-word", 0.25), ("ja-phrase", 0.13), ("en-word", 0.2), ("identifier", 0.2), ("mixed", 0.14), ("no-hit", 0.08)]
+
+
+def build_queries(n, material, generator, rng):
+    """A fixed mix of n queries: the hand-picked ones first, then words sampled from the corpus."""
+    sampled = defaultdict(list)
+    for rank in (3, 10, 30, 100, 300, 1000, 3000, 8000):
+        for zipf in (material.kata, material.kanji):
+            if rank < len(zipf.items):
+                sampled["ja-word"].append(zipf.items[rank])
+        if rank < len(material.english.items):
+            sampled["en-word"].append(material.english.items[rank])
+    for _ in range(60):
+        found = JA_PAIR.findall(rng.choice(material.ja_all))
+        if found:
+            sampled["ja-phrase"].append(rng.choice(found))
+    for _ in range(40):
+        words = rng.choice(material.en_all).split()
+        start = rng.randrange(max(1, len(words) - 1))
+        sampled["en-word"].append(" ".join(w.strip(".,;:()\"'") for w in words[start : start + 2]))
+    tracked = sorted(generator.used_tracking_ids)
+    codes = sorted(generator.used_error_codes)
+    sampled["identifier"] += rng.sample(tracked, min(10, len(tracked))) + rng.sample(codes, min(10, len(codes)))
+    for _ in range(40):
+        sampled["mixed"].append(f"{rng.choice(['VM', 'Azure', 'Windows', 'Linux', 'RDP', 'NSG', 'waagent'])} {material.kanji.draw(rng)}")
+    fixed = {"ja-word": JA_WORD_QUERIES, "ja-phrase": JA_PHRASE_QUERIES, "en-word": EN_WORD_QUERIES,
+             "identifier": IDENTIFIER_QUERIES, "mixed": MIXED_QUERIES, "no-hit": NO_HIT_QUERIES}  # fmt: skip
+    queries = []
+    for category, share in CATEGORY_SHARE:
+        last = category == CATEGORY_SHARE[-1][0]
+        quota = max(1, n - len(queries)) if last else max(1, round(n * share))
+        pool, seen = [], set()
+        for q in fixed[category] + sampled[category]:
+            q = " ".join(q.split())
+            if q and q not in seen:
+                seen.add(q)
+                pool.append(q)
+        chosen = pool[:quota]
+        while len(chosen) < quota:  # only for very large --queries: repeat the pool
+            chosen.append(pool[len(chosen) % len(pool)])
+        queries += [(category, q) for q in chosen]
+    return queries[:n]
+
+
+# -- measuring ----------------------------------------------------------------------------------
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[k]
+
+
+def ms(seconds):
+    return f"{seconds * 1000:.1f}"
+
+
+def bench_ours(queries, rounds):
+    from kb import reports
+    from kb.forms import search_params
+
+    for _category, q in queries[:: max(1, len(queries) // 8)][:8]:  # warm-up
+        reports.search(search_params({"q": q}), "ja")
+    timings = defaultdict(list)
+    info = {}
+    for _ in range(rounds):
+        for category, q in queries:
+            params = search_params({"q": q})
+            t0 = time.perf_counter()
+            results = reports.search(params, "ja")
+            timings[(category, q)].append(time.perf_counter() - t0)
+            info[(category, q)] = (results.total, results.relaxed, len(results.hits))
+    return timings, info
+
+
+def fts_expression(q):
+    return " ".join('"' + term.replace('"', '""') + '"' for term in q.split())
+
+
+def fts_build(path, rows_source):
+    from kb.search import plain_text
+
+    t0 = time.perf_counter()
+    rows = [(slug, lang, title, plain_text(html)) for slug, lang, title, html in rows_source()]
+    extract = time.perf_counter() - t0
+    con = sqlite3.connect(path)
+    con.execute("CREATE VIRTUAL TABLE fts USING fts5(slug UNINDEXED, lang UNINDEXED, title, body, tokenize='trigram')")
+    # Same field weights as ours (title 4, body 1); ORDER BY rank then uses them.
+    con.execute("INSERT INTO fts(fts, rank) VALUES('rank', 'bm25(0.0, 0.0, 4.0, 1.0)')")
+    t1 = time.perf_counter()
+    with con:
+        con.executemany("INSERT INTO fts(slug, lang, title, body) VALUES (?, ?, ?, ?)", rows)
+    insert = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    with con:
+        con.execute("INSERT INTO fts(fts) VALUES('optimize')")
+    optimize = time.perf_counter() - t2
+    return con, {"extract": extract, "insert": insert, "optimize": optimize, "total": extract + insert + optimize}
+
+
+FTS_QUERY = (
+    "SELECT slug, lang, title, snippet(fts, 3, '<mark>', '</mark>', '…', 32) FROM fts "
+    "WHERE fts MATCH ? ORDER BY rank LIMIT 10"
+)
+
+
+def bench_fts(con, queries, rounds):
+    from kb.search import clean_query
+
+    for _category, q in queries[:8]:
+        con.execute(FTS_QUERY, (fts_expression(clean_query(q)),)).fetchall()
+    timings, returned = defaultdict(list), {}
+    for _ in range(rounds):
+        for category, q in queries:
+            t0 = time.perf_counter()
+            expression = fts_expression(clean_query(q))
+            rows = con.execute(FTS_QUERY, (expression,)).fetchall() if expression else []
+            timings[(category, q)].append(time.perf_counter() - t0)
+            returned[(category, q)] = len(rows)
+    counts = {}
+    for key in timings:  # total matches, untimed, for the average
+        expression = fts_expression(clean_query(key[1]))
+        counts[key] = con.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (expression,)).fetchone()[0] if expression else 0
+    return timings, returned, counts
+
+
+def bench_updates(layout, runs, rng, first=0):
+    from kb import search
+    from kb.models import Revision
+
+    chosen = rng.sample(layout, min(runs, len(layout)))
+    update_times, refresh_times, misses = [], [], []
+    for number, (slug, _langs) in enumerate(chosen, start=first):
+        marker = "zqmark" + "".join(chr(97 + int(d)) for d in f"{number:03d}")
+        revision = Revision.objects.current().filter(article__slug=slug).order_by("lang").first()
+        Revision.objects.filter(pk=revision.pk).update(
+            body=revision.body + f"\n\n{marker}\n", html=revision.html + f"\n<p>{marker}</p>",
+            body_hash=hashlib.sha256((revision.body + marker).encode()).hexdigest(),
+        )  # fmt: skip
+        t0 = time.perf_counter()
+        search.update([slug])
+        update_times.append(time.perf_counter() - t0)
+        t1 = time.perf_counter()
+        found = search.search(marker)  # first search after the change: refreshes the searcher
+        refresh_times.append(time.perf_counter() - t1)
+        if found.total != 1 or found.hits[0].slug != slug:
+            misses.append((slug, marker, found.total))
+    return update_times, refresh_times, misses
+
+
+def profile(label, function, top=25):
+    profiler = cProfile.Profile()
+    profiler.enable()
+    function()
+    profiler.disable()
+    for sort in ("cumulative", "tottime"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort).print_stats(top)
+        print(f"\n--- profile: {label}, by {sort} ---")
+        print("\n".join(out.getvalue().splitlines()[4:]))
+
+
+def machine():
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    from importlib.metadata import version
+
+    return {
+        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpu": model, "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+        "whoosh": version("Whoosh-Reloaded"), "sudachipy": version("SudachiPy"),
+        "platform": platform.platform(),
+    }  # fmt: skip
+
+
+def table(headers, rows):
+    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=True)]
+
+    def line(cells):
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+
+    return "\n".join([line(headers), "  ".join("-" * w for w in widths), *map(line, rows)])
+
+
+# -- main ---------------------------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--articles", type=int, default=10000, help="number of texts (index documents), default 10000")
+    ap.add_argument("--queries", type=int, default=240, help="number of distinct queries, default 240")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=3, help="timed rounds over the query set, default 3")
+    ap.add_argument("--updates", type=int, default=20, help="one-article updates to time, default 20")
+    ap.add_argument("--layout", choices=["split", "both"], default="split",
+                    help="split: N articles, half ja, half en (default); both: N/2 articles with ja and en")  # fmt: skip
+    ap.add_argument("--ja-corpus", type=Path, default=DEFAULT_JA_CORPUS, help="folder of Japanese .md posts")
+    ap.add_argument("--no-procs2", action="store_true", help="skip the procs=2 build")
+    ap.add_argument("--profile", action="store_true", help="also print cProfile output for queries and updates")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = ap.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="kb-search-bench-"))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["DJANGO_SECRET_KEY"] = "bench-only-not-a-secret"
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'db.sqlite3'}"
+    os.environ["KB_VAR_DIR"] = str(workdir / "var")
+    os.environ["KB_INDEX_DIR"] = str(workdir / "index")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from kb import search
+    from kb.models import Revision
+
+    started = time.perf_counter()
+    try:
+        call_command("migrate", verbosity=0)
+        rng = random.Random(args.seed)
+        t0 = time.perf_counter()
+        material = Material(args.ja_corpus, rng)
+        if not material.ja_corpus_files:
+            print(f"note: {args.ja_corpus} has no .md files; Japanese text comes from content/articles only")
+        generator = Generator(material, rng)
+        layout, sizes = populate(args, generator, rng)
+        texts = len(sizes)
+        generation = time.perf_counter() - t0
+        print(f"generated {texts} texts ({len(layout)} articles, layout {args.layout}) in {generation:.1f} s; "
+              f"body {min(sizes)}-{max(sizes)} bytes, mean {statistics.mean(sizes):.0f}; {material.summary()}", flush=True)  # fmt: skip
+        queries = build_queries(args.queries, material, generator, random.Random(args.seed + 1))
+
+        # Warm what the first build would otherwise pay for: Sudachi's dictionary, the DB pages.
+        list(search.terms("仮想マシンのサーバーを再起動します。VMExtensionProvisioningError"))
+        list(Revision.objects.values_list("html", flat=True))
+
+        builds = {}
+        if not args.no_procs2:
+            try:
+                t0 = time.perf_counter()
+                count = search.rebuild(procs=2)
+                builds[2] = (time.perf_counter() - t0, count)
+                print(f"rebuild(procs=2): {builds[2][0]:.1f} s for {count} documents", flush=True)
+            except Exception as exc:  # whoosh multiprocessing may not work everywhere
+                builds[2] = None
+                print(f"rebuild(procs=2) failed, skipped: {type(exc).__name__}: {exc}", flush=True)
+        t0 = time.perf_counter()
+        count = search.rebuild(procs=1)
+        builds[1] = (time.perf_counter() - t0, count)
+        print(f"rebuild(procs=1): {builds[1][0]:.1f} s for {count} documents", flush=True)
+        index_bytes = sum(f.stat().st_size for f in search.index_dir().iterdir() if f.is_file())
+
+        ours, info = bench_ours(queries, args.rounds)
+        print(f"queries (ours): {len(queries)} x {args.rounds} rounds done", flush=True)
+
+        def rows_source():
+            return (Revision.objects.current().order_by("pk")
+                    .values_list("article__slug", "lang", "title", "html").iterator(chunk_size=1000))  # fmt: skip
+
+        fts_path = workdir / "fts5.sqlite3"
+        con, fts_build_times = fts_build(str(fts_path), rows_source)
+        fts_bytes = fts_path.stat().st_size
+        print(f"FTS5 build: {fts_build_times['total']:.1f} s", flush=True)
+        fts, fts_returned, fts_counts = bench_fts(con, queries, args.rounds)
+        print("queries (FTS5) done", flush=True)
+
+        update_times, refresh_times, misses = bench_updates(layout, args.updates, random.Random(args.seed + 2))
+        print(f"updates: {len(update_times)} done", flush=True)
+
+        if args.profile:
+            from kb import reports
+            from kb.forms import search_params
+
+            slowest = sorted(ours, key=lambda k: -statistics.median(ours[k]))[:20]
+            print("\nslowest 20 queries (ours, median ms, hits):")
+            for key in slowest:
+                print(f"  {ms(statistics.median(ours[key])):>8}  {info[key][0]:>6}  {key[0]:<11} {key[1]}")
+            profile("all queries, one round", lambda: [reports.search(search_params({"q": q}), "ja") for _c, q in queries])
+            profile("slowest 20 queries", lambda: [reports.search(search_params({"q": q}), "ja") for _c, q in slowest])
+            extra = bench_updates_profiled(layout, random.Random(args.seed + 3))
+            profile("5 one-article updates", extra)
+
+        # -- report --
+        all_ours = [t for ts in ours.values() for t in ts]
+        all_fts = [t for ts in fts.values() for t in ts]
+        short = [key for key in fts if fts_returned[key] == 0 and any(len(term) < 3 for term in key[1].split())]
+        short_ours_hit = [key for key in short if info[key][0] > 0]
+        no_hit_ours = [key for key in info if info[key][0] == 0]
+        relaxed = [key for key in info if info[key][1]]
+        no_hit_fts = [key for key in fts if fts_counts[key] == 0]
+        mach = machine()
+        total_time = time.perf_counter() - started
+
+        print("\n" + "=" * 78)
+        print(f"Search benchmark: {texts} texts ({len(layout)} articles, layout {args.layout}), "
+              f"{len(queries)} queries x {args.rounds} rounds, seed {args.seed}")  # fmt: skip
+        print(f"machine: nproc {mach['nproc']}, {mach['cpu']}, Python {mach['python']}, SQLite {mach['sqlite']}, "
+              f"whoosh {mach['whoosh']}, SudachiPy {mach['sudachipy']}")  # fmt: skip
+        print(f"platform: {mach['platform']}")
+        print(f"corpus: body {min(sizes)}-{max(sizes)} bytes (mean {statistics.mean(sizes):.0f}), "
+              f"{sum(sizes) / 1e6:.1f} MB in all; generated in {generation:.1f} s")  # fmt: skip
+        print()
+        rows = [["full build, procs=1", f"{builds[1][0]:.1f} s", f"{builds[1][1]} docs, index {index_bytes / 1e6:.0f} MB"]]
+        if 2 in builds:
+            rows.append(["full build, procs=2", f"{builds[2][0]:.1f} s" if builds[2] else "failed", ""])
+        rows.append(["FTS5 trigram build", f"{fts_build_times['total']:.1f} s",
+                     f"text {fts_build_times['extract']:.1f} s + insert {fts_build_times['insert']:.1f} s + optimize "
+                     f"{fts_build_times['optimize']:.1f} s, db {fts_bytes / 1e6:.0f} MB"])  # fmt: skip
+        rows.append(["one-article update, median", f"{ms(statistics.median(update_times))} ms",
+                     f"n={len(update_times)}, min {ms(min(update_times))}, max {ms(max(update_times))} ms"])  # fmt: skip
+        rows.append(["first search after update", f"{ms(statistics.median(refresh_times))} ms",
+                     f"median; max {ms(max(refresh_times))} ms; found the change {len(update_times) - len(misses)}/{len(update_times)}"])  # fmt: skip
+        print(table(["build / update", "time", "notes"], rows))
+        print()
+        rows = [
+            ["ours: reports.search, snippets", ms(percentile(all_ours, 50)), ms(percentile(all_ours, 95)),
+             ms(percentile(all_ours, 99)), ms(max(all_ours)), f"{statistics.mean(i[0] for i in info.values()):.0f}"],
+            ["FTS5 trigram, LIMIT 10 + snippet", ms(percentile(all_fts, 50)), ms(percentile(all_fts, 95)),
+             ms(percentile(all_fts, 99)), ms(max(all_fts)), f"{statistics.mean(fts_counts.values()):.0f}"],
+        ]  # fmt: skip
+        print(table(["query latency (ms)", "p50", "p95", "p99", "max", "avg hits"], rows))
+        print()
+        rows = []
+        for category, _share in CATEGORY_SHARE:
+            keys = [k for k in ours if k[0] == category]
+            o = [t for k in keys for t in ours[k]]
+            f = [t for k in keys for t in fts[k]]
+            rows.append([category, len(keys), ms(percentile(o, 50)), ms(percentile(o, 95)),
+                         f"{statistics.mean(info[k][0] for k in keys):.0f}", ms(percentile(f, 50)),
+                         ms(percentile(f, 95)), f"{statistics.mean(fts_counts[k] for k in keys):.0f}"])  # fmt: skip
+        print(table(["by kind of query", "n", "ours p50", "ours p95", "ours hits", "fts p50", "fts p95", "fts hits"], rows))
+        print()
+        rows = [
+            ["build time", f"{builds[1][0] / fts_build_times['total']:.1f}x"],
+            ["query p50", f"{percentile(all_ours, 50) / percentile(all_fts, 50):.1f}x"],
+            ["query p95", f"{percentile(all_ours, 95) / percentile(all_fts, 95):.1f}x"],
+        ]
+        print(table(["ratio ours / FTS5", "value"], rows))
+        print()
+        print(f"ours: {len(no_hit_ours)} queries found nothing; {len(relaxed)} fell back to the relaxed (OR) search")
+        print(f"FTS5: {len(no_hit_fts)} queries matched nothing, of which {len(short)} because a term is shorter than "
+              f"3 characters (trigram cannot match it); ours found hits for {len(short_ours_hit)} of those")  # fmt: skip
+        if short:
+            print("  short-term queries with no FTS5 result: " + ", ".join(k[1] for k in short))
+        goals = [("p95 < 50 ms", percentile(all_ours, 95) < 0.05), ("build < 60 s", builds[1][0] < 60),
+                 ("update < 100 ms", statistics.median(update_times) < 0.1)]  # fmt: skip
+        print("goals: " + ", ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in goals))
+        if misses:
+            print(f"WARNING: {len(misses)} updates not found by the following search: {misses[:3]}")
+        print(f"total run time {total_time:.0f} s")
+        con.close()
+    finally:
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def bench_updates_profiled(layout, rng):
+    def run():
+        bench_updates(layout, 5, rng, first=500)
+
+    return run
+
+
+if __name__ == "__main__":
+    main()

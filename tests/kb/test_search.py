@@ -1,0 +1,160 @@
+"""Ranked search results pinned on the real seed articles and the real jpaztech blog corpus,
+plus hostile queries, which must never raise."""
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kb import search
+
+NSG = "vm-stuck-in-updating-when-nsg-rule-restricts-outbound-internet-connectivity"
+
+
+def found(query, **kwargs):
+    return [(hit.slug, hit.lang) for hit in search.search(query, **kwargs).hits]
+
+
+@pytest.mark.django_db
+class TestSeedRelevance:
+    @pytest.fixture(autouse=True)
+    def imported(self, seeds):
+        pass
+
+    def test_japanese_words_are_found_inside_sentences(self):
+        assert found("更新中", lang="ja") == [(NSG, "ja")]
+        assert found("更新中のまま", lang="ja") == [(NSG, "ja")]
+        assert found("準備できていません", lang="ja") == [("vmagent-notready", "ja")]
+
+    def test_a_multi_token_word_matches_as_a_phrase_not_anywhere(self):
+        # 「中」 and 「更新」 both occur in other articles, but not as 更新中.
+        assert [slug for slug, _ in found("更新中", lang="ja")] == [NSG]
+
+    def test_english_inflections_match(self):
+        assert found("extensions", lang="en")[0] == ("windows-vm-extensions", "en")
+        assert found("extension", lang="en")[0] == ("windows-vm-extensions", "en")
+        assert set(found("extensions", lang="en")) == set(found("extension", lang="en"))
+
+    @pytest.mark.parametrize(
+        ("query", "slug"),
+        [
+            ("VMExtensionProvisioningError", NSG),
+            ("ProvisioningError", NSG),
+            ("Get-AzureRmVM", NSG),
+            ("VM Agent is unresponsive", NSG),
+            ("/var/log/waagent.log", "vmagent-notready"),
+            ("waagent.log", "vmagent-notready"),
+            ("0NC_-L9G", "20211013-rca-azure-vm"),
+            ("32526", "windows-vm-extensions"),
+            ("CustomScript", "windows-vm-extensions"),
+        ],
+    )
+    def test_identifiers_are_found_whole_and_by_their_parts(self, query, slug):
+        hits = found(query, lang="ja")
+        assert hits and hits[0] == (slug, "ja")
+
+    def test_an_identifier_is_not_found_in_articles_that_only_share_its_parts(self):
+        assert {slug for slug, _ in found("VMExtensionProvisioningError")} == {NSG}
+        assert {slug for slug, _ in found("0NC_-L9G")} == {"20211013-rca-azure-vm"}
+
+    def test_the_ip_address_of_the_wire_server_ranks_the_agent_article_first(self):
+        assert found("168.63.129.16", lang="en")[0] == ("vmagent-notready", "en")
+        snippet = search.search("168.63.129.16", lang="en").hits[0].snippet
+        assert "<mark>168.63.129.16</mark>" in snippet
+
+    def test_sa_ba_and_sa_baa_are_one_word(self):
+        assert found("サーバ", lang="ja") == found("サーバー", lang="ja") != []
+
+    def test_title_weighs_more_than_body(self):
+        assert found("プロビジョニング", lang="ja")[0] == ("vm-provisioning-failed", "ja")
+        assert found("拡張機能", lang="ja")[0] == ("windows-vm-extensions", "ja")
+
+    def test_the_visitors_language_comes_first_and_the_other_is_still_found(self):
+        hits = found("168.63.129.16", prefer_lang="ja")
+        langs = [lang for _, lang in hits]
+        assert langs == sorted(langs, key=lambda lang: lang != "ja") and {"ja", "en"} <= set(langs)
+
+    def test_mixed_language_query(self):
+        assert found("VM エージェント 168.63.129.16", lang="ja")[0] == ("vmagent-notready", "ja")
+
+    def test_filters_by_kind_and_tag(self):
+        assert {slug for slug, _ in found("仮想マシン", kind="rca")} == {"20211013-rca-azure-vm"}
+        assert {slug for slug, _ in found("仮想マシン", tag="Archive")} == {NSG}
+
+    def test_no_results_get_a_suggestion_and_a_relaxed_search(self):
+        results = search.search("exension")
+        assert (results.total, results.suggestion) == (0, "extension")
+        relaxed = search.search("更新中 xyzzyqq")
+        assert relaxed.relaxed and {h.slug for h in relaxed.hits} == {NSG}
+
+    def test_paging(self):
+        first = search.search("VM", page=1, page_size=3)
+        second = search.search("VM", page=2, page_size=3)
+        assert first.total == second.total > 3
+        assert len(first.hits) == 3 and not {(h.slug, h.lang) for h in first.hits} & {(h.slug, h.lang) for h in second.hits}
+
+    def test_snippets_are_escaped_text_with_marks(self):
+        snippet = search.search("Get-AzureRmVM", lang="ja").hits[0].snippet
+        assert "<mark>" in snippet and "&lt;resourcegroupname&gt;" in snippet
+
+
+HOSTILE = [
+    "", " ", '"', '"unbalanced', "((", "))", "(a OR", "AND", "OR", "NOT", "NOT NOT", "a AND", "*", "**", "?",
+    "title:", "title:foo", "body:*", "slug:x", "a^2", "[a TO b]", "{a TO}", "~", "a~2", "'", "\\", "%", "_",
+    "<script>alert(1)</script>", "' OR 1=1 --", "\"; DROP TABLE kb_article; --", "\x00\x01\x1f", "🙂🔥",
+    "x" * 10_000, "更新中 " * 2000, "\u202e\u200b", "NOT 更新中", "更新中 OR 準備", "(更新中 AND VM) OR \"agent\"",
+]
+
+
+@pytest.mark.django_db
+class TestHostileQueries:
+    @pytest.fixture(autouse=True)
+    def imported(self, seeds):
+        pass
+
+    @pytest.mark.parametrize("query", HOSTILE)
+    def test_search_never_raises(self, query):
+        results = search.search(query)
+        assert results.total >= 0 and len(results.query) <= search.MAX_QUERY_LENGTH
+
+    @pytest.mark.parametrize("query", HOSTILE)
+    def test_the_page_and_the_api_answer_normally(self, query, client):
+        page = client.get("/ja/search/", {"q": query})
+        assert page.status_code == 200
+        assert "<script>alert(1)</script>" not in page.content.decode()
+        api = client.get("/api/search", {"q": query})
+        assert api.status_code == 200
+        assert set(api.json()) >= {"query", "total", "results"}
+
+    @pytest.mark.parametrize(
+        "params", [{"lang": "xx"}, {"limit": "-5"}, {"limit": "1e9"}, {"page": "abc"}, {"page": "99999999"}, {"kind": "<b>"}]
+    )
+    def test_bad_parameters_fall_back_to_defaults(self, params, client):
+        assert client.get("/api/search", {"q": "VM", **params}).status_code == 200
+        assert client.get("/ja/search/", {"q": "VM", **params}).status_code == 200
+
+    def test_the_api_returns_the_documented_shape(self, client):
+        body = client.get("/api/search", {"q": "VMExtensionProvisioningError", "lang": "en", "limit": 5}).json()
+        assert body["query"] == "VMExtensionProvisioningError" and body["total"] == 1
+        (result,) = body["results"]
+        assert set(result) == {"slug", "lang", "title", "url", "snippet", "score", "kind", "flags"}
+        assert (result["slug"], result["lang"], result["kind"]) == (NSG, "en", "guide")
+        assert result["url"] == f"http://testserver/en/articles/{NSG}/"
+        assert "azurerm-powershell" in result["flags"] and result["score"] > 0
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.text(max_size=400))
+    def test_any_text_is_a_query(self, client, query):
+        results = search.search(query)
+        assert results.total == len(results.hits) or results.total > len(results.hits)
+        response = client.get("/api/search", {"q": query.replace("\x00", "")})
+        assert response.status_code == 200 and json.loads(response.content)["total"] >= 0
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.text(alphabet=st.sampled_from(list('"()*:^~[]{}ANDORNOT -+!?\\/更新中VMa1')), max_size=60))
+    def test_query_syntax_soup_is_harmless(self, client, query):
+        search.search(query)
+        assert client.get("/en/search/", {"q": query}).status_code == 200
+
+

@@ -1,0 +1,83 @@
+"""The search index follows the database: imports update it, a lost or corrupt index is
+rebuilt, another node catches up; and rankings on the real jpaztech blog corpus."""
+
+import shutil
+
+import pytest
+
+from kb import search
+from kb.models import ImportRun, Revision
+from tests.conftest import CONTENT, CORPUS, article_file, run
+
+
+def found(query, **kwargs):
+    return [(hit.slug, hit.lang) for hit in search.search(query, **kwargs).hits]
+
+
+@pytest.fixture
+def imported(db):
+    assert run(CONTENT).ok
+
+
+@pytest.mark.django_db
+class TestIndexLifecycle:
+    def test_an_import_updates_only_what_changed_and_readers_see_it(self, content_dir):
+        path = article_file(content_dir, "agent", "ja", title="エージェント", body="ゲスト エージェントが停止")
+        run(content_dir)
+        assert found("停止") == [("agent", "ja")]
+        path.write_text(path.read_text(encoding="utf-8").replace("停止", "起動"), encoding="utf-8")
+        run(content_dir)
+        assert found("停止") == [] and found("起動") == [("agent", "ja")]
+
+    def test_withdrawn_articles_leave_the_index(self, content_dir):
+        path = article_file(content_dir, "gone", "ja", title="消える記事", body="固有の単語")
+        run(content_dir)
+        path.unlink()
+        run(content_dir)
+        assert found("固有") == []
+
+    def test_a_deleted_index_is_rebuilt_from_the_database(self, imported, isolated_index):
+        search.forget_searchers()
+        shutil.rmtree(isolated_index)
+        assert found("0NC_-L9G", lang="ja") == [("20211013-rca-azure-vm", "ja")]
+
+    def test_a_corrupt_index_is_rebuilt(self, imported, isolated_index):
+        search.forget_searchers()
+        for segment in isolated_index.glob("*.seg"):
+            segment.write_bytes(b"garbage")
+        for toc in isolated_index.glob("*.toc"):
+            toc.write_bytes(b"garbage")
+        assert found("0NC_-L9G", lang="ja") == [("20211013-rca-azure-vm", "ja")]
+
+    def test_another_process_catches_up_from_the_database(self, imported, tmp_path, settings):
+        """A second node has its own index; it applies the import runs it has not seen."""
+        settings.KB_INDEX_DIR = tmp_path / "other-node"
+        search.forget_searchers()
+        search.rebuild()
+        Revision.objects.filter(lang="ja", article__slug="vmagent-notready").update(title="新しい題名テスト")
+        ImportRun.objects.create(changed_slugs=["vmagent-notready"])
+        assert search.catch_up(force=True) == 1
+        assert found("新しい題名テスト") == [("vmagent-notready", "ja")]
+
+
+@pytest.mark.corpus
+@pytest.mark.django_db
+def test_corpus_rankings():
+    """The real jpaztech blog: a few hundred Japanese articles with their real quirks."""
+    assert run(CONTENT).ok
+    report = run(CORPUS)
+    assert report.ok, report.problems
+    assert report.count("new") == 250
+
+    def top(query, n=1):
+        return [slug for slug, _ in found(query, lang="ja")[:n]]
+
+    assert top("5RWW-K4G") == ["notification_supplement_tracking-id_5rww-k4g"]
+    assert set(top("168.63.129.16", 2)) == {"dns-168-63-129-16", "about-168-63-129-16"}
+    assert top("ポート枯渇") == ["snat-options-for-azure-vm"]
+    assert set(top("Application Gateway 502", 2)) == {"application-gateway-502-error-info", "appgw-502error"}
+    assert set(top("IMDS", 2)) == {"get-scheduled-events-from-imds", "imds-pinning"}
+    assert top("169.254.169.254") == ["get-scheduled-events-from-imds"]
+    assert top("仮想マシンエージェント") == ["vmagent-notready"]
+    assert top("拡張機能") == ["windows-vm-extensions"]
+    assert found("サーバ", lang="ja") == found("サーバー", lang="ja")
