@@ -1,0 +1,15 @@
+import re
+
+from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+BACKTICKS = re.compile(r"`([^`]+)`")
+
+
+@register.filter
+def inline_code(text):
+    """Flag reasons name commands in `backticks`: show them as code, escape the rest."""
+    return mark_safe(BACKTICKS.sub(r"<code>\1</code>", escape(text)))

@@ -1,0 +1,135 @@
+"""Reading articles over HTTP: languages, history, diffs, lists, the editor's page."""
+
+import pytest
+from django.contrib.auth.models import User
+
+from kb.models import Article, Revision
+from tests.conftest import article_file, make_article, run
+
+NSG = "vm-stuck-in-updating-when-nsg-rule-restricts-outbound-internet-connectivity"
+
+
+@pytest.mark.usefixtures("seeds")
+class TestArticlePage:
+    def test_japanese_page_with_its_metadata(self, client):
+        body = client.get(f"/ja/articles/{NSG}/").content.decode()
+        assert '<html lang="ja">' in body
+        assert "NSG のルールでインターネットへの通信を制限している際に" in body
+        assert "2016-05-06" in body and "r1" in body and "Archive" in body
+        assert 'href="/en/articles/' + NSG + '/"' in body  # the language switch keeps the page
+
+    def test_flags_come_before_the_text_in_the_pages_language(self, client):
+        body = client.get(f"/en/articles/{NSG}/").content.decode()
+        flags = body.index('class="flags"')
+        assert flags < body.index('class="prose"')
+        assert "Mentions <code>Get-AzureRmVM</code> from the AzureRM PowerShell module" in body
+        assert "Links to blogs.msdn.microsoft.com, which no longer exists." in body
+
+    def test_an_rca_shows_its_incident(self, client):
+        body = client.get("/en/articles/20211013-rca-azure-vm/").content.decode()
+        assert "0NC_-L9G" in body and "2021-10-13 15:27–21:42 JST" in body
+
+    def test_headings_have_anchors_for_the_wizard(self, client):
+        body = client.get("/ja/articles/vmagent-notready/").content.decode()
+        assert 'id="シナリオ1--仮想マシンエージェントが停止している"' in body
+
+    def test_unknown_article_is_a_404_in_the_visitors_language(self, client):
+        response = client.get("/ja/articles/no-such-article/")
+        assert response.status_code == 404 and '<html lang="ja">' in response.content.decode()
+
+    def test_the_root_goes_to_the_browsers_language(self, client):
+        assert client.get("/", headers={"accept-language": "en-US,en;q=0.9"})["Location"] == "/en/"
+        assert client.get("/", headers={"accept-language": "ja"})["Location"] == "/ja/"
+
+    def test_every_page_offers_the_other_language_with_the_query_kept(self, client):
+        body = client.get("/en/search/?q=VM").content.decode()
+        assert 'href="/ja/search/?q=VM"' in body
+
+    def test_lists_filter_by_kind_and_tag(self, client):
+        rca = client.get("/en/articles/?kind=rca").content.decode()
+        assert "20211013-rca-azure-vm" in rca and "vmagent-notready" not in rca
+        tagged = client.get("/en/articles/?tag=Archive").content.decode()
+        assert NSG in tagged and "windows-vm-extensions" not in tagged
+
+    def test_ui_strings_are_translated(self, client):
+        ja = client.get("/ja/").content.decode()
+        en = client.get("/en/").content.decode()
+        assert "トラブルシューティング ウィザード" in ja and "Troubleshooting wizard" in en
+
+
+@pytest.mark.django_db
+class TestLanguageFallback:
+    def test_a_missing_translation_shows_the_other_language_with_a_notice(self, client):
+        make_article("only-ja", title="日本語だけ", body="本文です。")
+        body = client.get("/en/articles/only-ja/").content.decode()
+        assert "not available in English yet" in body and "日本語だけ" in body
+        assert '<article class="article" lang="ja">' in body
+
+
+@pytest.mark.django_db
+class TestHistoryAndDiff:
+    @pytest.fixture
+    def edited(self, content_dir):
+        path = article_file(content_dir, "agent", "ja", title="エージェント",
+                            body="仮想マシン エージェントが停止している場合、サービスを起動してください。\n\n変わらない段落です。")  # fmt: skip
+        run(content_dir)
+        path.write_text(path.read_text(encoding="utf-8").replace("起動してください", "再起動してから状態を確認してください"), encoding="utf-8")
+        run(content_dir)
+
+    def test_history_lists_every_revision(self, client, edited):
+        body = client.get("/ja/articles/agent/ja/history/").content.decode()
+        assert "/ja/articles/agent/ja/r1/" in body and "/ja/articles/agent/ja/r2/" in body
+
+    def test_an_old_revision_is_readable_and_says_so(self, client, edited):
+        body = client.get("/ja/articles/agent/ja/r1/").content.decode()
+        assert "起動してください" in body and "r1" in body and "/ja/articles/agent/" in body
+
+    def test_the_diff_marks_the_change_inside_the_line(self, client, edited):
+        body = client.get("/ja/articles/agent/ja/diff/?from=1&to=2").content.decode()
+        assert "<ins>再</ins>" in body
+        assert "<ins>から状態を確認して</ins>" in body
+        assert "変わらない段落です。" in body  # context
+
+    def test_a_diff_of_missing_revisions_is_a_clear_404(self, client, edited):
+        response = client.get("/ja/articles/agent/ja/diff/?from=1&to=9")
+        assert response.status_code == 404 and 'class="notice notice-warning"' in response.content.decode()
+
+    def test_garbage_revision_numbers_fall_back_to_the_last_change(self, client, edited):
+        assert client.get("/ja/articles/agent/ja/diff/?from=x&to=%00").status_code == 200
+
+
+@pytest.mark.django_db
+class TestWithdrawn:
+    def test_a_withdrawn_article_says_so_and_is_not_listed(self, client, content_dir):
+        path = article_file(content_dir, "old", "ja", title="古い記事", body="本文")
+        run(content_dir)
+        path.unlink()
+        run(content_dir)
+        body = client.get("/ja/articles/old/").content.decode()
+        assert 'class="notice notice-warning"' in body and "古い記事" in body
+        assert "/ja/articles/old/" not in client.get("/ja/articles/").content.decode()
+
+
+@pytest.mark.django_db
+class TestEditor:
+    def test_only_staff_see_the_editor_page(self, client):
+        assert client.get("/en/editor/").status_code == 302
+        client.force_login(User.objects.create_user("reader"))
+        assert client.get("/en/editor/").status_code == 302
+
+    def test_it_lists_flagged_articles_and_coverage(self, client, real_content):
+        run(real_content)
+        client.force_login(User.objects.create_user("editor", is_staff=True))
+        body = client.get("/en/editor/?sort=age").content.decode()
+        assert NSG in body and "azurerm-powershell" in body
+        assert "5 of 5 articles current" in body
+        assert body.index(NSG) < body.index("vmagent-notready")  # oldest first
+
+    def test_admin_is_read_only(self, client, real_content):
+        run(real_content)
+        client.force_login(User.objects.create_superuser("admin", "a@example.com", "pw"))
+        revision = Revision.objects.first()
+        assert client.get(f"/admin/kb/revision/{revision.pk}/change/").status_code == 200
+        assert client.post(f"/admin/kb/revision/{revision.pk}/change/", {"title": "x"}).status_code == 403
+        assert client.get("/admin/kb/article/?q=vmagent").status_code == 200
+        assert Article.objects.count() == 5
