@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from kb.models import Article, Kind, Revision
 from kb.rendering import render as render_markdown
@@ -86,6 +87,7 @@ class ArticleLink:
     flags: list = field(default_factory=list)
     updated_since: bool = False
     missing: bool = False
+    section: str = ""  # the heading's text, when the link points at a section
 
 
 def article_links(links, lang, since=None):
@@ -103,11 +105,14 @@ def article_links(links, lang, since=None):
             continue
         with translation.override(revision.lang):
             url = reverse("kb:article", kwargs={"slug": link["slug"]})
+        section = ""
         if "section" in link:
-            url += "#" + link["section"][revision.lang]
+            anchor = link["section"][revision.lang]
+            url += "#" + anchor
+            section = next((h["text"] for h in revision.headings if h["id"] == anchor), "")
         result.append(ArticleLink(
             link["slug"], revision.title, url, revision.lang, list(revision.flags.all()),
-            updated_since=bool(since and revision.imported_at.date() > since),
+            updated_since=bool(since and revision.imported_at.date() > since), section=section,
         ))  # fmt: skip
     return result
 
@@ -119,7 +124,7 @@ def answered_steps(walk: trees.Walk, lang, slug=""):
         if step.answer is not None:
             answer = step.answer.label[lang]
         elif step.value == trees.UNKNOWN:
-            answer = translation.gettext("I don't know")
+            answer = _("I don't know")
         else:
             moment = trees.parse_moment(step.value)
             answer = moment.astimezone(dt.timezone(dt.timedelta(hours=9))).strftime("%Y-%m-%d %H:%M JST")
@@ -133,16 +138,19 @@ def answered_steps(walk: trees.Walk, lang, slug=""):
 def ticket_summary(live: LiveTree, walk: trees.Walk, lang, links, permalink):
     """The plain text a support agent pastes into a ticket."""
     node = walk.node
-    gettext = translation.gettext
     with translation.override(lang):
-        lines = [f"{gettext('Troubleshooting result')}: {node.text[lang]}", ""]
-        lines.append(f"{gettext('Answers')}:")
-        lines += [f"- {row['question']} → {row['answer']}" for row in answered_steps(walk, lang)]
-        lines += ["", f"{gettext('Likely cause')}: {node.cause[lang]}", "", f"{gettext('Remediation')}:"]
-        lines += [f"{n}. {step[lang]}" for n, step in enumerate(node.remediation, 1)]
-        lines += ["", f"{gettext('Articles')}:"]
-        lines += [f"- {link.title}: {link.url}" for link in links]
-        lines += ["", f"{gettext('Permanent link')}: {permalink}"]
+        label = {
+            "result": _("Troubleshooting result"), "answers": _("Answers"), "cause": _("Likely cause"),
+            "remediation": _("Remediation"), "articles": _("Articles"), "link": _("Permanent link"),
+        }  # fmt: skip
+        answers = answered_steps(walk, lang)
+    lines = [f"{label['result']}: {node.text[lang]}", "", f"{label['answers']}:"]
+    lines += [f"- {row['question']} → {row['answer']}" for row in answers]
+    lines += ["", f"{label['cause']}: {node.cause[lang]}", "", f"{label['remediation']}:"]
+    lines += [f"{n}. {step[lang]}" for n, step in enumerate(node.remediation, 1)]
+    lines += ["", f"{label['articles']}:"]
+    lines += [f"- {link.title}{' › ' + link.section if link.section else ''}: {link.url}" for link in links]
+    lines += ["", f"{label['link']}: {permalink}"]
     return "\n".join(lines)
 
 

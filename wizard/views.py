@@ -1,3 +1,4 @@
+import dataclasses
 import datetime as dt
 import secrets
 
@@ -164,7 +165,7 @@ def render_result(request, live, walk, notices):
         notices.append(_("An article this result cites was updated since this link was made."))
     rcas = pages.article_links([{"slug": slug} for slug in rca_slugs(walk)], lang)
     permalink = request.build_absolute_uri(pages.result_url(live, node.id, walk.answers, made_on or timezone.localdate()))
-    absolute = [pages.ArticleLink(l.slug, l.title, request.build_absolute_uri(l.url), l.lang) for l in links]  # noqa: E741
+    absolute = [dataclasses.replace(link, url=request.build_absolute_uri(link.url)) for link in links]
     if not request.htmx:
         ResultStat.objects.get_or_create(tree=live.tree.slug, node=node.id)
         ResultStat.objects.filter(tree=live.tree.slug, node=node.id).update(reached=F("reached") + 1)
