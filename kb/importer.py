@@ -294,8 +294,9 @@ def sync(plan: Plan, report: ImportReport):
     for path in plan.trees:
         result = trees.sync_file(path)
         report.results.append(FileResult(path, result.status, result.detail))
-    report.flag_counts, report.unmatched_rules = staleness.refresh_flags(plan.rules, now)
-    if report.changed_slugs:
+    report.flag_counts, report.unmatched_rules, flags_changed = staleness.refresh_flags(plan.rules, now)
+    trees_changed = any(r.detail.startswith("tree") and r.status != "unchanged" for r in report.results)
+    if report.changed_slugs or flags_changed or trees_changed:
         ImportRun.objects.create(
             changed_slugs=sorted(report.changed_slugs),
             summary={status: report.count(status) for status in ("new", "updated", "unchanged", "removed", "withdrawn")},

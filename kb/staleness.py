@@ -328,16 +328,17 @@ def compute_flags(rules: Rules, revisions, today):
 
 
 def refresh_flags(rules: Rules, now):
-    """Recompute the flags of every current revision; return (counts by rule, unmatched rule ids)."""
+    """Recompute the flags of every current revision; return (counts by rule, unmatched rule
+    ids, whether any stored flag changed)."""
     revisions = (
         Revision.objects.current().visible()
         .select_related("article", "translated_from").prefetch_related("article__tags")
     )  # fmt: skip
     computed = compute_flags(rules, revisions, now.date())
-    store_flags(computed)
+    changed = store_flags(computed)
     counts = Counter(rule_id for found in computed.values() for rule_id in found)
     unmatched = [rule.id for rule in rules if rule.id not in counts]
-    return counts, unmatched
+    return counts, unmatched, changed
 
 
 @transaction.atomic
@@ -359,7 +360,8 @@ def store_flags(computed):
     ]  # fmt: skip
     Flag.objects.filter(pk__in=stale).delete()
     kept = set(existing) - {(f.revision_id, f.rule_id) for f in existing.values() if f.pk in stale}
-    Flag.objects.bulk_create([flag for key, flag in wanted.items() if key not in kept])
+    created = Flag.objects.bulk_create([flag for key, flag in wanted.items() if key not in kept])
+    return bool(stale or created)
 
 
 def same_flag(a, b):

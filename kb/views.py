@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import get_language
@@ -9,15 +9,18 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from kb import diffing, reports, search
+from kb.caching import revalidated
 from kb.forms import search_params
 from kb.models import LANGUAGES, Article, Kind, Revision, Tag
 from kb.rendering import asset_path
 
 
+@revalidated
 def home(request):
     return render(request, "kb/home.html", {"params": search_params({}), "kinds": Kind.choices})
 
 
+@revalidated
 def article_list(request):
     articles = Article.objects.visible().prefetch_related("tags")
     kind, tag = request.GET.get("kind", ""), request.GET.get("tag", "")
@@ -33,6 +36,7 @@ def article_list(request):
     })  # fmt: skip
 
 
+@revalidated
 def article(request, slug):
     article = get_object_or_404(Article, slug=slug)
     revision = reports.text_for(article, get_language())
@@ -41,6 +45,7 @@ def article(request, slug):
     return render_revision(request, article, revision, current=revision.is_current)
 
 
+@revalidated
 def revision_page(request, slug, lang, number):
     article = get_object_or_404(Article, slug=slug)
     revision = get_object_or_404(Revision, article=article, lang=check_lang(lang), number=number)
@@ -63,6 +68,7 @@ def check_lang(lang):
     return lang
 
 
+@revalidated
 def history(request, slug, lang=None):
     article = get_object_or_404(Article, slug=slug)
     if lang is None:
@@ -75,6 +81,7 @@ def history(request, slug, lang=None):
     })  # fmt: skip
 
 
+@revalidated
 def diff(request, slug, lang):
     article = get_object_or_404(Article, slug=slug)
     revisions = Revision.objects.filter(article=article, lang=check_lang(lang))
@@ -103,6 +110,7 @@ def to_int(value, default):
         return default
 
 
+@revalidated
 def translation_status(request, slug, lang):
     """For a translator: what changed in the source since this translation was made."""
     article = get_object_or_404(Article, slug=slug)
@@ -162,6 +170,11 @@ def editor(request):
         "rows": reports.flagged_rows(sort), "coverage": reports.coverage(), "sort": sort,
         "sort_choices": reports.sort_choices(),
     })  # fmt: skip
+
+
+def healthz(request):
+    """For load balancers: the process answers. Touches neither the database nor the index."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 def root(request):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from kb.caching import revalidated
 from wizard import pages, trees
 from wizard.models import Feedback, ResultStat
 
@@ -73,6 +74,7 @@ def destination(live, answers, incidents):
 
 
 @vary_on_headers("HX-Request")
+@revalidated
 def step(request, tree):
     live = tree_or_404(tree)
     answers = answers_from(request)
