@@ -21,6 +21,8 @@ class Command(BaseCommand):
             report = importer.run_import(paths, dry_run=dry_run)
         except OperationalError as exc:
             raise CommandError(f"the database is busy or unavailable ({exc}); is another import running?") from exc
+        except Exception as exc:  # the transaction rolled back: say so instead of a bare traceback
+            raise CommandError(f"nothing was imported: {exc}") from exc
         for warning in report.warnings:
             if verbosity >= 1:
                 self.stderr.write(self.style.WARNING(f"warning {warning}"))

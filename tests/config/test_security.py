@@ -1,0 +1,165 @@
+"""What the site gives attackers: nothing that runs, headers that forbid the rest."""
+
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import pytest
+
+from kb.models import Revision
+from tests.conftest import CONTENT, REPO, article_file, run
+
+PAYLOADS = [
+    line for line in (REPO / "tests" / "data" / "xss-payloads.txt").read_text(encoding="utf-8").splitlines()
+    if line and not line.startswith("#")
+]  # fmt: skip
+SAFE_SCHEMES = {"http", "https", "mailto"}
+
+
+def unsafe_url(value):
+    """A URL whose scheme is not http(s)/mailto, read as browsers do (WHATWG URL: tabs and
+    newlines removed anywhere, C0 controls and spaces stripped at the ends)."""
+    normalized = re.sub(r"[\t\n\r]", "", value).strip("".join(map(chr, range(0x21)))).lower()
+    scheme = re.match(r"^([a-z][a-z0-9+.-]*):", normalized)
+    return bool(scheme) and scheme.group(1) not in SAFE_SCHEMES and value != "data:,"
+
+
+class Elements(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, dict(attrs)))
+
+
+def dangerous(html):
+    """Every element or attribute in the page a browser could run."""
+    parser = Elements()
+    parser.feed(html)
+    problems = []
+    for tag, attrs in parser.found:
+        if tag in {"iframe", "object", "embed", "base", "meta", "link", "svg", "math", "style", "bgsound"} and not (
+            tag == "meta" and set(attrs) <= {"charset", "name", "content"} or tag == "link" and attrs.get("rel") in {"stylesheet", "icon"}
+        ):
+            problems.append(f"<{tag}>")
+        if tag == "script" and not (attrs.get("src", "").startswith("/static/") and len(attrs) <= 2):
+            problems.append(f"<script {attrs}>")
+        for name, value in attrs.items():
+            if name.startswith("on") or name == "style":
+                problems.append(f"<{tag} {name}>")
+            if name in {"href", "src", "action", "background", "dynsrc", "data", "formaction"} and unsafe_url(value or ""):
+                problems.append(f"<{tag} {name}={value!r}>")
+    return problems
+
+
+@pytest.mark.django_db
+class TestXssPayloads:
+    @pytest.fixture
+    def hostile(self, content_dir):
+        body = "\n\n".join(f"Payload {n}: {payload}" for n, payload in enumerate(PAYLOADS))
+        article_file(content_dir, "xss", "ja", title='"<script>alert(1)</script> XSS 記事"', body=body, tags="['<b>tag</b>']")
+        english = article_file(content_dir, "xss", "en", title="<img src=x onerror=alert(1)>", body=body, translated_from="ja")
+        assert run(content_dir).ok
+        english.write_text(english.read_text(encoding="utf-8").replace("Payload 0", "Payload zero"), encoding="utf-8")
+        assert run(content_dir).ok
+        return content_dir
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/ja/articles/xss/", "/en/articles/xss/", "/ja/articles/xss/ja/history/", "/en/articles/xss/en/r1/",
+            "/en/articles/xss/en/diff/?from=1&to=2", "/ja/articles/", "/ja/articles/?tag=%3Cb%3Etag%3C/b%3E",
+            "/ja/search/?q=Payload", "/en/search/?q=javascript", "/en/search/?q=onerror",
+            "/en/search/?q=%3Cscript%3Ealert(1)%3C/script%3E", "/ja/wizard/?paste=%3Cscript%3Ealert(1)%3C/script%3E",
+        ],
+    )  # fmt: skip
+    def test_no_page_that_shows_the_article_contains_anything_that_runs(self, hostile, client, url):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert dangerous(response.content.decode()) == []
+
+    def test_the_payloads_are_shown_as_text(self, hostile, client):
+        body = client.get("/ja/articles/xss/").content.decode()
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+        assert Revision.objects.filter(article__slug="xss").count() == 3
+
+    def test_the_api_returns_escaped_snippets(self, hostile, client):
+        for result in client.get("/api/search", {"q": "Payload onerror"}).json()["results"]:
+            assert dangerous(result["snippet"]) == [] and "<img" not in result["snippet"].lower()
+
+
+@pytest.mark.usefixtures("seeds")
+class TestHeaders:
+    def test_security_headers_on_every_page(self, client):
+        for url in ("/ja/", "/en/articles/vmagent-notready/", "/en/search/?q=VM", "/en/wizard/vm-troubleshooting/", "/api/search?q=vm"):
+            response = client.get(url)
+            csp = response["Content-Security-Policy"]
+            assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp and "frame-ancestors 'none'" in csp
+            assert response["X-Content-Type-Options"] == "nosniff"
+            assert response["Referrer-Policy"] == "same-origin"
+            assert response["X-Frame-Options"] == "DENY"
+
+    @pytest.mark.parametrize(
+        "url",
+        ["/ja/", "/en/articles/vmagent-notready/", "/ja/search/?q=更新中", "/en/wizard/vm-troubleshooting/?a=management-ops,windows",
+         "/en/wizard/vm-troubleshooting/result/result-agent-stopped/?a=agent-not-ready,can-connect,stopped&r=1", "/ja/wizard/"],
+    )  # fmt: skip
+    def test_no_inline_script_or_style_so_the_csp_holds(self, client, url):
+        assert dangerous(client.get(url).content.decode()) == []
+
+    def test_a_repeat_visit_costs_a_304(self, client):
+        first = client.get("/en/articles/vmagent-notready/")
+        assert "no-cache" in first["Cache-Control"]
+        again = client.get("/en/articles/vmagent-notready/", headers={"if-none-match": first["ETag"]})
+        assert again.status_code == 304
+        other_language = client.get("/ja/articles/vmagent-notready/", headers={"if-none-match": first["ETag"]})
+        assert other_language.status_code == 200
+
+    def test_an_import_changes_the_etag(self, client, tmp_path):
+        first = client.get("/en/articles/vmagent-notready/")
+        from kb.models import ImportRun
+
+        ImportRun.objects.create(changed_slugs=["vmagent-notready"])
+        assert client.get("/en/articles/vmagent-notready/", headers={"if-none-match": first["ETag"]}).status_code == 200
+
+
+def production_env(**extra):
+    env = {
+        **os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "0", "DJANGO_HTTPS": "1",
+        "DJANGO_SECRET_KEY": "k" * 20 + "-production-like-secret-that-is-long-and-random-3f9a8b7c6d5e",
+        "DJANGO_ALLOWED_HOSTS": "kb.example.com",
+    }  # fmt: skip
+    env.update(extra)
+    return env
+
+
+def test_check_deploy_reports_nothing_in_production_configuration():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO, env=production_env(), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    env = production_env()
+    env.pop("DJANGO_SECRET_KEY")
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.django_db
+def test_admin_and_editor_pages_are_for_staff_only(client):
+    for url in ("/admin/", "/en/editor/", "/ja/wizard/vm-troubleshooting/diagram/"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_shipped_content_is_clean(db):
+    assert run(CONTENT).ok
+    for revision in Revision.objects.all():
+        assert dangerous(revision.html) == [], revision
