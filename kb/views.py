@@ -32,6 +32,7 @@ def article_list(request):
     rows = reports.article_rows(page.object_list, get_language())
     return render(request, "kb/article_list.html", {
         "page": page, "rows": rows, "kinds": Kind.choices, "kind": kind, "tag": tag,
+        "pages": page_links(request, page.number, page.paginator.num_pages),
         "tags": Tag.objects.filter(articles__withdrawn_at__isnull=True).distinct(),
     })  # fmt: skip
 
@@ -147,9 +148,24 @@ def search_page(request):
         except search.SearchUnavailable:
             unavailable = True
     template = "kb/search.html#results" if request.htmx else "kb/search.html"
+    pages = page_links(request, results.page, results.pages, target="#search-results") if results else None
     return render(request, template, {
-        "params": params, "results": results, "unavailable": unavailable, "kinds": Kind.choices,
+        "params": params, "results": results, "unavailable": unavailable, "kinds": Kind.choices, "pages": pages,
     }, status=503 if unavailable else 200)  # fmt: skip
+
+
+def page_links(request, number, count, target=""):
+    """Links to the previous and next page: the current query string with another page."""
+
+    def url(page):
+        query = request.GET.copy()
+        query["page"] = page
+        return f"{request.path}?{query.urlencode()}"
+
+    return {
+        "number": number, "count": count, "target": target,
+        "previous": url(number - 1) if number > 1 else "", "next": url(number + 1) if number < count else "",
+    }  # fmt: skip
 
 
 @require_GET

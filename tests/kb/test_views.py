@@ -133,3 +133,12 @@ class TestEditor:
         assert client.post(f"/admin/kb/revision/{revision.pk}/change/", {"title": "x"}).status_code == 403
         assert client.get("/admin/kb/article/?q=vmagent").status_code == 200
         assert Article.objects.count() == 5
+
+
+@pytest.mark.usefixtures("seeds")
+def test_search_pages_link_to_each_other_keeping_the_query(client):
+    body = client.get("/en/search/?q=VM&limit=3&lang=all").content.decode()
+    assert 'href="/en/search/?q=VM&amp;limit=3&amp;lang=all&amp;page=2"' in body
+    assert 'hx-target="#search-results"' in body
+    second = client.get("/en/search/?q=VM&limit=3&lang=all&page=2").content.decode()
+    assert 'rel="prev"' in second and "page=1" in second

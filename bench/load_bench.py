@@ -1,0 +1,474 @@
+"""HTTP load test: gunicorn (2 sync workers, DEBUG off) under wrk, a realistic mix of pages.
+
+    scripts/with_postgres.sh .venv/bin/python bench/load_bench.py [--duration 60] [--connections 50]
+    .venv/bin/python bench/load_bench.py --duration 5        # SQLite in a temp dir, quick check
+
+Everything happens in a temporary directory (database when DATABASE_URL is unset, search
+index, collected static files, server log); ``var/`` is not touched. Steps:
+
+1. migrate, collectstatic, import_content (content/) and import_content of the jpaztech blog
+   corpus (../shared/corpus/jpaztech-blog), each a ``manage.py`` subprocess;
+2. the URL list: article pages (ja and en) of the 5 content articles and a sample of corpus
+   articles, search pages and the JSON API for a list of queries, wizard steps (every
+   question of every tree, reached by its shortest path) and result permalinks, built from
+   the database with the app's own URL functions; every URL is fetched once first and must
+   answer 200;
+3. gunicorn ``config.wsgi --workers 2`` on a free loopback port, waits for /healthz;
+4. wrk with bench/load_mix.lua: a short warm-up, then each category alone (articles,
+   search, wizard; --category-duration, default 20 s), the mix (--duration, default 60 s),
+   and /healthz (the ceiling: a view that touches neither database nor index);
+5. a table: requests/s, p50/p95/p99, errors per run, ratios to /healthz, the goals
+   (zero errors; articles >= 50 % of /healthz, search and wizard >= 25 %), the machine.
+
+wrk is a system package: ``apt-get install wrk``. Exit status: 0 when every goal is met,
+1 when a goal is missed, 2 when the benchmark itself could not run.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import http.client
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = Path(__file__).resolve().parent / "load_mix.lua"
+PYTHON = ROOT / ".venv" / "bin" / "python"
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+DEFAULT_CORPUS = Path("../shared/corpus/jpaztech-blog")
+CATEGORIES = ("articles", "search", "wizard")
+DEFAULT_MIX = "articles=50,search=30,wizard=20"
+GOALS = {"articles": 0.50, "search": 0.25, "wizard": 0.25}
+
+QUERIES = [
+    "更新中", "準備できていません", "VMExtensionProvisioningError", "168.63.129.16", "extensions",
+    "プロビジョニング", "VM エージェント", "拡張機能 失敗", "RDP 接続できない", "ネットワーク セキュリティ グループ",
+    "強制トンネリング", "waagent", "sysprep", "VM Agent is unresponsive", "0NC_-L9G", "ExpressRoute",
+    "シリアル コンソール", "ディスク 拡張", "Application Gateway", "タイムアウト", "provisioning failed",
+    "agent not ready", "/var/log/waagent.log", "サーバー", "存在しないはずの単語ぴよ", "xyzzyplugh",
+]
+
+# Runs inside ``manage.py shell``: the URLs to load and what the database is.
+URLS_CODE = r"""
+import json, random, sqlite3
+from urllib.parse import quote
+from django.db import connection
+from django.utils import translation
+from kb.models import Article
+from wizard import pages, trees
+
+content = sorted(Article.objects.visible().filter(source_root="content").values_list("slug", flat=True))
+others = sorted(Article.objects.visible().exclude(source_root="content").values_list("slug", flat=True))
+sample = random.Random(1).sample(others, min(SAMPLE, len(others)))
+unicode_slugs = [s for s in others if not s.isascii()]
+if unicode_slugs and not any(s in sample for s in unicode_slugs):
+    sample[-1:] = unicode_slugs[:1]  # one Unicode slug, for the percent-encoding
+rows = []
+for slug, weight in [(s, 3) for s in content] + [(s, 1) for s in sample]:
+    for lang in ("ja", "en"):
+        rows.append(["articles", weight, f"/{lang}/articles/{quote(slug, safe='')}/"])
+incidents = pages.incidents()
+for live in pages.live_trees():
+    tree = live.tree
+    for node_id, node in tree.nodes.items():
+        answers = trees.path_to(tree, node_id, incidents)
+        if answers is None:
+            continue
+        for lang in ("ja", "en"):
+            with translation.override(lang):
+                if node.kind == "result":
+                    rows.append(["wizard", 1, pages.result_url(live, node_id, answers)])
+                else:
+                    rows.append(["wizard", 3, pages.step_url(tree.slug, answers)])
+if connection.vendor == "postgresql":
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        engine = "PostgreSQL " + cursor.fetchone()[0]
+else:
+    engine = f"{connection.vendor} {sqlite3.sqlite_version}"
+print("LOADBENCH-URLS " + json.dumps({
+    "rows": rows, "engine": engine, "articles": Article.objects.visible().count(),
+    "content_slugs": content, "sample": sample,
+}))
+"""
+
+
+class BenchError(Exception):
+    pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def manage(env, *args, capture=False):
+    command = [str(PYTHON), "manage.py", *args]
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchError(f"manage.py {' '.join(args[:1])} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return (done.stdout if capture else None), time.monotonic() - started
+
+
+def prepare(env, corpus):
+    steps = [("migrate", ["migrate", "--noinput", "-v0"]), ("collectstatic", ["collectstatic", "--noinput", "-v0"]),
+             ("import content/", ["import_content", "-v0"])]  # fmt: skip
+    if corpus:
+        steps.append((f"import {corpus}", ["import_content", "-v0", str(corpus)]))
+    for label, args in steps:
+        _, took = manage(env, *args)
+        print(f"  {label:<44} {took:6.1f} s", flush=True)
+
+
+def url_list(env, sample, tmp):
+    code = URLS_CODE.replace("SAMPLE", str(int(sample)))
+    out, _ = manage(env, "shell", "-c", code, capture=True)
+    line = next((l for l in out.splitlines() if l.startswith("LOADBENCH-URLS ")), None)
+    if line is None:
+        raise BenchError(f"could not list URLs:\n{out}")
+    info = json.loads(line.split(" ", 1)[1])
+    rows = info["rows"]
+    for q in QUERIES:
+        encoded = urllib.parse.urlencode({"q": q})
+        rows += [["search", 2, f"/ja/search/?{encoded}"], ["search", 1, f"/en/search/?{encoded}"],
+                 ["search", 1, f"/api/search?{encoded}"]]  # fmt: skip
+    rows.append(["healthz", 1, "/healthz"])
+    for _, _, path in rows:
+        if not path.isascii() or "\t" in path or " " in path:
+            raise BenchError(f"URL not encoded: {path!r}")
+    paths_file = tmp / "paths.tsv"
+    paths_file.write_text("".join(f"{c}\t{w}\t{p}\n" for c, w, p in rows), encoding="ascii")
+    info["paths_file"] = paths_file
+    return info
+
+
+def fetch(port, path, timeout=30):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        started = time.perf_counter()
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        return response.status, time.perf_counter() - started, response.getheader("Location")
+    finally:
+        conn.close()
+
+
+def start_server(env, port, workers, log_path):
+    log = open(log_path, "ab")
+    command = [str(GUNICORN), "config.wsgi", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log.close()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"gunicorn exited with {process.returncode}:\n{Path(log_path).read_text(errors='replace')}")
+        try:
+            if fetch(port, "/healthz", timeout=2)[0] == 200:
+                return process
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise BenchError("gunicorn did not answer /healthz within 60 s")
+
+
+def stop_server(process):
+    if process is None or process.poll() is not None:
+        return
+    try:
+        process.send_signal(signal.SIGTERM)  # gunicorn's graceful stop; its workers follow
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+def preflight(port, rows):
+    """Every URL once, without following redirects: all must answer 200."""
+    seen, timings, bad = set(), {}, []
+    for category, _, path in rows:
+        if path in seen:
+            continue
+        seen.add(path)
+        status, took, location = fetch(port, path)
+        timings.setdefault(category, []).append(took)
+        if status != 200:
+            bad.append((status, path, location))
+    return timings, bad
+
+
+def median(values):
+    values = sorted(values)
+    n = len(values)
+    return (values[n // 2] + values[(n - 1) // 2]) / 2 if values else float("nan")
+
+
+CURRENT = {"wrk": None}
+
+
+def run_wrk(port, paths_file, what, duration, connections, threads, timeout, verbose):
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", f"--timeout={timeout}s",
+               "-s", str(LUA), f"http://127.0.0.1:{port}", "--", str(paths_file), what]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    CURRENT["wrk"] = process
+    out, err = process.communicate()
+    CURRENT["wrk"] = None
+    if verbose:
+        print(out, err, sep="\n")
+    line = next((l for l in out.splitlines() if l.startswith("LOADBENCH ")), None)
+    if process.returncode != 0 or line is None:
+        raise BenchError(f"wrk failed ({process.returncode}):\n{out}\n{err}")
+    result = json.loads(line.split(" ", 1)[1])
+    # wrk's own summary, as a cross-check of the script's numbers.
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    result["wrk_rps"] = float(match.group(1)) if match else None
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    statuses = {int(k): v for k, v in result["statuses"].items()}
+    result["statuses"] = statuses
+    socket_errors = sum(result["errors"][k] for k in ("connect", "read", "write", "timeout"))
+    result["error_count"] = socket_errors + sum(n for s, n in statuses.items() if s >= 400)
+    result["redirects"] = sum(n for s, n in statuses.items() if 300 <= s < 400)
+    result["raw"] = out
+    return result
+
+
+def describe(result):
+    lat = result["latency_us"]
+    e = result["errors"]
+    statuses = ", ".join(f"{s}: {n}" for s, n in sorted(result["statuses"].items()))
+    sock = ", ".join(f"{k} {v}" for k, v in e.items() if v and k != "status")
+    return (f"{result['rps']:8.1f} req/s  p50 {lat['p50'] / 1000:7.1f} ms  p95 {lat['p95'] / 1000:7.1f} ms  "
+            f"p99 {lat['p99'] / 1000:7.1f} ms  [{statuses}]" + (f"  socket errors: {sock}" if sock else ""))  # fmt: skip
+
+
+def server_errors(log_path):
+    text = Path(log_path).read_text(errors="replace") if Path(log_path).exists() else ""
+    tracebacks = text.count("Traceback (most recent call last)")
+    first = ""
+    if tracebacks:
+        start = text.index("Traceback (most recent call last)")
+        # Include the log line before the traceback (Django's "Internal Server Error: /path").
+        start = text.rfind("\n", 0, max(0, text.rfind("\n", 0, start))) + 1
+        first = text[start : start + 6000]
+    worker_trouble = len(re.findall(r"WORKER TIMEOUT|Worker exiting|Booting worker", text))
+    return tracebacks, first, worker_trouble, text
+
+
+def machine(engine):
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    version = lambda cmd: subprocess.run(cmd, capture_output=True, text=True).stdout.strip() or "?"  # noqa: E731
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+    wrk_line = (wrk_version.stdout + wrk_version.stderr).splitlines()[0] if (wrk_version.stdout + wrk_version.stderr) else "?"
+    return {
+        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpu": model or platform.processor() or "?",
+        "python": platform.python_version() + f" ({sys.executable})",
+        "database": engine,
+        "gunicorn": version([str(GUNICORN), "--version"]),
+        "wrk": " ".join(wrk_line.split()[:2]),
+        "kernel": platform.release(),
+    }
+
+
+def fmt_ms(us):
+    return f"{us / 1000:.1f}"
+
+
+def report(results, order, healthz, args, info, pre, env_machine):
+    print()
+    print(f"Load test: gunicorn config.wsgi --workers {args.workers} (sync), DEBUG off; "
+          f"wrk -t{args.threads} -c{args.connections}, timeout {args.timeout} s")  # fmt: skip
+    print(f"Data: {info['articles']} articles (content/ + corpus); mix {args.mix}")
+    header = (f"{'run':<10} {'secs':>5} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+              f"{'max ms':>8} {'errors':>7} {'3xx':>5} {'1-req ms':>9} {'vs /healthz':>12}")  # fmt: skip
+    print()
+    print(header)
+    print("-" * len(header))
+    for name in order:
+        r = results[name]
+        lat = r["latency_us"]
+        single = median(pre.get(name, [])) * 1000 if name in pre else None
+        ratio = r["rps"] / healthz["rps"] if healthz and healthz["rps"] and name != "healthz" else None
+        print(f"{name:<10} {r['duration_us'] / 1e6:5.0f} {r['requests']:9d} {r['rps']:8.1f} {fmt_ms(lat['p50']):>8} "
+              f"{fmt_ms(lat['p95']):>8} {fmt_ms(lat['p99']):>8} {fmt_ms(lat['max']):>8} {r['error_count']:7d} "
+              f"{r['redirects']:5d} {(f'{single:.1f}' if single is not None else '-'):>9} "
+              f"{(f'{ratio * 100:.1f} %' if ratio is not None else '-'):>12}")  # fmt: skip
+    print()
+    print("1-req ms: median time of one request with nothing else running (the pre-flight fetch of every URL).")
+    print("errors: HTTP status >= 400 plus socket errors (connect/read/write/timeout); 3xx are counted apart.")
+    print()
+    failures = []
+    total_errors = sum(r["error_count"] for r in results.values())
+    print("Goals:")
+    line = f"  zero errors in every run: {total_errors} error(s)"
+    print(line + ("  OK" if total_errors == 0 else "  MISSED"))
+    if total_errors:
+        failures.append("errors")
+    for name, goal in GOALS.items():
+        if name not in results or not healthz:
+            continue
+        ratio = results[name]["rps"] / healthz["rps"]
+        ok = ratio >= goal
+        print(f"  {name:<8} >= {goal * 100:.0f} % of /healthz throughput: {ratio * 100:5.1f} % "
+              f"({results[name]['rps']:.1f} / {healthz['rps']:.1f} req/s)  {'OK' if ok else 'MISSED'}")  # fmt: skip
+        if not ok:
+            failures.append(name)
+    print()
+    print("Machine:")
+    for key, value in env_machine.items():
+        print(f"  {key:<9} {value}")
+    return failures
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=60, help="seconds of the mix (default 60)")
+    parser.add_argument("--category-duration", type=int, default=None,
+                        help="seconds of each category alone and of /healthz (default min(20, --duration))")
+    parser.add_argument("--connections", type=int, default=50, help="wrk connections (default 50)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--timeout", type=int, default=30, help="wrk request timeout, seconds (default 30)")
+    parser.add_argument("--mix", default=DEFAULT_MIX, help=f"category weights of the mix (default {DEFAULT_MIX})")
+    parser.add_argument("--sample", type=int, default=20, help="corpus articles in the URL list (default 20)")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                        help=f"blog folder imported after content/ (default {DEFAULT_CORPUS}); 'none' to skip")
+    parser.add_argument("--only", choices=[*CATEGORIES, "mix", "healthz"], action="append",
+                        help="run only these (repeatable); /healthz is always run for the ratios")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--verbose", action="store_true", help="print wrk's own output too")
+    args = parser.parse_args(argv)
+    if args.category_duration is None:
+        args.category_duration = min(20, args.duration)
+    return args
+
+
+def on_signal(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install wrk   (Debian/Ubuntu package 'wrk')", file=sys.stderr)
+        return 2
+    for tool in (PYTHON, GUNICORN):
+        if not tool.exists():
+            print(f"{tool} not found: run `make setup` first", file=sys.stderr)
+            return 2
+    corpus = None if str(args.corpus) == "none" else args.corpus
+    if corpus is not None and not (ROOT / corpus).is_dir():
+        print(f"warning: corpus {corpus} not found; only content/ is imported", file=sys.stderr)
+        corpus = None
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+
+    tmp = Path(tempfile.mkdtemp(prefix="kb-load."))
+    server = None
+    try:
+        env = dict(os.environ)
+        env.update({
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_DEBUG": "0",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "KB_VAR_DIR": str(tmp / "var"), "KB_INDEX_DIR": str(tmp / "index"),
+            "PYTHONUNBUFFERED": "1",
+        })  # fmt: skip
+        if not env.get("DATABASE_URL"):
+            env["DATABASE_URL"] = f"sqlite:///{tmp / 'db.sqlite3'}"
+        shown_db = re.sub(r"//[^@/]*@", "//…@", env["DATABASE_URL"])
+        print(f"Temporary directory {tmp}; database {shown_db}", flush=True)
+        print("Preparing:", flush=True)
+        prepare(env, corpus)
+        info = url_list(env, args.sample, tmp)
+        rows = [line.split("\t") for line in info["paths_file"].read_text().splitlines()]
+        counts = {c: sum(1 for r in rows if r[0] == c) for c in (*CATEGORIES, "healthz")}
+        print(f"  URLs: {counts['articles']} article pages ({len(info['content_slugs'])} content + "
+              f"{len(info['sample'])} corpus slugs, ja + en), {counts['search']} search URLs ({len(QUERIES)} queries "
+              f"x /ja/search/, /en/search/, /api/search), {counts['wizard']} wizard URLs (steps + results)")  # fmt: skip
+
+        port = free_port()
+        log_path = tmp / "gunicorn.log"
+        server = start_server(env, port, args.workers, log_path)
+        print(f"gunicorn on 127.0.0.1:{port} (pid {server.pid}), log {log_path}", flush=True)
+
+        pre, bad = preflight(port, rows)
+        print("Pre-flight (every URL once): " + ", ".join(
+            f"{c} median {median(t) * 1000:.1f} ms / max {max(t) * 1000:.1f} ms" for c, t in pre.items()
+        ), flush=True)  # fmt: skip
+        if bad:
+            print(f"  {len(bad)} URL(s) did not answer 200:")
+            for status, path, location in bad:
+                print(f"    {status} {urllib.parse.unquote(path)}" + (f" -> {location}" if location else ""))
+
+        wrk = lambda what, secs: run_wrk(  # noqa: E731
+            port, info["paths_file"], what, secs, args.connections, args.threads, args.timeout, args.verbose
+        )
+        only = set(args.only or [*CATEGORIES, "mix", "healthz"]) | {"healthz"}
+        print(f"Warm-up: mix for {min(5, args.duration)} s", flush=True)
+        wrk(args.mix, min(5, args.duration))
+        results, order = {}, []
+        plan = [(c, c, args.category_duration) for c in CATEGORIES if c in only]
+        if "mix" in only:
+            plan.append(("mix", args.mix, args.duration))
+        plan.append(("healthz", "healthz", args.category_duration))
+        for name, what, secs in plan:
+            print(f"Running {name} for {secs} s ...", flush=True)
+            results[name] = wrk(what, secs)
+            order.append(name)
+            print(f"  {name:<8} {describe(results[name])}", flush=True)
+
+        tracebacks, first, worker_trouble, log_text = server_errors(log_path)
+        failures = report(results, order, results.get("healthz"), args, info, pre, machine(info["engine"]))
+        if bad:
+            failures.append("preflight")
+        boots = len(re.findall(r"Booting worker", log_text))
+        print()
+        print(f"Server log: {tracebacks} traceback(s); worker boots {boots} (expected {args.workers}); "
+              f"timeouts/exits {len(re.findall(r'WORKER TIMEOUT|Worker exiting', log_text))}")  # fmt: skip
+        if tracebacks:
+            print("First traceback in the server log:")
+            print(first)
+            failures.append("tracebacks")
+        if boots > args.workers:
+            failures.append("worker restarts")
+        print()
+        print("Result: " + ("every goal met" if not failures else "MISSED: " + ", ".join(failures)))
+        return 1 if failures else 0
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    finally:
+        process = CURRENT.get("wrk")
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+        stop_server(server)
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
