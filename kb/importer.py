@@ -130,7 +130,7 @@ def read_content_root(plan: Plan, root: Path):
             continue
         for path in sorted(folder.glob("*.md")):
             if path.stem not in LANGUAGES:
-                plan.problems.append(Problem(path, f"unknown language file (use {', '.join(f'{l}.md' for l in LANGUAGES)})"))
+                plan.problems.append(Problem(path, f"unknown language file (use {', '.join(f'{code}.md' for code in LANGUAGES)})"))
                 continue
             document = parse(plan, path, slug=folder.name, lang=path.stem, strict=True)
             if document:

@@ -166,7 +166,7 @@ def outline(tree: trees.Tree):
         edges = [(a.label, a.next) for a in node.answers]
         if node.kind == "when":
             edges = [(WHEN_LABELS["incident"], node.incident_next), (WHEN_LABELS["other"], node.next)]
-        return {"node": node, "label": label, "ref": False, "children": [branch(t, l) for l, t in edges]}
+        return {"node": node, "label": label, "ref": False, "children": [branch(target, edge) for edge, target in edges]}
 
     return branch(tree.start, None)
 
