@@ -1,0 +1,33 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from kb import reports, search
+from kb.forms import search_params
+
+
+class Command(BaseCommand):
+    help = "Search the articles like the site does; --json prints what /api/search returns."
+
+    def add_arguments(self, parser):
+        parser.add_argument("query")
+        parser.add_argument("--lang", choices=["ja", "en", "all"], default="all")
+        parser.add_argument("--limit", type=int, default=10)
+        parser.add_argument("--json", action="store_true", dest="as_json")
+
+    def handle(self, *args, query, lang, limit, as_json, **options):
+        params = search_params({"q": query, "lang": lang, "limit": limit})
+        try:
+            payload = reports.search_payload(params, request=None)
+        except search.SearchUnavailable as exc:
+            raise CommandError(f"search is unavailable: {exc}") from exc
+        if as_json:
+            self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
+            return
+        self.stdout.write(f"{payload['total']} result(s) for {payload['query']!r}")
+        for number, result in enumerate(payload["results"], 1):
+            flags = f"  [{', '.join(result['flags'])}]" if result["flags"] else ""
+            self.stdout.write(f"{number:>3}. {result['score']:>7.2f}  {result['lang']}  {result['kind']:<9} {result['title']}{flags}")
+            self.stdout.write(f"     {result['url']}")
+        if payload["suggestion"]:
+            self.stdout.write(f"did you mean: {payload['suggestion']}")
