@@ -133,6 +133,7 @@ def production_env(**extra):
         "DJANGO_ALLOWED_HOSTS": "kb.example.com",
     }  # fmt: skip
     env.update(extra)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests, never in production
     return env
 
 
