@@ -206,4 +206,4 @@ class TestDiagram:
         for node_id in nodes:
             assert f'id="node-{node_id}"' in body
         stats = re.search(r'id="node-result-agent-stopped".*?node-stats">([^<]*)<', body, re.S).group(1)
-        assert "reached 1×" in stats and "👍 1" in stats
+        assert "reached 1× · helpful 1 · not helpful 0" in stats
