@@ -64,6 +64,7 @@ class ImportReport:
     changed_slugs: set = field(default_factory=set)
     flag_counts: Counter = field(default_factory=Counter)
     unmatched_rules: list = field(default_factory=list)
+    behind: list = field(default_factory=list)  # translations made from an older source text
     dry_run: bool = False
 
     @property
@@ -295,6 +296,10 @@ def sync(plan: Plan, report: ImportReport):
         result = trees.sync_file(path)
         report.results.append(FileResult(path, result.status, result.detail))
     report.flag_counts, report.unmatched_rules, flags_changed = staleness.refresh_flags(plan.rules, now)
+    report.behind = list(
+        Revision.objects.current().visible().filter(flags__code="translation_behind")
+        .select_related("article", "translated_from").order_by("article__slug", "lang")
+    )  # fmt: skip
     trees_changed = any(r.detail.startswith("tree") and r.status != "unchanged" for r in report.results)
     if report.changed_slugs or flags_changed or trees_changed:
         ImportRun.objects.create(

@@ -164,3 +164,10 @@ def test_shipped_content_is_clean(db):
     assert run(CONTENT).ok
     for revision in Revision.objects.all():
         assert dangerous(revision.html) == [], revision
+
+
+@pytest.mark.django_db
+def test_migrations_match_the_models_on_this_database():
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)

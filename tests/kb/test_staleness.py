@@ -69,6 +69,19 @@ class TestTranslationBehind:
         assert flag.reason_en == "This English text was translated from an older version of the Japanese article (r1; current r2)."
         assert report.flag_counts["translation-behind"] == 1
 
+    def test_the_import_says_which_translation_is_behind(self, content_dir, translated, capsys):
+        self.edit(translated, "停止しています", "停止している可能性があります")
+        call_command("import_content", str(content_dir))
+        out = capsys.readouterr().out
+        assert "translation behind: " in out and "agent/en.md was made from ja r1, which is now r2" in out
+        assert "/en/articles/agent/en/translation/" in out
+
+    def test_the_translator_page_shows_what_changed_in_the_source(self, content_dir, translated, client):
+        self.edit(translated, "停止しています", "停止している可能性があります")
+        run(content_dir)
+        body = client.get("/en/articles/agent/en/translation/").content.decode()
+        assert "<ins>る可能性があり</ins>" in body and "r1 → r2" in body and "source_hash" in body
+
     def test_a_minor_source_change_does_not(self, content_dir, translated):
         self.edit(translated, "停止しています", "停止しています", significance="minor")
         self.edit(translated, "エージェントが", "エージェントが、")

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError
 
-from kb import importer, search
+from kb import importer, search, staleness
 
 
 class Command(BaseCommand):
@@ -47,5 +47,12 @@ class Command(BaseCommand):
         if report.flag_counts:
             flags = ", ".join(f"{rule} {n}" for rule, n in sorted(report.flag_counts.items()))
             self.stdout.write(f"flags on current revisions: {flags}")
+        for revision in report.behind:
+            current = staleness.revisions_behind(revision).last()
+            self.stdout.write(self.style.WARNING(
+                f"translation behind: {revision.source_path} was made from {revision.translated_from.lang} "
+                f"r{revision.translated_from.number}, which is now r{current.number if current else '?'}: "
+                f"see /{revision.lang}/articles/{revision.article.slug}/{revision.lang}/translation/"
+            ))  # fmt: skip
         for rule_id in report.unmatched_rules:
             self.stdout.write(self.style.WARNING(f"rule {rule_id} matches nothing"))
