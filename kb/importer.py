@@ -309,11 +309,28 @@ def sync(plan: Plan, report: ImportReport):
 
 
 def sync_article(slug, entries, now, report):
+    """The article row: its kind, tags, incident and review fields come from the original
+    text (not from a translation)."""
     root = entries[0][0]
-    source = next((d for _r, d in entries if not d.is_translation), entries[0][1])
+    source = next((d for _r, d in entries if not d.is_translation), None)
     article, created = Article.objects.get_or_create(
-        slug=slug, defaults={"source_root": root, "source_lang": source.lang}
+        slug=slug, defaults={"source_root": root, "source_lang": (source or entries[0][1]).lang}
     )
+    changed = update_article_fields(article, source) if source else []
+    if article.withdrawn_at:
+        article.withdrawn_at = None
+        changed.append("withdrawn_at")
+        report.results.append(FileResult(entries[0][1].path, "restored", ""))
+    if changed:
+        article.save(update_fields=changed)
+        report.changed_slugs.add(slug)
+    if source and (created or sorted(article.tags.values_list("name", flat=True)) != source.tags):
+        article.tags.set([Tag.objects.get_or_create(name=name)[0] for name in source.tags])
+        report.changed_slugs.add(slug)
+    return article
+
+
+def update_article_fields(article, source):
     fields = {
         "kind": source.kind, "source_lang": source.lang, "tracking_id": source.tracking_id,
         "impact_start": source.impact_start, "impact_end": source.impact_end, "owner": source.owner,
@@ -322,18 +339,7 @@ def sync_article(slug, entries, now, report):
     changed = [name for name, value in fields.items() if getattr(article, name) != value]
     for name in changed:
         setattr(article, name, fields[name])
-    if article.withdrawn_at:
-        article.withdrawn_at = None
-        changed.append("withdrawn_at")
-        report.results.append(FileResult(source.path, "restored", ""))
-    if changed:
-        article.save(update_fields=changed)
-    if created or sorted(article.tags.values_list("name", flat=True)) != source.tags:
-        article.tags.set([Tag.objects.get_or_create(name=name)[0] for name in source.tags])
-        report.changed_slugs.add(slug)
-    if changed:
-        report.changed_slugs.add(slug)
-    return article
+    return changed
 
 
 def sync_revision(article, document, report):

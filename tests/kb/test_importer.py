@@ -280,3 +280,4 @@ def test_paths_are_shown_relative_to_the_working_directory(monkeypatch, tmp_path
 
     monkeypatch.chdir(tmp_path)
     assert str(Problem(tmp_path / "content" / "x.md", "bad", 3)) == f"{Path('content') / 'x.md'}:3: bad"
+
