@@ -1,19 +1,26 @@
-"""HTTP revalidation for pages that change only when content is imported.
+"""Revalidation and a page cache for pages that change only when content is imported.
 
 Every import that changes anything records an ImportRun, so the latest run's id is a
-version of all content. A page's ETag combines it with what else the page depends on (the
-path and query, the language, staff or not, htmx or not, and the code's release), so a
-repeat visit costs one small query and a 304.
+version of all content (and of the search index, which follows the runs). A page's ETag
+combines it with what else the page depends on: the path and query, the language, staff or
+not, htmx or not, and the code's release. A repeat visit costs a 304; a page another
+anonymous visitor already asked for is served from the cache under the same key.
 """
 
 import hashlib
 import os
+import time
+from functools import wraps
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.views.decorators.http import condition
+
+PAGE_SECONDS = 600
+VERSION_SECONDS = 1.0  # how stale this process's idea of the content version may be
 
 
 def release() -> str:
@@ -22,39 +29,55 @@ def release() -> str:
     if explicit:
         return explicit
     base = Path(settings.BASE_DIR)
-    newest = max(
-        (p.stat().st_mtime for folder in ("templates", "locale", "static", "kb", "wizard") for p in (base / folder).rglob("*") if p.is_file()),
-        default=0,
-    )
+    folders = ("templates", "locale", "static", "kb", "wizard", "config")
+    newest = max((p.stat().st_mtime for f in folders for p in (base / f).rglob("*") if p.is_file()), default=0)
     return str(int(newest))
 
 
 RELEASE = release()
+_version = {"value": 0, "read_at": float("-inf")}
 
 
 def content_version() -> int:
+    """The latest ImportRun id, read from the database at most once a second per process."""
     from kb.models import ImportRun
 
-    return ImportRun.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    now = time.monotonic()
+    if now - _version["read_at"] >= VERSION_SECONDS:
+        _version["value"] = ImportRun.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        _version["read_at"] = now
+    return _version["value"]
+
+
+def forget_content_version():
+    _version["read_at"] = float("-inf")
 
 
 def page_etag(request, *args, **kwargs):
-    parts = [
-        RELEASE, str(content_version()), get_language() or "", request.get_full_path(),
-        str(request.user.is_staff), request.headers.get("HX-Request", ""),
-    ]  # fmt: skip
-    return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+    if not hasattr(request, "_kb_etag"):
+        parts = [
+            RELEASE, str(content_version()), get_language() or "", request.get_full_path(),
+            str(request.user.is_staff), request.headers.get("HX-Request", ""),
+        ]  # fmt: skip
+        request._kb_etag = hashlib.sha1("\n".join(parts).encode()).hexdigest()
+    return request._kb_etag
 
 
 def revalidated(view):
-    """ETag the view's response, answer 304 when it matches, and ask browsers to revalidate."""
+    """ETag the view's response, answer 304 when it matches, serve and keep anonymous
+    visitors' pages in the cache, and ask browsers to revalidate."""
     conditional = condition(etag_func=page_etag)(view)
 
+    @wraps(view)
     def wrapper(request, *args, **kwargs):
-        response = conditional(request, *args, **kwargs)
+        cacheable = request.method == "GET" and not request.user.is_authenticated
+        key = f"kb:page:{page_etag(request)}"
+        response = cache.get(key) if cacheable and "If-None-Match" not in request.headers else None
+        if response is None:
+            response = conditional(request, *args, **kwargs)
+            if cacheable and response.status_code == 200 and not response.cookies:
+                cache.set(key, response, PAGE_SECONDS)
         patch_cache_control(response, no_cache=True)
         return response
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
     return wrapper

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from kb import rendering, staleness
+from kb import caching, rendering, staleness
 from kb.models import LANGUAGES, Article, ImportRun, Revision, Tag
 from kb.sources import CONTENT_SLUG, SourceDocument, SourceError, parse_file, slug_from_filename
 from wizard import trees
@@ -269,6 +269,7 @@ def run_import(paths, *, dry_run=False) -> ImportReport:
         sync(plan, report)
         if dry_run:
             transaction.set_rollback(True)
+    caching.forget_content_version()
     return report
 
 

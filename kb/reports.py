@@ -3,6 +3,7 @@ language, search hits with their flags, the editor's worklist."""
 
 from collections import defaultdict
 
+from django.db.models import F
 from django.urls import reverse
 from django.utils import translation
 
@@ -15,7 +16,7 @@ SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 def text_for(article: Article, lang: str):
     """The current text in ``lang``, else in the other language; for a withdrawn article the
     last text there was."""
-    current = {r.lang: r for r in Revision.objects.current().filter(article=article)}
+    current = {r.lang: r for r in Revision.objects.current().filter(article=article).defer("body")}
     if current:
         return current.get(lang) or current.get(article.source_lang) or next(iter(current.values()))
     latest = Revision.objects.filter(article=article).order_by("lang", "-number")
@@ -43,10 +44,11 @@ def article_rows(articles, lang):
 def flags_for_hits(hits):
     keys = {(hit.slug, hit.lang) for hit in hits}
     flags = defaultdict(list)
-    for flag in Flag.objects.filter(
+    found = Flag.objects.filter(
         revision__is_current=True, revision__article__slug__in={slug for slug, _ in keys}
-    ).select_related("revision__article"):
-        flags[(flag.revision.article.slug, flag.revision.lang)].append(flag)
+    ).annotate(slug=F("revision__article__slug"), lang=F("revision__lang"))
+    for flag in found:
+        flags[(flag.slug, flag.lang)].append(flag)
     for hit in hits:
         hit.flags = flags.get((hit.slug, hit.lang), [])
     return hits

@@ -19,7 +19,6 @@ import logging
 import re
 import shutil
 import threading
-import time
 import unicodedata
 from dataclasses import dataclass, field
 from html import unescape
@@ -45,13 +44,14 @@ from whoosh.qparser import (
     WildcardPlugin,
 )
 
+from kb import caching
+
 logger = logging.getLogger(__name__)
 
 FIELD_BOOSTS = {"title": 4.0, "headings": 2.0, "body": 1.0}
 MAX_QUERY_LENGTH = 300
 PAGE_SIZE = 10
 SNIPPET_CHARS = 160
-CATCH_UP_EVERY = 2.0  # seconds between checks of the database for newer imports
 ASCII_RUN = re.compile(r"[\x21-\x7e]+")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 CAMEL_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -285,18 +285,20 @@ def update(slugs) -> int:
 
 
 def catch_up(force: bool = False) -> int:
-    """Apply the import runs this process's index has not seen. Cheap when there are none."""
+    """Apply the import runs this process's index has not seen. Cheap when there are none:
+    the content version is read from the database at most once a second (kb.caching), the
+    same version that keys cached pages, so a page is never cached with an older index."""
     from kb.models import ImportRun
 
-    now = time.monotonic()
-    if not force and now - getattr(_local, "checked_at", 0) < CATCH_UP_EVERY:
-        return 0
-    _local.checked_at = now
+    if force:
+        caching.forget_content_version()
     directory = index_dir()
     if not index.exists_in(directory):
         rebuild(directory)
         return -1
     applied = read_marker(directory)
+    if caching.content_version() <= applied:
+        return 0
     runs = list(ImportRun.objects.filter(pk__gt=applied).order_by("pk").values_list("pk", "changed_slugs"))
     if not runs:
         return 0
@@ -315,7 +317,6 @@ def open_index():
 
 def forget_searchers():
     _local.searcher = None
-    _local.checked_at = 0
 
 
 def searcher():

@@ -54,12 +54,14 @@ def revision_page(request, slug, lang, number):
 
 
 def render_revision(request, article, revision, current):
+    flags = list(revision.flags.all())
     return render(request, "kb/article.html", {
         "article": article, "revision": revision, "is_current": current,
         "fallback": revision.lang != get_language(),
-        "flags": list(revision.flags.all()),
-        "translations": Revision.objects.current().filter(article=article).exclude(lang=revision.lang),
-        "behind": reports.translation_behind(revision),
+        "flags": flags,
+        "tags": list(article.tags.all()),
+        "translations": Revision.objects.current().filter(article=article).exclude(lang=revision.lang).only("lang"),
+        "behind": any(flag.code == "translation_behind" for flag in flags),
     })  # fmt: skip
 
 
@@ -139,6 +141,7 @@ def asset(request, slug, path):
 
 
 @vary_on_headers("HX-Request")
+@revalidated
 def search_page(request):
     params = search_params(request.GET)
     results, unavailable = None, False
@@ -169,6 +172,7 @@ def page_links(request, number, count, target=""):
 
 
 @require_GET
+@revalidated
 def search_api(request):
     params = search_params(request.GET)
     params.lang = params.lang or "all"

@@ -18,6 +18,17 @@ CORPUS = REPO.parent / "shared" / "corpus" / "jpaztech-blog"
 
 
 @pytest.fixture(autouse=True)
+def fresh_page_cache():
+    """Tests roll the database back, so content versions repeat: never share cached pages."""
+    from django.core.cache import cache
+
+    from kb.caching import forget_content_version
+
+    cache.clear()
+    forget_content_version()
+
+
+@pytest.fixture(autouse=True)
 def isolated_index(tmp_path, settings):
     settings.KB_INDEX_DIR = tmp_path / "index"
     search.forget_searchers()

@@ -27,31 +27,32 @@ class LiveTree:
 
 
 def live_tree(slug) -> LiveTree:
-    revision = TreeRevision.objects.filter(slug=slug, is_current=True).first()
+    revision = TreeRevision.objects.filter(slug=slug, is_current=True).defer("data").first()
     if revision is None:
         raise TreeNotFound(slug)
-    return LiveTree(revision, built(revision.pk, revision.slug, revision))
+    return LiveTree(revision, built(revision))
 
 
 def tree_at(slug, number) -> LiveTree | None:
-    revision = TreeRevision.objects.filter(slug=slug, number=number).first()
-    if revision is None:
-        return None
-    return LiveTree(revision, built(revision.pk, revision.slug, revision))
+    revision = TreeRevision.objects.filter(slug=slug, number=number).defer("data").first()
+    return LiveTree(revision, built(revision)) if revision else None
 
 
 _built = {}
 
 
-def built(pk, slug, revision):
-    """Trees are immutable per revision: build each once per process."""
-    if pk not in _built:
-        _built[pk] = trees.build(slug, revision.data)
-    return _built[pk]
+def built(revision):
+    """Trees are immutable per revision: read and build each once per process."""
+    key = (revision.pk, revision.data_hash)
+    if key not in _built:
+        data = TreeRevision.objects.values_list("data", flat=True).get(pk=revision.pk)
+        _built[key] = trees.build(revision.slug, data)
+    return _built[key]
 
 
 def live_trees():
-    return [live_tree(r.slug) for r in TreeRevision.objects.filter(is_current=True).order_by("slug")]
+    revisions = TreeRevision.objects.filter(is_current=True).defer("data").order_by("slug")
+    return [LiveTree(revision, built(revision)) for revision in revisions]
 
 
 def incidents():

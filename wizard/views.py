@@ -169,8 +169,7 @@ def render_result(request, live, walk, notices):
     permalink = request.build_absolute_uri(pages.result_url(live, node.id, walk.answers, made_on or timezone.localdate()))
     absolute = [dataclasses.replace(link, url=request.build_absolute_uri(link.url)) for link in links]
     if not request.htmx:
-        ResultStat.objects.get_or_create(tree=live.tree.slug, node=node.id)
-        ResultStat.objects.filter(tree=live.tree.slug, node=node.id).update(reached=F("reached") + 1)
+        count_reached(live.tree.slug, node.id)
     context = {
         "live": live, "walk": walk, "node": node, "lang": lang, "links": links, "rcas": rcas,
         "notices": notices, "history": pages.answered_steps(walk, lang, live.tree.slug), "permalink": permalink,
@@ -184,6 +183,16 @@ def render_result(request, live, walk, notices):
     if request.htmx:  # the step that led here was redirected: show the result's own URL
         response["HX-Push-Url"] = request.get_full_path()
     return response
+
+
+def count_reached(tree, node):
+    """One UPDATE in the usual case; the row is created the first time a result is reached."""
+    if not ResultStat.objects.filter(tree=tree, node=node).update(reached=F("reached") + 1):
+        try:
+            with transaction.atomic():
+                ResultStat.objects.create(tree=tree, node=node, reached=1)
+        except IntegrityError:  # created meanwhile by another request
+            ResultStat.objects.filter(tree=tree, node=node).update(reached=F("reached") + 1)
 
 
 def rca_slugs(walk):
