@@ -57,7 +57,10 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 CAMEL_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 PLAIN_WORD = re.compile(r"^[A-Za-z][a-z]*$|^[A-Z]+$")
 SKIPPED_POS = {"補助記号", "空白"}
-SUDACHI_CHUNK = 8000  # Sudachi refuses inputs over ~49 KB; keep well below in characters
+SUDACHI_CHUNK = 8000
+MAX_JOINED = 5  # identifier parts joined into single terms (see ascii_terms)
+JOIN = "\u00b7"  # a character the analyzer never produces otherwise
+INDEX_FORMAT = "2"  # bump when analysis changes: older indexes are rebuilt on open  # Sudachi refuses inputs over ~49 KB; keep well below in characters
 
 
 # -- analysis -----------------------------------------------------------------------------
@@ -83,27 +86,39 @@ def normalize(text: str) -> str:
 
 
 def ascii_terms(run: str, mode: str):
-    """(term, offset in run, end) for one ASCII run: a word, or an identifier and its parts."""
+    """(term, start, end, same position as previous) for one ASCII run: a word, or an
+    identifier. An identifier is indexed whole, as its parts, and as every run of 2 to
+    MAX_JOINED consecutive parts joined into one term, so that a query for the identifier
+    or for a piece of it (``ProvisioningError``, ``waagent.log``) is one term lookup
+    instead of a slow phrase of parts."""
     stripped = run.strip("\"'()[]{}<>,;:!?.`*=|")
     if not stripped:
         return []
     offset = run.index(stripped)
     if PLAIN_WORD.match(stripped):
         word = stripped.lower()
-        if word in STOP_WORDS:
-            return []
-        return [(stem(word), offset, offset + len(stripped))]
+        return [] if word in STOP_WORDS else [(stem(word), offset, offset + len(stripped), False)]
     parts = [(m.group(0).lower(), offset + m.start(), offset + m.end()) for m in CAMEL_PARTS.finditer(stripped)]
     parts = [(stem(t) if t.isalpha() else t, s, e) for t, s, e in parts]
+    whole = (stripped.lower(), offset, offset + len(stripped), False)
     if len(parts) <= 1:
-        whole = stripped.lower()
-        return [(whole, offset, offset + len(stripped))] if not parts or parts[0][0] != whole else parts
+        return [whole] if not parts or parts[0][0] != whole[0] else [(*parts[0], False)]
     if mode == "query":
-        return parts
-    return [(stripped.lower(), offset, offset + len(stripped)), *parts]
+        if len(parts) <= MAX_JOINED:
+            return [(JOIN.join(t for t, _, _ in parts), parts[0][1], parts[-1][2], False)]
+        return [(t, s, e, False) for t, s, e in parts]
+    found = [whole]
+    for i, (term, start, end) in enumerate(parts):
+        found.append((term, start, end, i == 0))
+        for length in range(2, min(MAX_JOINED, len(parts) - i) + 1):
+            run_parts = parts[i : i + length]
+            found.append((JOIN.join(t for t, _, _ in run_parts), start, run_parts[-1][2], True))
+    return found
 
 
 def japanese_terms(segment: str):
+    if segment.isspace():  # the space between two English words: nothing for Sudachi
+        return
     for start in range(0, len(segment), SUDACHI_CHUNK):
         chunk = segment[start : start + SUDACHI_CHUNK]
         for morpheme in sudachi().tokenize(chunk, sudachi_tokenizer.Tokenizer.SplitMode.A):
@@ -120,11 +135,8 @@ def terms(text: str, mode: str = "index"):
         if match.start() > cursor:
             for term, start, end in japanese_terms(text[cursor : match.start()]):
                 yield term, cursor + start, cursor + end, False
-        found = ascii_terms(match.group(0), mode)
-        for index_in_run, (term, start, end) in enumerate(found):
-            # An identifier's whole form shares its position with its first part.
-            shares = mode != "query" and index_in_run == 1 and len(found) > 1 and found[0][1] == start
-            yield term, match.start() + start, match.start() + end, shares
+        for term, start, end, same_position in ascii_terms(match.group(0), mode):
+            yield term, match.start() + start, match.start() + end, same_position
         cursor = match.end()
     if cursor < len(text):
         for term, start, end in japanese_terms(text[cursor:]):
@@ -249,13 +261,16 @@ def rebuild(directory: Path | None = None, *, procs: int = 1) -> int:
     building.mkdir(parents=True)
     run_id = latest_run_id()
     ix = index.create_in(building, schema())
-    writer = ix.writer(procs=procs, limitmb=256) if procs > 1 else ix.writer(limitmb=256)
+    # compound=False: whoosh copies a compound segment into memory on every reader open.
+    options = {"limitmb": 256, "compound": False}
+    writer = ix.writer(procs=procs, multisegment=True, **options) if procs > 1 else ix.writer(**options)
     count = 0
     for revision in indexable():
         writer.add_document(**document(revision))
         count += 1
     writer.commit()
     marker_path(building).write_text(str(run_id))
+    (building / "format").write_text(INDEX_FORMAT)
     old = directory.with_name(directory.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if directory.exists():
@@ -269,7 +284,7 @@ def rebuild(directory: Path | None = None, *, procs: int = 1) -> int:
 def update(slugs) -> int:
     """Re-index the given articles (both languages) in place."""
     ix = open_index()
-    writer = ix.writer(timeout=30)
+    writer = ix.writer(timeout=30, compound=False)
     try:
         for slug in slugs:
             writer.delete_by_term("slug", slug)
@@ -293,7 +308,7 @@ def catch_up(force: bool = False) -> int:
     if force:
         caching.forget_content_version()
     directory = index_dir()
-    if not index.exists_in(directory):
+    if not usable(directory):
         rebuild(directory)
         return -1
     applied = read_marker(directory)
@@ -308,9 +323,17 @@ def catch_up(force: bool = False) -> int:
     return len(slugs)
 
 
+def usable(directory: Path) -> bool:
+    """An index exists there and was built by this version of the analysis."""
+    try:
+        return index.exists_in(directory) and (directory / "format").read_text() == INDEX_FORMAT
+    except OSError:
+        return False
+
+
 def open_index():
     directory = index_dir()
-    if not index.exists_in(directory):
+    if not usable(directory):
         rebuild(directory)
     return index.open_dir(directory)
 
