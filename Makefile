@@ -64,7 +64,8 @@ test-e2e: setup system-deps
 bench: setup
 	$(BIN)/python bench/search_bench.py
 
-bench-load: setup system-deps $(SECRET)
+bench-load: setup $(SECRET)
+	@scripts/system_deps.sh wrk
 	scripts/with_postgres.sh $(BIN)/python bench/load_bench.py
 
 messages: setup

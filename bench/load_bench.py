@@ -25,10 +25,12 @@ wrk is a system package: ``apt-get install wrk``. Exit status: 0 when every goal
 """
 
 import argparse
+import http.client
 import json
 import os
 import platform
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -38,7 +40,6 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import http.client
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,16 +47,37 @@ LUA = Path(__file__).resolve().parent / "load_mix.lua"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 DEFAULT_CORPUS = Path("../shared/corpus/jpaztech-blog")
-CATEGORIES = ("articles", "search", "wizard")
-DEFAULT_MIX = "articles=50,search=30,wizard=20"
+CATEGORIES = ("articles", "search", "wizard", "results")
+DEFAULT_MIX = "articles=50,search=30,wizard=15,results=5"
 GOALS = {"articles": 0.50, "search": 0.25, "wizard": 0.25}
 
 QUERIES = [
-    "更新中", "準備できていません", "VMExtensionProvisioningError", "168.63.129.16", "extensions",
-    "プロビジョニング", "VM エージェント", "拡張機能 失敗", "RDP 接続できない", "ネットワーク セキュリティ グループ",
-    "強制トンネリング", "waagent", "sysprep", "VM Agent is unresponsive", "0NC_-L9G", "ExpressRoute",
-    "シリアル コンソール", "ディスク 拡張", "Application Gateway", "タイムアウト", "provisioning failed",
-    "agent not ready", "/var/log/waagent.log", "サーバー", "存在しないはずの単語ぴよ", "xyzzyplugh",
+    "更新中",
+    "準備できていません",
+    "VMExtensionProvisioningError",
+    "168.63.129.16",
+    "extensions",
+    "プロビジョニング",
+    "VM エージェント",
+    "拡張機能 失敗",
+    "RDP 接続できない",
+    "ネットワーク セキュリティ グループ",
+    "強制トンネリング",
+    "waagent",
+    "sysprep",
+    "VM Agent is unresponsive",
+    "0NC_-L9G",
+    "ExpressRoute",
+    "シリアル コンソール",
+    "ディスク 拡張",
+    "Application Gateway",
+    "タイムアウト",
+    "provisioning failed",
+    "agent not ready",
+    "/var/log/waagent.log",
+    "サーバー",
+    "存在しないはずの単語ぴよ",
+    "xyzzyplugh",
 ]
 
 # Runs inside ``manage.py shell``: the URLs to load and what the database is.
@@ -87,7 +109,7 @@ for live in pages.live_trees():
         for lang in ("ja", "en"):
             with translation.override(lang):
                 if node.kind == "result":
-                    rows.append(["wizard", 1, pages.result_url(live, node_id, answers)])
+                    rows.append(["results", 1, pages.result_url(live, node_id, answers)])
                 else:
                     rows.append(["wizard", 3, pages.step_url(tree.slug, answers)])
 if connection.vendor == "postgresql":
@@ -135,7 +157,7 @@ def prepare(env, corpus):
 def url_list(env, sample, tmp):
     code = URLS_CODE.replace("SAMPLE", str(int(sample)))
     out, _ = manage(env, "shell", "-c", code, capture=True)
-    line = next((l for l in out.splitlines() if l.startswith("LOADBENCH-URLS ")), None)
+    line = next((x for x in out.splitlines() if x.startswith("LOADBENCH-URLS ")), None)
     if line is None:
         raise BenchError(f"could not list URLs:\n{out}")
     info = json.loads(line.split(" ", 1)[1])
@@ -167,14 +189,17 @@ def fetch(port, path, timeout=30):
 
 
 def start_server(env, port, workers, log_path):
-    log = open(log_path, "ab")
     command = [str(GUNICORN), "config.wsgi", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    log.close()
+    with open(log_path, "ab") as log:  # gunicorn keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise BenchError(f"gunicorn exited with {process.returncode}:\n{Path(log_path).read_text(errors='replace')}")
+            raise BenchError(
+                f"gunicorn exited with {process.returncode}:\n{Path(log_path).read_text(errors='replace')}"
+            )
         try:
             if fetch(port, "/healthz", timeout=2)[0] == 200:
                 return process
@@ -216,18 +241,86 @@ def median(values):
 
 
 CURRENT = {"wrk": None}
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def run_wrk(port, paths_file, what, duration, connections, threads, timeout, verbose):
+def proc_cpu(pids):
+    """utime + stime in seconds of each pid still alive."""
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / TICK
+    return out
+
+
+def children_of(pid):
+    """The gunicorn workers: processes whose parent is the master."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def machine_jiffies():
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return None
+    return sum(fields[:8]) - fields[3] - fields[4], sum(fields[:8])  # busy, total
+
+
+class CpuMeter:
+    """CPU used during one wrk run: by the gunicorn master + workers, by wrk, by the machine."""
+
+    def __init__(self, master_pid):
+        self.master = master_pid
+
+    def start(self):
+        self.pids = [self.master, *children_of(self.master)]
+        self.server0 = proc_cpu(self.pids)
+        self.machine0 = machine_jiffies()
+        self.wall0 = time.monotonic()
+
+    def stop(self, wrk_cpu):
+        wall = time.monotonic() - self.wall0
+        pids = set(self.pids) | set(children_of(self.master))
+        server1 = proc_cpu(pids)
+        server = sum(server1[p] - self.server0.get(p, 0.0) for p in server1)
+        machine1 = machine_jiffies()
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        busy = None
+        if self.machine0 and machine1:
+            busy = (machine1[0] - self.machine0[0]) / max(1, machine1[1] - self.machine0[1])
+        return {"server_s": server, "wrk_s": wrk_cpu, "wall_s": wall, "cpus": cpus, "machine_busy": busy}
+
+
+def run_wrk(port, paths_file, what, duration, connections, threads, timeout, verbose, meter=None):
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", f"--timeout={timeout}s",
                "-s", str(LUA), f"http://127.0.0.1:{port}", "--", str(paths_file), what]  # fmt: skip
+    if meter:
+        meter.start()
+    usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     CURRENT["wrk"] = process
     out, err = process.communicate()
     CURRENT["wrk"] = None
+    cpu = None
+    if meter:
+        # wrk is reaped by communicate(): its CPU time is in this process's children usage.
+        usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = meter.stop(usage1.ru_utime + usage1.ru_stime - usage0.ru_utime - usage0.ru_stime)
     if verbose:
         print(out, err, sep="\n")
-    line = next((l for l in out.splitlines() if l.startswith("LOADBENCH ")), None)
+    line = next((x for x in out.splitlines() if x.startswith("LOADBENCH ")), None)
     if process.returncode != 0 or line is None:
         raise BenchError(f"wrk failed ({process.returncode}):\n{out}\n{err}")
     result = json.loads(line.split(" ", 1)[1])
@@ -241,6 +334,9 @@ def run_wrk(port, paths_file, what, duration, connections, threads, timeout, ver
     result["error_count"] = socket_errors + sum(n for s, n in statuses.items() if s >= 400)
     result["redirects"] = sum(n for s, n in statuses.items() if 300 <= s < 400)
     result["raw"] = out
+    result["cpu"] = cpu
+    if cpu:
+        cpu["server_ms_per_req"] = cpu["server_s"] * 1000 / max(1, result["requests"])
     return result
 
 
@@ -249,8 +345,17 @@ def describe(result):
     e = result["errors"]
     statuses = ", ".join(f"{s}: {n}" for s, n in sorted(result["statuses"].items()))
     sock = ", ".join(f"{k} {v}" for k, v in e.items() if v and k != "status")
-    return (f"{result['rps']:8.1f} req/s  p50 {lat['p50'] / 1000:7.1f} ms  p95 {lat['p95'] / 1000:7.1f} ms  "
+    text = (f"{result['rps']:8.1f} req/s  p50 {lat['p50'] / 1000:7.1f} ms  p95 {lat['p95'] / 1000:7.1f} ms  "
             f"p99 {lat['p99'] / 1000:7.1f} ms  [{statuses}]" + (f"  socket errors: {sock}" if sock else ""))  # fmt: skip
+    cpu = result.get("cpu")
+    if cpu:
+        cap = cpu["wall_s"] * cpu["cpus"]
+        text += (f"\n           CPU: gunicorn {cpu['server_ms_per_req']:.2f} ms/request; of the machine's {cpu['cpus']} CPUs "
+                 f"gunicorn used {cpu['server_s'] / cap * 100:.0f} %, wrk {cpu['wrk_s'] / cap * 100:.0f} %")  # fmt: skip
+        if cpu["machine_busy"] is not None:
+            other = cpu["machine_busy"] - (cpu["server_s"] + cpu["wrk_s"]) / cap
+            text += f", everything else (database server, other processes) {max(0.0, other) * 100:.0f} %"
+    return text
 
 
 def server_errors(log_path):
@@ -266,7 +371,23 @@ def server_errors(log_path):
     return tracebacks, first, worker_trouble, text
 
 
-def machine(engine):
+def cpu_busy(seconds=2.0):
+    """Share of all CPUs busy over a short sample (our server idle): other load skews the run."""
+
+    def sample():
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        return fields[3] + fields[4], sum(fields[:8])  # idle + iowait, total
+
+    try:
+        idle1, total1 = sample()
+        time.sleep(seconds)
+        idle2, total2 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    return 1 - (idle2 - idle1) / max(1, total2 - total1)
+
+
+def machine(engine, busy):
     model = ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -277,7 +398,9 @@ def machine(engine):
         pass
     version = lambda cmd: subprocess.run(cmd, capture_output=True, text=True).stdout.strip() or "?"  # noqa: E731
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
-    wrk_line = (wrk_version.stdout + wrk_version.stderr).splitlines()[0] if (wrk_version.stdout + wrk_version.stderr) else "?"
+    wrk_line = (
+        (wrk_version.stdout + wrk_version.stderr).splitlines()[0] if (wrk_version.stdout + wrk_version.stderr) else "?"
+    )
     return {
         "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "cpu": model or platform.processor() or "?",
@@ -286,6 +409,10 @@ def machine(engine):
         "gunicorn": version([str(GUNICORN), "--version"]),
         "wrk": " ".join(wrk_line.split()[:2]),
         "kernel": platform.release(),
+        "other load": (
+            f"{busy * 100:.0f} % of the CPUs busy just before the runs (server idle)" if busy is not None else "?"
+        )
+        + "; wrk runs on the same CPUs as gunicorn",
     }
 
 
@@ -297,9 +424,11 @@ def report(results, order, healthz, args, info, pre, env_machine):
     print()
     print(f"Load test: gunicorn config.wsgi --workers {args.workers} (sync), DEBUG off; "
           f"wrk -t{args.threads} -c{args.connections}, timeout {args.timeout} s")  # fmt: skip
-    print(f"Data: {info['articles']} articles (content/ + corpus); mix {args.mix}")
+    print(
+        f"Data: {info['articles']} articles (content/{' + ' + str(args.corpus) if str(args.corpus) != 'none' else ''}); mix {args.mix}"
+    )
     header = (f"{'run':<10} {'secs':>5} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-              f"{'max ms':>8} {'errors':>7} {'3xx':>5} {'1-req ms':>9} {'vs /healthz':>12}")  # fmt: skip
+              f"{'max ms':>8} {'errors':>7} {'3xx':>5} {'1-req ms':>9} {'cpu ms':>7} {'vs /healthz':>12}")  # fmt: skip
     print()
     print(header)
     print("-" * len(header))
@@ -308,12 +437,14 @@ def report(results, order, healthz, args, info, pre, env_machine):
         lat = r["latency_us"]
         single = median(pre.get(name, [])) * 1000 if name in pre else None
         ratio = r["rps"] / healthz["rps"] if healthz and healthz["rps"] and name != "healthz" else None
+        cpu = f"{r['cpu']['server_ms_per_req']:.2f}" if r.get("cpu") else "-"
         print(f"{name:<10} {r['duration_us'] / 1e6:5.0f} {r['requests']:9d} {r['rps']:8.1f} {fmt_ms(lat['p50']):>8} "
               f"{fmt_ms(lat['p95']):>8} {fmt_ms(lat['p99']):>8} {fmt_ms(lat['max']):>8} {r['error_count']:7d} "
-              f"{r['redirects']:5d} {(f'{single:.1f}' if single is not None else '-'):>9} "
+              f"{r['redirects']:5d} {(f'{single:.1f}' if single is not None else '-'):>9} {cpu:>7} "
               f"{(f'{ratio * 100:.1f} %' if ratio is not None else '-'):>12}")  # fmt: skip
     print()
     print("1-req ms: median time of one request with nothing else running (the pre-flight fetch of every URL).")
+    print("cpu ms: CPU time of the gunicorn processes per request (user + system), whatever else the machine ran.")
     print("errors: HTTP status >= 400 plus socket errors (connect/read/write/timeout); 3xx are counted apart.")
     print()
     failures = []
@@ -332,28 +463,56 @@ def report(results, order, healthz, args, info, pre, env_machine):
               f"({results[name]['rps']:.1f} / {healthz['rps']:.1f} req/s)  {'OK' if ok else 'MISSED'}")  # fmt: skip
         if not ok:
             failures.append(name)
+    if healthz and healthz.get("cpu"):
+        base = healthz["cpu"]["server_ms_per_req"]
+        parts = [f"{name} {base / results[name]['cpu']['server_ms_per_req'] * 100:.1f} %"
+                 for name in GOALS if name in results and results[name].get("cpu")]  # fmt: skip
+        print(
+            "  (by gunicorn CPU time per request, less sensitive to other load: /healthz cpu ms / page cpu ms = "
+            + ", ".join(parts)
+            + ")"
+        )
     print()
     print("Machine:")
     for key, value in env_machine.items():
-        print(f"  {key:<9} {value}")
+        print(f"  {key:<11} {value}")
     return failures
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=60, help="seconds of the mix (default 60)")
-    parser.add_argument("--category-duration", type=int, default=None,
-                        help="seconds of each category alone and of /healthz (default min(20, --duration))")
+    parser.add_argument(
+        "--category-duration",
+        type=int,
+        default=None,
+        help="seconds of each category alone and of /healthz (default min(20, --duration))",
+    )
     parser.add_argument("--connections", type=int, default=50, help="wrk connections (default 50)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--timeout", type=int, default=30, help="wrk request timeout, seconds (default 30)")
     parser.add_argument("--mix", default=DEFAULT_MIX, help=f"category weights of the mix (default {DEFAULT_MIX})")
     parser.add_argument("--sample", type=int, default=20, help="corpus articles in the URL list (default 20)")
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
-                        help=f"blog folder imported after content/ (default {DEFAULT_CORPUS}); 'none' to skip")
-    parser.add_argument("--only", choices=[*CATEGORIES, "mix", "healthz"], action="append",
-                        help="run only these (repeatable); /healthz is always run for the ratios")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=DEFAULT_CORPUS,
+        help=f"blog folder imported after content/ (default {DEFAULT_CORPUS}); 'none' to skip",
+    )
+    parser.add_argument(
+        "--only",
+        choices=[*CATEGORIES, "mix", "healthz"],
+        action="append",
+        help="run only these (repeatable); /healthz is always run for the ratios",
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="before the runs, wait up to this long for other processes to leave the CPUs idle",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--verbose", action="store_true", help="print wrk's own output too")
     args = parser.parse_args(argv)
@@ -402,7 +561,7 @@ def main(argv=None):
         counts = {c: sum(1 for r in rows if r[0] == c) for c in (*CATEGORIES, "healthz")}
         print(f"  URLs: {counts['articles']} article pages ({len(info['content_slugs'])} content + "
               f"{len(info['sample'])} corpus slugs, ja + en), {counts['search']} search URLs ({len(QUERIES)} queries "
-              f"x /ja/search/, /en/search/, /api/search), {counts['wizard']} wizard URLs (steps + results)")  # fmt: skip
+              f"x /ja/search/, /en/search/, /api/search), {counts['wizard']} wizard steps, {counts['results']} result permalinks")  # fmt: skip
 
         port = free_port()
         log_path = tmp / "gunicorn.log"
@@ -418,8 +577,19 @@ def main(argv=None):
             for status, path, location in bad:
                 print(f"    {status} {urllib.parse.unquote(path)}" + (f" -> {location}" if location else ""))
 
+        busy = cpu_busy()
+        waited_until = time.monotonic() + args.wait_quiet
+        while busy is not None and busy > 0.15 and time.monotonic() < waited_until:
+            print(f"  {busy * 100:.0f} % of the CPUs busy with other work: waiting (--wait-quiet)", flush=True)
+            time.sleep(5)
+            busy = cpu_busy()
+        if busy is not None and busy > 0.15:
+            print(
+                f"warning: {busy * 100:.0f} % of the CPUs are busy with other work: the figures will be low", flush=True
+            )
+        meter = CpuMeter(server.pid)
         wrk = lambda what, secs: run_wrk(  # noqa: E731
-            port, info["paths_file"], what, secs, args.connections, args.threads, args.timeout, args.verbose
+            port, info["paths_file"], what, secs, args.connections, args.threads, args.timeout, args.verbose, meter
         )
         only = set(args.only or [*CATEGORIES, "mix", "healthz"]) | {"healthz"}
         print(f"Warm-up: mix for {min(5, args.duration)} s", flush=True)
@@ -436,7 +606,7 @@ def main(argv=None):
             print(f"  {name:<8} {describe(results[name])}", flush=True)
 
         tracebacks, first, worker_trouble, log_text = server_errors(log_path)
-        failures = report(results, order, results.get("healthz"), args, info, pre, machine(info["engine"]))
+        failures = report(results, order, results.get("healthz"), args, info, pre, machine(info["engine"], busy))
         if bad:
             failures.append("preflight")
         boots = len(re.findall(r"Booting worker", log_text))
@@ -450,7 +620,9 @@ def main(argv=None):
         if boots > args.workers:
             failures.append("worker restarts")
         print()
-        print("Result: " + ("every goal met" if not failures else "MISSED: " + ", ".join(failures)))
+        not_run = [name for name in GOALS if name not in results]
+        verdict = "every goal met" if not not_run else f"no goal missed ({', '.join(not_run)} not run)"
+        print("Result: " + (verdict if not failures else "MISSED: " + ", ".join(failures)))
         return 1 if failures else 0
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)

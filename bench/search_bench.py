@@ -615,6 +615,24 @@ def machine():
     }  # fmt: skip
 
 
+def cpu_busy_seconds():
+    """CPU time used by the whole machine so far (all processes), from /proc/stat; None elsewhere."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return None
+    values = [int(v) for v in fields]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds():
+    import resource
+
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in usage)
+
+
 def table(headers, rows):
     widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=True)]
 
@@ -659,6 +677,7 @@ def main():
     from kb.models import Revision
 
     started = time.perf_counter()
+    busy_start, own_start = cpu_busy_seconds(), own_cpu_seconds()
     try:
         call_command("migrate", verbosity=0)
         rng = random.Random(args.seed)
@@ -710,6 +729,11 @@ def main():
 
         update_times, refresh_times, misses = bench_updates(layout, args.updates, random.Random(args.seed + 2))
         print(f"updates: {len(update_times)} done", flush=True)
+        with search.open_index().reader() as reader:
+            segments = len(list(reader.leaf_readers()))
+            deleted = reader.doc_count_all() - reader.doc_count()
+        after, _info = bench_ours(queries, 1)  # the index as it stays after incremental updates
+        print("queries (ours) after the updates done", flush=True)
 
         if args.profile:
             from kb import reports
@@ -734,6 +758,8 @@ def main():
         no_hit_fts = [key for key in fts if fts_counts[key] == 0]
         mach = machine()
         total_time = time.perf_counter() - started
+        busy_end = cpu_busy_seconds()
+        others = None if busy_start is None else max(0.0, (busy_end - busy_start) - (own_cpu_seconds() - own_start))
 
         print("\n" + "=" * 78)
         print(f"Search benchmark: {texts} texts ({len(layout)} articles, layout {args.layout}), "
@@ -762,6 +788,10 @@ def main():
             ["FTS5 trigram, LIMIT 10 + snippet", ms(percentile(all_fts, 50)), ms(percentile(all_fts, 95)),
              ms(percentile(all_fts, 99)), ms(max(all_fts)), f"{statistics.mean(fts_counts.values()):.0f}"],
         ]  # fmt: skip
+        all_after = [t for ts in after.values() for t in ts]
+        rows.append([f"ours after the updates ({segments} segments, {deleted} deleted), 1 round",
+                     ms(percentile(all_after, 50)), ms(percentile(all_after, 95)), ms(percentile(all_after, 99)),
+                     ms(max(all_after)), ""])  # fmt: skip
         print(table(["query latency (ms)", "p50", "p95", "p99", "max", "avg hits"], rows))
         print()
         rows = []
@@ -791,7 +821,12 @@ def main():
         print("goals: " + ", ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in goals))
         if misses:
             print(f"WARNING: {len(misses)} updates not found by the following search: {misses[:3]}")
-        print(f"total run time {total_time:.0f} s")
+        print(f"total run time {total_time:.0f} s", end="")
+        if others is not None:
+            print(f"; CPU used by other processes meanwhile: {others:.0f} s (avg {others / total_time:.2f} cores)"
+                  + ("  <- the machine was not quiet: figures are inflated" if others / total_time > 0.1 else ""))  # fmt: skip
+        else:
+            print()
         con.close()
     finally:
         if args.keep:

@@ -3,6 +3,9 @@
 # for the browser tests, PostgreSQL for the production-database run.
 set -euo pipefail
 missing=()
+for extra in "$@"; do  # more packages for a caller, e.g. wrk for the load benchmark
+  command -v "$extra" >/dev/null || missing+=("$extra")
+done
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
