@@ -66,7 +66,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DJANGO_SECRET_KEY", "x")
 
 from whoosh import index  # noqa: E402
-from whoosh.analysis import Token, Tokenizer  # noqa: E402
 from whoosh.analysis.filters import LowercaseFilter  # noqa: E402
 from whoosh.fields import ID, TEXT, Schema  # noqa: E402
 from whoosh.qparser import OrGroup  # noqa: E402
@@ -176,23 +175,10 @@ JAPANESE = {
 
 
 def variant_terms(text, mode, japanese):
-    text = kbs.normalize(text)
-    cursor = 0
-    for match in kbs.ASCII_RUN.finditer(text):
-        if match.start() > cursor:
-            for term, start, end in japanese(text[cursor : match.start()]):
-                yield term, cursor + start, cursor + end, False
-        found = kbs.ascii_terms(match.group(0), mode)
-        for index_in_run, (term, start, end) in enumerate(found):
-            shares = mode != "query" and index_in_run == 1 and len(found) > 1 and found[0][1] == start
-            yield term, match.start() + start, match.start() + end, shares
-        cursor = match.end()
-    if cursor < len(text):
-        for term, start, end in japanese(text[cursor:]):
-            yield term, cursor + start, cursor + end, False
+    return kbs.terms(text, mode, japanese=japanese)
 
 
-class VariantTokenizer(Tokenizer):
+class VariantTokenizer(kbs.HybridTokenizer):
     """kb.search.HybridTokenizer with the Japanese function named by ``japanese``."""
 
     def __init__(self, japanese):
@@ -200,32 +186,6 @@ class VariantTokenizer(Tokenizer):
 
     def terms(self, value, mode=""):
         return variant_terms(value, mode, JAPANESE[self.japanese])
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):  # fmt: skip
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            token.original = token.text = value
-            token.boost, token.stopped = 1.0, False
-            if positions:
-                token.pos = start_pos
-            if chars:
-                token.startchar, token.endchar = start_char, start_char + len(value)
-            yield token
-            return
-        position = start_pos - 1
-        for term, start, end, same_position in self.terms(value, mode):
-            if not same_position:
-                position += 1
-            token.text = term
-            token.boost, token.stopped = 1.0, False
-            if keeporiginal:
-                token.original = value[start:end]
-            if positions:
-                token.pos = position
-            if chars:
-                token.startchar, token.endchar = start_char + start, start_char + end
-            yield token
 
 
 ANALYZERS = [

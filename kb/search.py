@@ -127,23 +127,27 @@ def japanese_terms(segment: str):
             yield morpheme.normalized_form().lower(), start + morpheme.begin(), start + morpheme.end()
 
 
-def terms(text: str, mode: str = "index"):
-    """(term, start, end, same position as previous) over a text, in order."""
+def terms(text: str, mode: str = "index", japanese=japanese_terms):
+    """(term, start, end, same position as previous) over a text, in order. ``japanese``
+    tokenises the text between ASCII runs (bench/analyzers.py swaps it to compare)."""
     text = normalize(text)
     cursor = 0
     for match in ASCII_RUN.finditer(text):
         if match.start() > cursor:
-            for term, start, end in japanese_terms(text[cursor : match.start()]):
+            for term, start, end in japanese(text[cursor : match.start()]):
                 yield term, cursor + start, cursor + end, False
         for term, start, end, same_position in ascii_terms(match.group(0), mode):
             yield term, match.start() + start, match.start() + end, same_position
         cursor = match.end()
     if cursor < len(text):
-        for term, start, end in japanese_terms(text[cursor:]):
+        for term, start, end in japanese(text[cursor:]):
             yield term, cursor + start, cursor + end, False
 
 
 class HybridTokenizer(Tokenizer):
+    def terms(self, value, mode):
+        return terms(value, mode)
+
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):  # fmt: skip
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
@@ -157,7 +161,7 @@ class HybridTokenizer(Tokenizer):
             yield token
             return
         position = start_pos - 1
-        for term, start, end, same_position in terms(value, mode):
+        for term, start, end, same_position in self.terms(value, mode):
             if not same_position:
                 position += 1
             token.text = term
