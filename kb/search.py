@@ -33,6 +33,7 @@ from whoosh import highlight, index, query
 from whoosh.analysis import STOP_WORDS, RegexTokenizer, Token, Tokenizer
 from whoosh.analysis.filters import LowercaseFilter
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.idsets import BitSet
 from whoosh.lang.porter import stem
 from whoosh.qparser import (
     AndGroup,
@@ -414,7 +415,9 @@ def parse(text: str, schema_, group=AndGroup):
     return parsed
 
 
-def filters(lang=None, kind=None, tag=None):
+def filters(s, lang=None, kind=None, tag=None):
+    """The documents a filter allows, as a set of document numbers computed once per searcher
+    (whoosh would otherwise rebuild it from the query on every search)."""
     parts = []
     if lang in ("ja", "en"):
         parts.append(query.Term("lang", lang))
@@ -422,7 +425,15 @@ def filters(lang=None, kind=None, tag=None):
         parts.append(query.Term("kind", kind))
     if tag:
         parts.append(query.Term("tags", tag.lower()))
-    return query.And(parts) if parts else None
+    if not parts:
+        return None
+    cache = s.__dict__.setdefault("_kb_filters", {})
+    key = (lang, kind, tag)
+    if key not in cache:
+        if len(cache) > 256:
+            cache.clear()
+        cache[key] = BitSet(s.docs_for_query(query.And(parts)), size=s.doc_count_all())
+    return cache[key]
 
 
 def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, page_size=PAGE_SIZE):
@@ -457,9 +468,9 @@ def run(s, q, results, lang, prefer_lang, kind, tag, page_size):
     two ranked searches whose lists are concatenated, so scores stay real scores."""
     if prefer_lang in ("ja", "en") and lang not in ("ja", "en"):
         other = "en" if prefer_lang == "ja" else "ja"
-        parts = [filters(prefer_lang, kind, tag), filters(other, kind, tag)]
+        parts = [filters(s, prefer_lang, kind, tag), filters(s, other, kind, tag)]
     else:
-        parts = [filters(lang, kind, tag)]
+        parts = [filters(s, lang, kind, tag)]
     start = (results.page - 1) * page_size
     end = start + page_size
     hits, total = [], 0
