@@ -121,7 +121,7 @@ class Revision(models.Model):
         return f"{self.article.slug} {self.lang} r{self.number}"
 
     def get_absolute_url(self):
-        return reverse("kb:revision", kwargs={"slug": self.article.slug, "number": self.number})
+        return reverse("kb:revision", kwargs={"slug": self.article.slug, "lang": self.lang, "number": self.number})
 
     @property
     def heading_ids(self):

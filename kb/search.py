@@ -541,11 +541,3 @@ def suggest(s, text):
         if found:
             words[index_], changed = found[0], True
     return " ".join(words) if changed else ""
-
-
-def stats():
-    directory = index_dir()
-    if not index.exists_in(directory):
-        return {"documents": 0, "applied_import_run": 0}
-    with index.open_dir(directory).searcher() as s:
-        return {"documents": s.doc_count(), "applied_import_run": read_marker(directory)}

@@ -142,3 +142,10 @@ def test_search_pages_link_to_each_other_keeping_the_query(client):
     assert 'hx-target="#search-results"' in body
     second = client.get("/en/search/?q=VM&limit=3&lang=all&page=2").content.decode()
     assert 'rel="prev"' in second and "page=1" in second
+
+
+@pytest.mark.django_db
+def test_a_revision_knows_its_own_url(client):
+    revision = make_article("url-test").revisions.get()
+    assert revision.get_absolute_url().endswith("/articles/url-test/ja/r1/")
+    assert client.get(revision.get_absolute_url()).status_code == 200
