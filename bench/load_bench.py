@@ -42,6 +42,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from machine import cpu_count, cpu_model  # bench/ is on the path when a script runs
+
 ROOT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).resolve().parent / "load_mix.lua"
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -388,22 +390,14 @@ def cpu_busy(seconds=2.0):
 
 
 def machine(engine, busy):
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     version = lambda cmd: subprocess.run(cmd, capture_output=True, text=True).stdout.strip() or "?"  # noqa: E731
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
     wrk_line = (
         (wrk_version.stdout + wrk_version.stderr).splitlines()[0] if (wrk_version.stdout + wrk_version.stderr) else "?"
     )
     return {
-        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "cpu": model or platform.processor() or "?",
+        "nproc": cpu_count(),
+        "cpu": cpu_model(),
         "python": platform.python_version() + f" ({sys.executable})",
         "database": engine,
         "gunicorn": version([str(GUNICORN), "--version"]),

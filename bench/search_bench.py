@@ -28,6 +28,8 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 
+from machine import cpu_count, cpu_model  # bench/ is on the path when a script runs
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JA_CORPUS = Path("/work/shared/corpus/jpaztech-blog/articles")
 
@@ -597,19 +599,11 @@ def profile(label, function, top=25):
 
 
 def machine():
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     from importlib.metadata import version
 
     return {
-        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "cpu": model, "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+        "nproc": cpu_count(),
+        "cpu": cpu_model(), "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
         "whoosh": version("Whoosh-Reloaded"), "sudachipy": version("SudachiPy"),
         "platform": platform.platform(),
     }  # fmt: skip
