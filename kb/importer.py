@@ -244,15 +244,17 @@ def source_hash_exists(document, source, known):
 
 
 def article_headings(plan: Plan):
-    """Heading ids per (slug, lang) as they will be after this import: for checking links."""
-    headings = {
-        (revision.article.slug, revision.lang): revision.heading_ids
-        for revision in Revision.objects.current().visible().select_related("article")
+    """Heading ids per (slug, lang) as they will be after this import: for checking links.
+    Only texts whose body changed are rendered; the others' headings are already stored."""
+    current = {
+        (revision.article.slug, revision.lang): revision
+        for revision in Revision.objects.current().visible().select_related("article").defer("body", "html")
     }
+    headings = {key: revision.heading_ids for key, revision in current.items()}
     for _root, document in plan.documents:
-        headings[(document.slug, document.lang)] = {
-            heading["id"] for heading in render_document(document).headings
-        }
+        key = (document.slug, document.lang)
+        if key not in current or current[key].body_hash != document.body_hash:
+            headings[key] = {heading["id"] for heading in render_document(document).headings}
     return headings
 
 

@@ -23,8 +23,9 @@ def text_for(article: Article, lang: str):
     return latest.filter(lang=lang).first() or latest.first()
 
 
-def translation_behind(revision: Revision):
-    return any(flag.code == "translation_behind" for flag in revision.flags.all())
+def translation_behind(flags):
+    """Whether a text's flags say it was translated from an older source text."""
+    return any(flag.code == "translation_behind" for flag in flags)
 
 
 def article_rows(articles, lang):

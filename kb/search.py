@@ -251,12 +251,6 @@ def read_marker(directory: Path) -> int:
         return 0
 
 
-def latest_run_id() -> int:
-    from kb.models import ImportRun
-
-    return ImportRun.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-
-
 def rebuild(directory: Path | None = None, *, procs: int = 1) -> int:
     """Build a fresh index next to the live one, then swap it in; readers are never blocked."""
     directory = directory or index_dir()
@@ -264,7 +258,8 @@ def rebuild(directory: Path | None = None, *, procs: int = 1) -> int:
     building = directory.with_name(directory.name + ".building")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
-    run_id = latest_run_id()
+    caching.forget_content_version()
+    run_id = caching.content_version()
     ix = index.create_in(building, schema())
     # compound=False: whoosh copies a compound segment into memory on every reader open.
     options = {"limitmb": 256, "compound": False}

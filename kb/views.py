@@ -61,7 +61,7 @@ def render_revision(request, article, revision, current):
         "flags": flags,
         "tags": list(article.tags.all()),
         "translations": Revision.objects.current().filter(article=article).exclude(lang=revision.lang).only("lang"),
-        "behind": any(flag.code == "translation_behind" for flag in flags),
+        "behind": reports.translation_behind(flags),
     })  # fmt: skip
 
 
@@ -127,7 +127,7 @@ def translation_status(request, slug, lang):
         rows = diffing.diff_texts(source.title + "\n\n" + source.body, current_source.title + "\n\n" + current_source.body)
     return render(request, "kb/translation.html", {
         "article": article, "translation": translation, "source": source,
-        "current_source": current_source, "rows": rows, "behind": reports.translation_behind(translation),
+        "current_source": current_source, "rows": rows, "behind": reports.translation_behind(translation.flags.all()),
         "summary": diffing.summary(rows),
     })  # fmt: skip
 

@@ -56,13 +56,14 @@ def paste(request):
 
 
 def paste_result(request, live_trees, text):
+    incidents = pages.incidents()
     for live in live_trees:
         found = trees.match_signature(live.tree, text)
         if found:
             node_id, _signature = found
-            answers = trees.path_to(live.tree, node_id, pages.incidents())
+            answers = trees.path_to(live.tree, node_id, incidents)
             if answers is not None:
-                return redirect(destination(live, answers, pages.incidents()))
+                return redirect(destination(live, answers, incidents))
     return render(request, "wizard/start.html", {"trees": live_trees, "paste": text, "unknown_paste": True})
 
 
