@@ -200,7 +200,7 @@ ANALYZERS = [
 
 def schema(tokenizer, multitoken="phrase"):
     text = tokenizer | LowercaseFilter()
-    boosts = kbs.FIELD_BOOSTS
+    boosts = {"title": 4.0, "headings": 2.0}  # as kb.search weighs title and heading matches
     return Schema(
         key=ID(unique=True, stored=True),
         slug=ID(stored=True),

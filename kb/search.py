@@ -1,7 +1,7 @@
 """Full-text search: the only module that imports whoosh.
 
 One bilingual index holds the current revision of each article per language. Text is
-analysed in three passes that share positions, so phrase queries work across them:
+analysed in three passes that share positions:
 
 * ASCII runs (identifiers, English words) are cut out first: an identifier such as
   ``VMExtensionProvisioningError`` or ``168.63.129.16`` is indexed whole and as its
@@ -9,22 +9,32 @@ analysed in three passes that share positions, so phrase queries work across the
   plain English words are lower-cased and stemmed ("extensions" finds "extension").
 * The Japanese in between goes to SudachiPy (split mode A, normalised forms, so サーバ and
   サーバー are one word).
-* Multi-token words in a query become phrases (「更新中」 = 更新 followed by 中).
+* A query word the analyzer splits, such as 「更新中」 (更新 followed by 中), is a phrase. Each
+  document keeps its words in order as an array of hashes, so a phrase is found by comparing
+  arrays, not by reading the positions of every document that has the words.
 
-The index is derived data: ``rebuild`` makes it from the database, and every process keeps
-its copy current by applying the import runs it has not seen yet (``catch_up``).
+Title and body are analysed once, as one text; the words of the title and of the headings are
+also indexed on their own, so that a match there adds to the score. whoosh stores the index
+and parses queries; matching and BM25 ranking run over whole posting lists as arrays
+(``kb.ranking``), which is what keeps a query fast when thousands of documents match. The index is derived data: ``rebuild`` makes it from the database, and every process
+keeps its copy current by applying the import runs it has not seen yet (``catch_up``).
 """
 
 import logging
+import os
 import re
 import shutil
 import threading
 import unicodedata
+import zlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import unescape
 from pathlib import Path
 
 import nh3
+import numpy as np
 from django.conf import settings
 from django.utils.html import escape
 from sudachipy import dictionary as sudachi_dictionary
@@ -32,24 +42,27 @@ from sudachipy import tokenizer as sudachi_tokenizer
 from whoosh import highlight, index, query
 from whoosh.analysis import STOP_WORDS, RegexTokenizer, Token, Tokenizer
 from whoosh.analysis.filters import LowercaseFilter
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.idsets import BitSet
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
+from whoosh.formats import Frequency
 from whoosh.lang.porter import stem
 from whoosh.qparser import (
     AndGroup,
     BoostPlugin,
     FieldsPlugin,
-    MultifieldParser,
     OrGroup,
+    QueryParser,
     RangePlugin,
     WildcardPlugin,
 )
 
-from kb import caching
+from kb import caching, ranking
 
 logger = logging.getLogger(__name__)
 
-FIELD_BOOSTS = {"title": 4.0, "headings": 2.0, "body": 1.0}
+FIELD_WEIGHTS = {"in_title": 4.0, "in_headings": 2.0}  # added to the score of the whole text
+SCORED_FIELDS = ("text", *FIELD_WEIGHTS)
 MAX_QUERY_LENGTH = 300
 PAGE_SIZE = 10
 SNIPPET_CHARS = 160
@@ -58,10 +71,11 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 CAMEL_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 PLAIN_WORD = re.compile(r"^[A-Za-z][a-z]*$|^[A-Z]+$")
 SKIPPED_POS = {"補助記号", "空白"}
-SUDACHI_CHUNK = 8000
+SUDACHI_CHUNK = 8000  # Sudachi refuses inputs over ~49 KB; keep well below in characters
 MAX_JOINED = 5  # identifier parts joined into single terms (see ascii_terms)
 JOIN = "\u00b7"  # a character the analyzer never produces otherwise
-INDEX_FORMAT = "2"  # bump when analysis changes: older indexes are rebuilt on open  # Sudachi refuses inputs over ~49 KB; keep well below in characters
+INDEX_FORMAT = "3"  # bump when analysis or schema change: older indexes are rebuilt on open
+PARALLEL_BUILD_MIN = 2000  # documents from which a rebuild uses several processes
 
 
 # -- analysis -----------------------------------------------------------------------------
@@ -76,17 +90,26 @@ def sudachi():
     return _local.sudachi
 
 
-def normalize_char(char):
-    folded = unicodedata.normalize("NFKC", char)
-    return folded if len(folded) == 1 else char
+class SingleCharNFKC(dict):
+    """A str.translate table: each character to its NFKC form when that is one character
+    (full-width ＡＢＣ, half-width ｶﾅ), so offsets stay those of the original text."""
+
+    def __missing__(self, code):
+        char = chr(code)
+        folded = unicodedata.normalize("NFKC", char)
+        self[code] = folded if len(folded) == 1 else char
+        return self[code]
+
+
+NFKC_TABLE = SingleCharNFKC()
 
 
 def normalize(text: str) -> str:
-    """NFKC one character at a time, so offsets stay those of the original text."""
-    return "".join(normalize_char(c) for c in text) if not text.isascii() else text
+    return text if text.isascii() else text.translate(NFKC_TABLE)
 
 
-def ascii_terms(run: str, mode: str):
+@lru_cache(maxsize=100_000)
+def ascii_terms(run: str, mode: str) -> tuple:
     """(term, start, end, same position as previous) for one ASCII run: a word, or an
     identifier. An identifier is indexed whole, as its parts, and as every run of 2 to
     MAX_JOINED consecutive parts joined into one term, so that a query for the identifier
@@ -94,27 +117,27 @@ def ascii_terms(run: str, mode: str):
     instead of a slow phrase of parts."""
     stripped = run.strip("\"'()[]{}<>,;:!?.`*=|")
     if not stripped:
-        return []
+        return ()
     offset = run.index(stripped)
     if PLAIN_WORD.match(stripped):
         word = stripped.lower()
-        return [] if word in STOP_WORDS else [(stem(word), offset, offset + len(stripped), False)]
+        return () if word in STOP_WORDS else ((stem(word), offset, offset + len(stripped), False),)
     parts = [(m.group(0).lower(), offset + m.start(), offset + m.end()) for m in CAMEL_PARTS.finditer(stripped)]
     parts = [(stem(t) if t.isalpha() else t, s, e) for t, s, e in parts]
     whole = (stripped.lower(), offset, offset + len(stripped), False)
     if len(parts) <= 1:
-        return [whole] if not parts or parts[0][0] != whole[0] else [(*parts[0], False)]
+        return (whole,) if not parts or parts[0][0] != whole[0] else ((*parts[0], False),)
     if mode == "query":
         if len(parts) <= MAX_JOINED:
-            return [(JOIN.join(t for t, _, _ in parts), parts[0][1], parts[-1][2], False)]
-        return [(t, s, e, False) for t, s, e in parts]
+            return ((JOIN.join(t for t, _, _ in parts), parts[0][1], parts[-1][2], False),)
+        return tuple((t, s, e, False) for t, s, e in parts)
     found = [whole]
     for i, (term, start, end) in enumerate(parts):
         found.append((term, start, end, i == 0))
         for length in range(2, min(MAX_JOINED, len(parts) - i) + 1):
             run_parts = parts[i : i + length]
             found.append((JOIN.join(t for t, _, _ in run_parts), start, run_parts[-1][2], True))
-    return found
+    return tuple(found)
 
 
 def japanese_terms(segment: str):
@@ -145,28 +168,102 @@ def terms(text: str, mode: str = "index", japanese=japanese_terms):
             yield term, cursor + start, cursor + end, False
 
 
+def analysed(value: str) -> list:
+    """terms() of a text being indexed, computed once for the two fields that read it."""
+    cached = getattr(_local, "analysed", None)
+    if cached is not None and (cached[0] is value or cached[0] == value):
+        return cached[1]
+    found = list(terms(value, "index"))
+    _local.analysed = (value, found)
+    return found
+
+
+def word_hash(word: str) -> int:
+    return zlib.crc32(word.encode())
+
+
+def sequence_bytes(found) -> bytes:
+    """The words of a text in order, one 32-bit hash per position. Where an identifier puts
+    several terms at one position, its part is kept (``standard`` of ``Standard_D2s_v3``):
+    a query for a long identifier is the phrase of its parts."""
+    hashes = []
+    for term, _start, _end, same_position in found:
+        if JOIN in term:
+            continue
+        if same_position and hashes:
+            hashes[-1] = word_hash(term)
+        else:
+            hashes.append(word_hash(term))
+    return np.array(hashes, dtype=np.uint32).tobytes()
+
+
+class RegionText(str):
+    """A document's title and body as one string, with the (start, end, name) regions of the
+    title and of each heading."""
+
+    regions: tuple = ()
+
+
+def region_text(title: str, body: str, headings) -> RegionText:
+    text = RegionText(f"{title}\n{body}")
+    regions = [(0, len(title), "title")]
+    cursor = len(title) + 1
+    for heading in headings:
+        found = text.find(heading, cursor) if heading else -1
+        if found >= 0:
+            regions.append((found, found + len(heading), "headings"))
+            cursor = found + len(heading)
+    text.regions = tuple(regions)
+    return text
+
+
+def in_region(found, regions, name):
+    """The terms of ``found`` (in order of their start) that start inside the regions called
+    ``name``."""
+    spans = [(start, end) for start, end, region in regions if region == name]
+    inside, span = [], 0
+    for item in found:
+        while span < len(spans) and spans[span][1] <= item[1]:
+            span += 1
+        if span == len(spans):
+            break
+        if spans[span][0] <= item[1]:
+            inside.append(item)
+    return inside
+
+
 class HybridTokenizer(Tokenizer):
+    """The analysis above as a whoosh tokenizer; with ``region``, only the words of the title
+    or of the headings of a RegionText."""
+
+    region = None
+
+    def __init__(self, region=None):
+        self.region = region
+
     def terms(self, value, mode):
-        return terms(value, mode)
+        """(bench/analyzers.py overrides this to compare Japanese analyzers.)"""
+        return analysed(value) if mode == "index" else terms(value, mode)
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):  # fmt: skip
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
             token.original = token.text = value
-            token.boost, token.stopped = 1.0, False
             if positions:
                 token.pos = start_pos
             if chars:
                 token.startchar, token.endchar = start_char, start_char + len(value)
             yield token
             return
+        found = self.terms(value, mode)
+        if self.region:
+            found = in_region(found, getattr(value, "regions", ()), self.region)
         position = start_pos - 1
-        for term, start, end, same_position in self.terms(value, mode):
+        for term, start, end, same_position in found:
             if not same_position:
                 position += 1
             token.text = term
-            token.boost, token.stopped = 1.0, False
             if keeporiginal:
                 token.original = value[start:end]
             if positions:
@@ -176,12 +273,18 @@ class HybridTokenizer(Tokenizer):
             yield token
 
 
-def analyzer():
-    return HybridTokenizer() | LowercaseFilter()
+class Sequence(COLUMN):
+    """A column of each document's words in order (sequence_bytes): what phrases are checked
+    against. Computed by the writer, in the process that analyses the text."""
+
+    def __init__(self):
+        super().__init__(VarBytesColumn())
+
+    def to_column_value(self, value):
+        return sequence_bytes(analysed(value))
 
 
 def schema():
-    text = analyzer()
     return Schema(
         key=ID(unique=True, stored=True),
         slug=ID(stored=True),
@@ -189,11 +292,15 @@ def schema():
         kind=ID(stored=True),
         tags=KEYWORD(stored=True, commas=True, lowercase=True),
         revision=NUMERIC(stored=True),
-        # multitoken_query="phrase": 更新中 (更新 + 中) must match as a phrase, not anywhere.
-        title=TEXT(analyzer=text, stored=True, field_boost=FIELD_BOOSTS["title"], multitoken_query="phrase"),
-        headings=TEXT(analyzer=text, field_boost=FIELD_BOOSTS["headings"], multitoken_query="phrase"),
-        body=TEXT(analyzer=text, stored=True, chars=True, multitoken_query="phrase"),
+        title=STORED(),
+        body=STORED(),
         published=STORED(),
+        # Title, headings and body. multitoken_query="phrase": 更新中 (更新 + 中) must match
+        # as neighbours, not anywhere. chars: where each word is, for snippets.
+        text=TEXT(analyzer=HybridTokenizer(), chars=True, multitoken_query="phrase"),
+        in_title=FieldType(Frequency(), HybridTokenizer("title"), scorable=True),
+        in_headings=FieldType(Frequency(), HybridTokenizer("headings"), scorable=True),
+        sequence=Sequence(),
         # Unstemmed English words, only for "did you mean" suggestions.
         spelling=TEXT(analyzer=RegexTokenizer(r"[A-Za-z]{4,}") | LowercaseFilter(), phrase=False),
     )
@@ -209,6 +316,8 @@ def plain_text(html: str) -> str:
 
 def document(revision):
     article = revision.article
+    body = plain_text(revision.html)
+    text = region_text(revision.title, body, [h["text"] for h in revision.headings])
     return {
         "key": f"{article.slug}:{revision.lang}",
         "slug": article.slug,
@@ -217,10 +326,14 @@ def document(revision):
         "tags": ",".join(tag.name for tag in article.tags.all()),
         "revision": revision.number,
         "title": revision.title,
-        "headings": "\n".join(h["text"] for h in revision.headings),
-        "body": plain_text(revision.html),
+        "body": body,
         "published": revision.published_at.date().isoformat() if revision.published_at else "",
-        "spelling": revision.title + "\n" + plain_text(revision.html),
+        "text": text,
+        # The same object four times: analysed once for all four fields.
+        "in_title": text,
+        "in_headings": text,
+        "sequence": text,
+        "spelling": f"{revision.title}\n{body}",
     }
 
 
@@ -234,6 +347,21 @@ def indexable(slugs=None):
 
 
 # -- index lifecycle ----------------------------------------------------------------------
+
+
+class Codec(W3Codec):
+    """whoosh's own file format without what only whoosh's scoring reads: block statistics
+    of document lengths (a column lookup per posting while writing) and zlib compression of
+    posting blocks (kb.ranking reads whole posting lists; uncompressed they load faster)."""
+
+    length_stats = False
+
+    def __init__(self):
+        super().__init__(compression=0)
+
+
+# compound=False: whoosh copies a compound segment into memory on every reader open.
+WRITER_OPTIONS = {"codec": Codec(), "compound": False}
 
 
 def index_dir() -> Path:
@@ -251,8 +379,9 @@ def read_marker(directory: Path) -> int:
         return 0
 
 
-def rebuild(directory: Path | None = None, *, procs: int = 1) -> int:
-    """Build a fresh index next to the live one, then swap it in; readers are never blocked."""
+def rebuild(directory: Path | None = None, *, procs: int = 0) -> int:
+    """Build a fresh index next to the live one, then swap it in; readers are never blocked.
+    ``procs`` 0: one process per CPU (at most 4) when there are many documents."""
     directory = directory or index_dir()
     directory.parent.mkdir(parents=True, exist_ok=True)
     building = directory.with_name(directory.name + ".building")
@@ -261,8 +390,8 @@ def rebuild(directory: Path | None = None, *, procs: int = 1) -> int:
     caching.forget_content_version()
     run_id = caching.content_version()
     ix = index.create_in(building, schema())
-    # compound=False: whoosh copies a compound segment into memory on every reader open.
-    options = {"limitmb": 256, "compound": False}
+    procs = procs or build_processes()
+    options = {"limitmb": settings.KB_INDEX_BUILD_MB, **WRITER_OPTIONS}
     writer = ix.writer(procs=procs, multisegment=True, **options) if procs > 1 else ix.writer(**options)
     count = 0
     for revision in indexable():
@@ -281,10 +410,18 @@ def rebuild(directory: Path | None = None, *, procs: int = 1) -> int:
     return count
 
 
+def build_processes() -> int:
+    from kb.models import Revision
+
+    if Revision.objects.current().visible().count() < PARALLEL_BUILD_MIN:
+        return 1
+    return max(1, min(4, len(os.sched_getaffinity(0))))
+
+
 def update(slugs) -> int:
     """Re-index the given articles (both languages) in place."""
     ix = open_index()
-    writer = ix.writer(timeout=30, compound=False)
+    writer = ix.writer(timeout=30, **WRITER_OPTIONS)
     try:
         for slug in slugs:
             writer.delete_by_term("slug", slug)
@@ -354,7 +491,261 @@ def searcher():
     return _local.searcher
 
 
-# -- querying -----------------------------------------------------------------------------
+# -- posting lists as arrays --------------------------------------------------------------
+
+EMPTY = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+POSTINGS_CACHE_BYTES = 64 * 1024 * 1024  # per process; a word in 5,000 documents takes 40 KB
+_postings = OrderedDict()
+_postings_size = 0
+_postings_lock = threading.Lock()
+
+
+def segment_key(reader):
+    return (reader.storage().folder, reader.segment().segment_id())
+
+
+def segment_postings(reader, fieldname, text):
+    """(document numbers in the segment, weights) of one term. Segments never change once
+    written, so this is cached for the life of the process, across searchers."""
+    key = (*segment_key(reader), fieldname, text)
+    with _postings_lock:
+        found = _postings.get(key)
+        if found is not None:
+            _postings.move_to_end(key)
+            return found
+    found = read_postings(reader, fieldname, text)
+    global _postings_size
+    with _postings_lock:
+        if key not in _postings:
+            _postings[key] = found
+            _postings_size += found[0].nbytes + found[1].nbytes
+        while _postings_size > POSTINGS_CACHE_BYTES and len(_postings) > 1:
+            _key, (ids, weights) = _postings.popitem(last=False)
+            _postings_size -= ids.nbytes + weights.nbytes
+    return found
+
+
+def read_postings(reader, fieldname, text):
+    if (fieldname, text) not in reader:
+        return EMPTY
+    matcher = reader.postings(fieldname, text)
+    matcher = getattr(matcher, "child", matcher)  # not its deletions filter: see Searchable.live
+    ids, weights = [], []
+    if hasattr(matcher, "_next_block"):  # whoosh's own format: read a block at a time
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            ids.extend(matcher._ids)
+            weights.extend(matcher._weights)
+            matcher._next_block()
+    else:
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+    return np.array(ids, dtype=np.int32), np.array(weights, dtype=np.float32)
+
+
+class Searchable:
+    """One searcher's view of the index as arrays: every document is a slot numbered as in
+    whoosh; ``live`` masks the deleted ones. Kept on the searcher, so it lives exactly as
+    long as the index version it describes."""
+
+    def __init__(self, s):
+        self.searcher = s
+        self.leaves = list(s.reader().leaf_readers())
+        self.size = s.doc_count_all()
+        self.live = np.ones(self.size, dtype=bool)
+        for reader, offset in self.leaves:
+            if reader.has_deletions():
+                self.live[[offset + d for d in reader.deleted_docs_set]] = False
+        self.collections = {name: self.collection(name) for name in SCORED_FIELDS}
+        self.filters = {}
+        self.terms = {}
+
+    def collection(self, fieldname):
+        lengths = np.zeros(self.size, dtype=np.float64)
+        for reader, offset in self.leaves:
+            lengths[offset : offset + reader.doc_count_all()] = segment_lengths(reader, fieldname)
+        return ranking.Collection(live=self.live, lengths=lengths)
+
+    @classmethod
+    def of(cls, s):
+        if "_kb_searchable" not in s.__dict__:
+            s.__dict__["_kb_searchable"] = cls(s)
+        return s.__dict__["_kb_searchable"]
+
+    def postings(self, fieldname, text):
+        parts = [segment_postings(reader, fieldname, text) for reader, _offset in self.leaves]
+        if len(parts) == 1:
+            return parts[0]
+        ids = np.concatenate([p[0] + offset for p, (_reader, offset) in zip(parts, self.leaves, strict=True)])
+        return ids, np.concatenate([p[1] for p in parts])
+
+    def term(self, text, boost=1.0) -> ranking.Match:
+        """A word of the query: BM25 over the whole text, plus more where it is in the title
+        or a heading (those words are in the whole text too, so the match is the same)."""
+        key = (text, boost)
+        if key not in self.terms:
+            if len(self.terms) > 64:  # a dense array each: enough for one query and its relaxed form
+                self.terms.clear()
+            match = ranking.bm25(self.collections["text"], *self.postings("text", text), boost=boost)
+            for fieldname, weight in FIELD_WEIGHTS.items():
+                extra = ranking.bm25(self.collections[fieldname], *self.postings(fieldname, text), boost=boost)
+                match.score += weight * extra.score
+            self.terms[key] = match
+        return self.terms[key]
+
+    def having(self, fieldname, text) -> np.ndarray:
+        ids, _weights = self.postings(fieldname, text)
+        return ranking.presence(self.size, ids) & self.live
+
+    def filter(self, lang=None, kind=None, tag=None) -> np.ndarray:
+        key = (lang, kind, tag)
+        if key not in self.filters:
+            if len(self.filters) > 256:
+                self.filters.clear()
+            mask = self.live.copy()
+            for fieldname, value in (("lang", lang), ("kind", kind), ("tags", tag.lower() if tag else None)):
+                if value:
+                    mask &= self.having(fieldname, value)
+            self.filters[key] = mask
+        return self.filters[key]
+
+    def in_sequence(self, words) -> np.ndarray:
+        """The documents where ``words`` stand one after another."""
+        hashes = [word_hash(word) for word in words]
+        found = []
+        for reader, offset in self.leaves:
+            words_, starts = segment_sequences(reader)
+            positions = np.flatnonzero(words_[: max(words_.size - len(hashes) + 1, 0)] == hashes[0])
+            for k, value in enumerate(hashes[1:], start=1):
+                positions = positions[words_[positions + k] == value]
+            first = np.searchsorted(starts, positions, side="right") - 1
+            last = np.searchsorted(starts, positions + len(hashes) - 1, side="right") - 1
+            found.append(np.unique(first[first == last]) + offset)
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+    def leaf(self, docnum):
+        """(segment reader, document number in it) of a global document number."""
+        for reader, offset in reversed(self.leaves):
+            if docnum >= offset:
+                return reader, docnum - offset
+        raise IndexError(docnum)
+
+
+_lengths = {}
+_lengths_lock = threading.Lock()
+_sequences = {}
+_sequences_lock = threading.Lock()
+
+
+def segment_sequences(reader):
+    """(every word hash of the segment's documents, one after another; where each document
+    starts in that array). Read once per segment and process: ~4 bytes per word."""
+    key = segment_key(reader)
+    with _sequences_lock:
+        if key not in _sequences:
+            if len(_sequences) > 64:
+                _sequences.clear()
+            values = [value or b"" for value in reader.column_reader("sequence")]
+            sizes = np.array([len(value) // 4 for value in values], dtype=np.int64)
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if sizes.size else sizes
+            _sequences[key] = (np.frombuffer(b"".join(values), dtype=np.uint32), starts)
+        return _sequences[key]
+
+
+def segment_lengths(reader, fieldname) -> np.ndarray:
+    key = (*segment_key(reader), fieldname)
+    with _lengths_lock:
+        if key not in _lengths:
+            if len(_lengths) > 256:
+                _lengths.clear()
+            count = reader.doc_count_all()
+            _lengths[key] = np.array([reader.doc_field_length(d, fieldname) or 0 for d in range(count)], dtype=float)
+        return _lengths[key]
+
+
+# -- matching -----------------------------------------------------------------------------
+
+
+def evaluate(node, data: Searchable) -> ranking.Match:
+    """The documents a parsed query matches, with their BM25 scores."""
+    size = data.size
+    if isinstance(node, query.Term):
+        return data.term(node.text, node.boost) if node.fieldname == "text" else ranking.Match.none(size)
+    if isinstance(node, query.Phrase):
+        return phrase(node, data)
+    if isinstance(node, query.And):
+        return ranking.all_of([evaluate(child, data) for child in node.subqueries], size)
+    if isinstance(node, query.Or):
+        return ranking.any_of([evaluate(child, data) for child in node.subqueries], size)
+    if isinstance(node, query.AndNot):
+        positive = evaluate(node.a, data)
+        return ranking.restrict(positive, ~evaluate(node.b, data).mask)
+    if isinstance(node, query.AndMaybe):
+        required, optional = evaluate(node.a, data), evaluate(node.b, data)
+        return ranking.Match(required.mask, np.where(required.mask, required.score + optional.score, 0.0))
+    if isinstance(node, query.Not):
+        return ranking.Match(data.live & ~evaluate(node.query, data).mask, np.zeros(size))
+    if isinstance(node, query.Every):
+        return ranking.Match.every(data.live)
+    if node is query.NullQuery or isinstance(node, query.NullQuery.__class__):
+        return ranking.Match.none(size)
+    # Anything else the parser may produce: whoosh finds the documents, words score them.
+    mask = ranking.presence(size, np.fromiter(data.searcher.docs_for_query(node), dtype=np.int64))
+    words = [data.term(text) for fieldname, text in node.iter_all_terms() if fieldname == "text"]
+    return ranking.restrict(ranking.any_of(words, size) if words else ranking.Match(mask, np.zeros(size)), mask)
+
+
+def phrase(node, data: Searchable) -> ranking.Match:
+    """Words that must stand one after another, scored as the words together."""
+    words = list(node.words)
+    size = data.size
+    if not words or node.fieldname != "text":
+        return ranking.Match.none(size)
+    scored = ranking.all_of([data.term(word, node.boost) for word in words], size)
+    if len(words) == 1 or not scored.mask.any():
+        return scored
+    if node.slop != 1 or any(JOIN in word for word in words):
+        # Joined identifier parts are not in the sequences: whoosh checks the positions.
+        found = np.fromiter(data.searcher.docs_for_query(node), dtype=np.int64)
+    else:
+        found = data.in_sequence(words)
+    return ranking.restrict(scored, ranking.presence(size, found))
+
+
+def word_positions(data: Searchable, word: str, docnum: int):
+    """[(position, start char, end char)] of a word in one document."""
+    reader, local = data.leaf(docnum)
+    if ("text", word) not in reader:
+        return []
+    matcher = reader.postings("text", word)
+    if matcher.is_active():
+        matcher.skip_to(local)
+    if not matcher.is_active() or matcher.id() != local:
+        return []
+    return matcher.value_as("characters")
+
+
+def phrase_spans(data, words, docnum):
+    """(start char, end char) of each run of the words standing one after another in the
+    query's order: every neighbouring pair found, overlapping pairs merged into one run."""
+    found = [{pos: (start, end) for pos, start, end in word_positions(data, word, docnum)} for word in words]
+    pairs = sorted(
+        (here[pos][0], after[pos + 1][1]) for here, after in zip(found, found[1:], strict=False)
+        for pos in here if pos + 1 in after
+    )  # fmt: skip
+    runs = []
+    for start, end in pairs:
+        if runs and start < runs[-1][1]:
+            runs[-1] = (runs[-1][0], max(end, runs[-1][1]))
+        else:
+            runs.append((start, end))
+    return runs
+
+
+# -- searching ----------------------------------------------------------------------------
 
 
 @dataclass
@@ -392,7 +783,7 @@ def clean_query(text: str) -> str:
 
 
 def parser(schema_, group=AndGroup):
-    qp = MultifieldParser(["title", "headings", "body"], schema_, group=group)
+    qp = QueryParser("text", schema_, group=group)
     for plugin in (FieldsPlugin, WildcardPlugin, BoostPlugin, RangePlugin):
         qp.remove_plugin_class(plugin)
     return qp
@@ -408,27 +799,6 @@ def parse(text: str, schema_, group=AndGroup):
         words = " ".join(re.sub(r"[\"()]", " ", text).split())
         parsed = parser(schema_, group).parse(words)
     return parsed
-
-
-def filters(s, lang=None, kind=None, tag=None):
-    """The documents a filter allows, as a set of document numbers computed once per searcher
-    (whoosh would otherwise rebuild it from the query on every search)."""
-    parts = []
-    if lang in ("ja", "en"):
-        parts.append(query.Term("lang", lang))
-    if kind:
-        parts.append(query.Term("kind", kind))
-    if tag:
-        parts.append(query.Term("tags", tag.lower()))
-    if not parts:
-        return None
-    cache = s.__dict__.setdefault("_kb_filters", {})
-    key = (lang, kind, tag)
-    if key not in cache:
-        if len(cache) > 256:
-            cache.clear()
-        cache[key] = BitSet(s.docs_for_query(query.And(parts)), size=s.doc_count_all())
-    return cache[key]
 
 
 def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, page_size=PAGE_SIZE):
@@ -459,49 +829,83 @@ def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, pa
 
 
 def run(s, q, results, lang, prefer_lang, kind, tag, page_size):
-    """One page of hits. With a preferred language, its hits come first, then the other's:
-    two ranked searches whose lists are concatenated, so scores stay real scores."""
+    """One page of hits. With a preferred language, all its hits come first, then the
+    other's; scores are BM25 over the whole index either way."""
+    data = Searchable.of(s)
     if prefer_lang in ("ja", "en") and lang not in ("ja", "en"):
         other = "en" if prefer_lang == "ja" else "ja"
-        parts = [filters(s, prefer_lang, kind, tag), filters(s, other, kind, tag)]
+        groups = [data.filter(prefer_lang, kind, tag), data.filter(other, kind, tag)]
     else:
-        parts = [filters(s, lang, kind, tag)]
+        groups = [data.filter(lang, kind, tag)]
+    match = evaluate(q, data)
     start = (results.page - 1) * page_size
-    end = start + page_size
-    hits, total = [], 0
-    for part in parts:
-        limit = max(end - total, 1)
-        found = s.search(q, filter=part, limit=limit, terms=True)
-        found.fragmenter = highlight.PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=60, autotrim=True)
-        found.formatter = MarkFormatter()
-        window = range(max(start - total, 0), min(end - total, found.scored_length()))
-        hits += [make_hit(found[i]) for i in window]
-        total += exact_count(s, q, part, found, limit)
+    page, total = ranking.ranked(match, groups, start, start + page_size)
     results.total = total
     results.pages = (total + page_size - 1) // page_size
-    results.hits = hits
+    highlights = Highlights(q, data)
+    results.hits = [make_hit(s, docnum, float(match.score[docnum]), highlights) for docnum in page]
 
 
-def exact_count(s, q, part, found, limit):
-    """len() of a limited, filtered whoosh result can count documents the filter removed;
-    count exactly, and only when the top-N did not already collect every match."""
-    if found.scored_length() < limit:
-        return found.scored_length()
-    return len(s.search(q, filter=part, limit=None, scored=False))
+def make_hit(s, docnum, score, highlights):
+    stored = s.stored_fields(docnum)
+    return Hit(
+        slug=stored["slug"], lang=stored["lang"], kind=stored["kind"], title=stored["title"],
+        snippet=highlights.snippet(docnum, stored["title"], stored["body"]),
+        score=round(score, 3), revision=stored["revision"], published=stored.get("published", ""),
+    )  # fmt: skip
+
+
+# -- snippets -----------------------------------------------------------------------------
+
+
+class Highlights:
+    """Snippets from the character offsets stored in the index: nothing is re-analysed.
+    A phrase is marked only where its words stand together."""
+
+    def __init__(self, q, data: Searchable):
+        self.data = data
+        self.words, self.phrases = set(), []
+        self.collect(q)
+
+    def collect(self, node):
+        if isinstance(node, (query.Not, query.AndNot)):
+            if isinstance(node, query.AndNot):
+                self.collect(node.a)
+            return
+        if isinstance(node, query.Phrase) and len(node.words) > 1:
+            self.phrases.append(list(node.words))
+        elif isinstance(node, query.Term):
+            self.words.add(node.text)
+        elif isinstance(node, query.Phrase):
+            self.words.update(node.words)
+        for child in node.children():
+            self.collect(child)
+
+    def spans(self, docnum):
+        found = [(start, end) for word in self.words for _pos, start, end in word_positions(self.data, word, docnum)]
+        for words in self.phrases:
+            found += phrase_spans(self.data, words, docnum)
+        return found
+
+    def snippet(self, docnum, title, body):
+        offset = len(title) + 1  # the indexed text is the title, a newline, then the body
+        tokens = []
+        for start, end in sorted(set(self.spans(docnum))):
+            if start >= offset:
+                token = Token(startchar=start - offset, endchar=end - offset, matched=True)
+                token.text = body[token.startchar : token.endchar]
+                tokens.append(token)
+        if not tokens:
+            return escape(SPACES.sub(" ", body[:SNIPPET_CHARS]))
+        fragments = FRAGMENTER.fragment_matches(body, tokens)
+        best = highlight.top_fragments(fragments, 2, highlight.BasicFragmentScorer(), highlight.FIRST)
+        snippet = MarkFormatter().format(best)
+        # 168.63.129.16 matches as four parts: mark it as one.
+        return SPACES.sub(" ", ADJACENT_MARKS.sub(r"\1", snippet))
 
 
 ADJACENT_MARKS = re.compile(r"</mark>([.\-_/:\\]{1,2})<mark>")
 SPACES = re.compile(r"\s+")
-
-
-def make_hit(hit):
-    snippet = hit.highlights("body", top=2) or escape(hit["body"][:SNIPPET_CHARS])
-    # 168.63.129.16 matches as four parts: mark it as one.
-    snippet = SPACES.sub(" ", ADJACENT_MARKS.sub(r"\1", snippet))
-    return Hit(
-        slug=hit["slug"], lang=hit["lang"], kind=hit["kind"], title=hit["title"], snippet=snippet,
-        score=round(hit.score or 0.0, 3), revision=hit["revision"], published=hit.get("published", ""),
-    )  # fmt: skip
 
 
 class MarkFormatter(highlight.Formatter):
@@ -523,6 +927,9 @@ class MarkFormatter(highlight.Formatter):
         return "".join(output)
 
 
+FRAGMENTER = highlight.PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=60, autotrim=True)
+
+
 def suggest(s, text):
     """A "did you mean" for English words the index does not know; "" when none."""
     corrector = s.corrector("spelling")
@@ -532,7 +939,8 @@ def suggest(s, text):
         lowered = word.lower()
         if not re.fullmatch(r"[a-z]{4,}", lowered) or reader.frequency("spelling", lowered):
             continue
-        found = corrector.suggest(lowered, limit=1, maxdist=2)
+        # prefix=1: most typos keep the first letter, and it spares a scan of every word.
+        found = corrector.suggest(lowered, limit=1, maxdist=2, prefix=1)
         if found:
             words[index_], changed = found[0], True
     return " ".join(words) if changed else ""

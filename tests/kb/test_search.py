@@ -2,12 +2,14 @@
 plus hostile queries, which must never raise."""
 
 import json
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kb import search
+from tests.conftest import article_file, run
 
 NSG = "vm-stuck-in-updating-when-nsg-rule-restricts-outbound-internet-connectivity"
 
@@ -94,9 +96,54 @@ class TestSeedRelevance:
         assert first.total == second.total > 3
         assert len(first.hits) == 3 and not {(h.slug, h.lang) for h in first.hits} & {(h.slug, h.lang) for h in second.hits}
 
+    def test_a_phrase_is_marked_where_its_words_stand_together_not_word_by_word(self):
+        snippet = search.search("更新中", lang="ja").hits[0].snippet
+        marked = re.findall(r"<mark>(.*?)</mark>", snippet)
+        assert marked and set(marked) == {"更新中"}
+
     def test_snippets_are_escaped_text_with_marks(self):
         snippet = search.search("Get-AzureRmVM", lang="ja").hits[0].snippet
         assert "<mark>" in snippet and "&lt;resourcegroupname&gt;" in snippet
+
+
+@pytest.mark.django_db
+def test_a_phrase_of_three_words_needs_them_in_sequence(content_dir):
+    """Every neighbouring pair of the phrase is in the second article, but not the phrase."""
+    article_file(content_dir, "together", "en", title="One", body="The disk cache mode is off.")
+    article_file(content_dir, "apart", "en", title="Two", body="Disk cache enabled. Cache mode disabled.")
+    run(content_dir)
+    assert found('"disk cache mode"') == [("together", "en")]
+    assert {slug for slug, _ in found("disk cache mode")} == {"together", "apart"}
+
+
+@pytest.mark.django_db
+def test_a_japanese_phrase_needs_its_words_in_sequence(content_dir):
+    """対象の and のアクセス are both in the second article, but not 対象のアクセス."""
+    article_file(content_dir, "together", "ja", title="一", body="対象のアクセスを許可します。")
+    article_file(content_dir, "apart", "ja", title="二", body="対象の設定を確認し、既定のアクセスを許可します。")
+    run(content_dir)
+    assert found("対象のアクセス") == [("together", "ja")]
+
+
+@pytest.mark.django_db
+def test_a_long_identifier_is_found_as_the_sequence_of_its_parts(content_dir):
+    article_file(content_dir, "size", "en", title="Sizes", body="Resize the VM to Standard_D2s_v3 first.")
+    article_file(content_dir, "parts", "en", title="Parts", body="Standard disks: v3 of the D2s guide.")
+    run(content_dir)
+    assert found("Standard_D2s_v3") == [("size", "en")]
+    assert found("0x88DF8E65") == []
+
+
+@pytest.mark.django_db
+def test_a_parallel_rebuild_finds_what_a_single_process_one_does(seeds, settings, tmp_path):
+    settings.KB_INDEX_DIR = tmp_path / "rebuilt"
+    search.forget_searchers()
+    queries = ["更新中", "準備できていません", "VMExtensionProvisioningError", "extensions", "168.63.129.16"]
+    search.rebuild(procs=1)
+    single = {q: search.search(q) for q in queries}
+    search.rebuild(procs=2)
+    for q in queries:
+        assert search.search(q) == single[q], q
 
 
 HOSTILE = [

@@ -1,0 +1,118 @@
+"""Array arithmetic for search: BM25 scores, matches as masks, and one page of ranked hits.
+
+Every document of the index is a slot in a dense array, so combining the parts of a query
+(AND, OR, NOT) and counting its matches are single vectorised operations, and only the hits
+on the requested page are ever sorted. ``kb.search`` reads the postings out of whoosh and
+hands them here as arrays; nothing in this module knows about whoosh.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+K1 = 1.2
+B = 0.75
+
+
+@dataclass
+class Match:
+    """The documents a query (or part of one) matches, and how well."""
+
+    mask: np.ndarray  # bool per document
+    score: np.ndarray  # float per document; 0 where mask is False
+
+    @classmethod
+    def none(cls, size):
+        return cls(np.zeros(size, dtype=bool), np.zeros(size, dtype=np.float64))
+
+    @classmethod
+    def every(cls, live):
+        return cls(live.copy(), np.zeros(live.size, dtype=np.float64))
+
+
+@dataclass
+class Collection:
+    """What BM25 needs to know about the whole index."""
+
+    live: np.ndarray  # bool: not deleted
+    lengths: np.ndarray  # tokens per document
+
+    @property
+    def size(self):
+        return self.live.size
+
+    @property
+    def count(self):
+        return int(self.live.sum())
+
+    @property
+    def average_length(self):
+        live_lengths = self.lengths[self.live]
+        # 1 when no document has this field (no headings anywhere): avoids 0 / 0.
+        return float(live_lengths.mean()) if live_lengths.any() else 1.0
+
+
+def bm25(collection: Collection, ids: np.ndarray, weights: np.ndarray, boost: float = 1.0) -> Match:
+    """One term: ``ids`` are the documents that contain it, ``weights`` its (boosted) frequency
+    in each. Deleted documents neither match nor count towards the term's rarity."""
+    keep = collection.live[ids]
+    ids, weights = ids[keep], weights[keep]
+    match = Match.none(collection.size)
+    if not ids.size:
+        return match
+    documents = collection.count
+    idf = np.log(1.0 + (documents - ids.size + 0.5) / (ids.size + 0.5))
+    norm = K1 * (1.0 - B + B * collection.lengths[ids] / collection.average_length)
+    match.mask[ids] = True
+    match.score[ids] = boost * idf * weights * (K1 + 1.0) / (weights + norm)
+    return match
+
+
+def presence(size: int, ids: np.ndarray) -> np.ndarray:
+    mask = np.zeros(size, dtype=bool)
+    mask[ids] = True
+    return mask
+
+
+def all_of(matches: list[Match], size: int) -> Match:
+    if not matches:
+        return Match.none(size)
+    mask = np.logical_and.reduce([m.mask for m in matches])
+    return Match(mask, np.where(mask, np.add.reduce([m.score for m in matches]), 0.0))
+
+
+def any_of(matches: list[Match], size: int) -> Match:
+    if not matches:
+        return Match.none(size)
+    return Match(np.logical_or.reduce([m.mask for m in matches]), np.add.reduce([m.score for m in matches]))
+
+
+def restrict(match: Match, mask: np.ndarray) -> Match:
+    keep = match.mask & mask
+    return Match(keep, np.where(keep, match.score, 0.0))
+
+
+def ranked(match: Match, groups: list[np.ndarray], start: int, end: int) -> tuple[list[int], int]:
+    """Documents ``start:end`` of the ranking, and the number of matches. Groups come one
+    after the other (the visitor's language first); within a group, best score first, ties
+    in index order. Only the documents up to ``end`` are sorted."""
+    page, seen = [], 0
+    for group in groups:
+        ids = np.flatnonzero(match.mask & group)
+        wanted = min(end - seen, ids.size)
+        if wanted > 0 and start < seen + ids.size:
+            page += [int(i) for i in best(ids, match.score[ids], wanted)[max(start - seen, 0) :]]
+        seen += ids.size
+    return page, seen
+
+
+def best(ids: np.ndarray, scores: np.ndarray, count: int) -> np.ndarray:
+    if count < ids.size:
+        top = np.argpartition(-scores, count - 1)[:count]
+        # argpartition is not stable: take every document tied with the last one kept, so
+        # the final order (score, then index order) does not depend on the partition.
+        threshold = scores[top].min()
+        top = np.flatnonzero(scores >= threshold)
+        ids, scores = ids[top], scores[top]
+    order = np.lexsort((ids, -scores))
+    return ids[order][:count]
