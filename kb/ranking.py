@@ -1,4 +1,5 @@
-"""Array arithmetic for search: BM25 scores, matches as masks, and one page of ranked hits.
+"""Array arithmetic for search: BM25 scores, matches as masks, one page of ranked hits, and
+phrases found in documents' word sequences.
 
 Every document of the index is a slot in a dense array, so combining the parts of a query
 (AND, OR, NOT) and counting its matches are single vectorised operations, and only the hits
@@ -116,3 +117,32 @@ def best(ids: np.ndarray, scores: np.ndarray, count: int) -> np.ndarray:
         ids, scores = ids[top], scores[top]
     order = np.lexsort((ids, -scores))
     return ids[order][:count]
+
+
+# -- word sequences -------------------------------------------------------------------------
+# Each document's words in order, as hashes, all documents one after another in one array
+# (``words``), with where each document starts and how many words it has.
+
+
+def run_starts(words: np.ndarray, run: np.ndarray) -> np.ndarray:
+    """Positions in ``words`` where ``run`` (hashes) begins."""
+    if run.size == 0 or words.size < run.size:
+        return np.zeros(0, dtype=np.int64)
+    found = np.flatnonzero(words[: words.size - run.size + 1] == run[0])
+    for k in range(1, run.size):
+        found = found[words[found + k] == run[k]]
+    return found
+
+
+def documents_with_run(words: np.ndarray, starts: np.ndarray, sizes: np.ndarray, run: np.ndarray) -> np.ndarray:
+    """For each document given by (start, size), whether ``run`` stands in it. Only these
+    documents' words are compared."""
+    if not sizes.size:
+        return np.zeros(0, dtype=bool)
+    total = int(sizes.sum())
+    owner = np.repeat(np.arange(sizes.size), sizes)
+    before = np.cumsum(sizes) - sizes  # where each document starts in the gathered words
+    gathered = words[np.repeat(starts - before, sizes) + np.arange(total)]
+    found = run_starts(gathered, run)
+    found = found[owner[found] == owner[found + run.size - 1]]  # not across two documents
+    return presence(sizes.size, owner[found])

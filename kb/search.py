@@ -10,8 +10,8 @@ analysed in three passes that share positions:
 * The Japanese in between goes to SudachiPy (split mode A, normalised forms, so サーバ and
   サーバー are one word).
 * A query word the analyzer splits, such as 「更新中」 (更新 followed by 中), is a phrase. Each
-  document keeps its words in order as an array of hashes, so a phrase is found by comparing
-  arrays, not by reading the positions of every document that has the words.
+  document keeps its words in order as an array of hashes (and their characters, for
+  snippets), so a phrase is found by comparing arrays, not by reading positions.
 
 Title and body are analysed once, as one text; the words of the title and of the headings are
 also indexed on their own, so that a match there adds to the score. whoosh stores the index
@@ -74,7 +74,7 @@ SKIPPED_POS = {"補助記号", "空白"}
 SUDACHI_CHUNK = 8000  # Sudachi refuses inputs over ~49 KB; keep well below in characters
 MAX_JOINED = 5  # identifier parts joined into single terms (see ascii_terms)
 JOIN = "\u00b7"  # a character the analyzer never produces otherwise
-INDEX_FORMAT = "3"  # bump when analysis or schema change: older indexes are rebuilt on open
+INDEX_FORMAT = "4"  # bump when analysis or schema change: older indexes are rebuilt on open
 PARALLEL_BUILD_MIN = 2000  # documents from which a rebuild uses several processes
 
 
@@ -182,19 +182,24 @@ def word_hash(word: str) -> int:
     return zlib.crc32(word.encode())
 
 
-def sequence_bytes(found) -> bytes:
-    """The words of a text in order, one 32-bit hash per position. Where an identifier puts
-    several terms at one position, its part is kept (``standard`` of ``Standard_D2s_v3``):
-    a query for a long identifier is the phrase of its parts."""
-    hashes = []
-    for term, _start, _end, same_position in found:
+def word_positions(found) -> list:
+    """One (term, start, end) per position of a text, in order. Where an identifier puts
+    several terms at one position, its part is kept (``standard`` of ``Standard_D2s_v3``,
+    then ``d``, ``2``, …): an identifier is the run of its parts."""
+    kept = []
+    for term, start, end, same_position in found:
         if JOIN in term:
             continue
-        if same_position and hashes:
-            hashes[-1] = word_hash(term)
+        if same_position and kept:
+            kept[-1] = (term, start, end)
         else:
-            hashes.append(word_hash(term))
-    return np.array(hashes, dtype=np.uint32).tobytes()
+            kept.append((term, start, end))
+    return kept
+
+
+def run_of(words) -> np.ndarray:
+    """The hashes a phrase or joined identifier term is looked for as, in sequences."""
+    return np.array([word_hash(part) for word in words for part in word.split(JOIN)], dtype=np.uint32)
 
 
 class RegionText(str):
@@ -274,14 +279,19 @@ class HybridTokenizer(Tokenizer):
 
 
 class Sequence(COLUMN):
-    """A column of each document's words in order (sequence_bytes): what phrases are checked
-    against. Computed by the writer, in the process that analyses the text."""
+    """A column of each document's words in order (word_positions): their hashes, which
+    phrases are checked against, or their (start, end) characters, which snippets mark.
+    Computed by the writer, in the process that analyses the text."""
 
-    def __init__(self):
+    def __init__(self, part):
         super().__init__(VarBytesColumn())
+        self.part = part
 
     def to_column_value(self, value):
-        return sequence_bytes(analysed(value))
+        kept = word_positions(analysed(value))
+        if self.part == "hashes":
+            return np.array([word_hash(term) for term, _start, _end in kept], dtype=np.uint32).tobytes()
+        return np.array([(start, end) for _term, start, end in kept], dtype=np.uint32).tobytes()
 
 
 def schema():
@@ -296,11 +306,13 @@ def schema():
         body=STORED(),
         published=STORED(),
         # Title, headings and body. multitoken_query="phrase": 更新中 (更新 + 中) must match
-        # as neighbours, not anywhere. chars: where each word is, for snippets.
-        text=TEXT(analyzer=HybridTokenizer(), chars=True, multitoken_query="phrase"),
+        # as neighbours, not anywhere; the sequences below say where words stand, so the
+        # postings need no positions (phrase=False).
+        text=TEXT(analyzer=HybridTokenizer(), phrase=False, multitoken_query="phrase"),
         in_title=FieldType(Frequency(), HybridTokenizer("title"), scorable=True),
         in_headings=FieldType(Frequency(), HybridTokenizer("headings"), scorable=True),
-        sequence=Sequence(),
+        sequence=Sequence("hashes"),
+        offsets=Sequence("characters"),
         # Unstemmed English words, only for "did you mean" suggestions.
         spelling=TEXT(analyzer=RegexTokenizer(r"[A-Za-z]{4,}") | LowercaseFilter(), phrase=False),
     )
@@ -329,10 +341,11 @@ def document(revision):
         "body": body,
         "published": revision.published_at.date().isoformat() if revision.published_at else "",
         "text": text,
-        # The same object four times: analysed once for all four fields.
+        # The same object five times: analysed once for all five fields.
         "in_title": text,
         "in_headings": text,
         "sequence": text,
+        "offsets": text,
         "spelling": f"{revision.title}\n{body}",
     }
 
@@ -612,19 +625,22 @@ class Searchable:
             self.filters[key] = mask
         return self.filters[key]
 
-    def in_sequence(self, words) -> np.ndarray:
-        """The documents where ``words`` stand one after another."""
-        hashes = [word_hash(word) for word in words]
-        found = []
+    def in_sequence(self, run: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """Which of the candidate documents hold ``run``, as a mask."""
+        mask = np.zeros(self.size, dtype=bool)
         for reader, offset in self.leaves:
-            words_, starts = segment_sequences(reader)
-            positions = np.flatnonzero(words_[: max(words_.size - len(hashes) + 1, 0)] == hashes[0])
-            for k, value in enumerate(hashes[1:], start=1):
-                positions = positions[words_[positions + k] == value]
-            first = np.searchsorted(starts, positions, side="right") - 1
-            last = np.searchsorted(starts, positions + len(hashes) - 1, side="right") - 1
-            found.append(np.unique(first[first == last]) + offset)
-        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+            words, starts, sizes = segment_sequences(reader)
+            local = np.flatnonzero(candidates[offset : offset + sizes.size])
+            found = ranking.documents_with_run(words, starts[local], sizes[local], run)
+            mask[local[found] + offset] = True
+        return mask
+
+    def sequence(self, docnum):
+        """(word hashes, (start, end) characters of each word) of one document."""
+        reader, local = self.leaf(docnum)
+        words, starts, sizes = segment_sequences(reader)
+        characters = np.frombuffer(reader.column_reader("offsets")[local] or b"", dtype=np.uint32)
+        return words[starts[local] : starts[local] + sizes[local]], characters.reshape(-1, 2)
 
     def leaf(self, docnum):
         """(segment reader, document number in it) of a global document number."""
@@ -642,7 +658,8 @@ _sequences_lock = threading.Lock()
 
 def segment_sequences(reader):
     """(every word hash of the segment's documents, one after another; where each document
-    starts in that array). Read once per segment and process: ~4 bytes per word."""
+    starts in that array; its number of words). Read once per segment and process: 4 bytes
+    per word."""
     key = segment_key(reader)
     with _sequences_lock:
         if key not in _sequences:
@@ -650,8 +667,8 @@ def segment_sequences(reader):
                 _sequences.clear()
             values = [value or b"" for value in reader.column_reader("sequence")]
             sizes = np.array([len(value) // 4 for value in values], dtype=np.int64)
-            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if sizes.size else sizes
-            _sequences[key] = (np.frombuffer(b"".join(values), dtype=np.uint32), starts)
+            starts = np.cumsum(sizes) - sizes
+            _sequences[key] = (np.frombuffer(b"".join(values), dtype=np.uint32), starts, sizes)
         return _sequences[key]
 
 
@@ -699,50 +716,16 @@ def evaluate(node, data: Searchable) -> ranking.Match:
 
 
 def phrase(node, data: Searchable) -> ranking.Match:
-    """Words that must stand one after another, scored as the words together."""
+    """Words that must stand one after another, scored as the words together. (A proximity
+    ``"a b"~3`` is read as the words anywhere.)"""
     words = list(node.words)
     size = data.size
     if not words or node.fieldname != "text":
         return ranking.Match.none(size)
     scored = ranking.all_of([data.term(word, node.boost) for word in words], size)
-    if len(words) == 1 or not scored.mask.any():
+    if len(words) == 1 or node.slop != 1 or not scored.mask.any():
         return scored
-    if node.slop != 1 or any(JOIN in word for word in words):
-        # Joined identifier parts are not in the sequences: whoosh checks the positions.
-        found = np.fromiter(data.searcher.docs_for_query(node), dtype=np.int64)
-    else:
-        found = data.in_sequence(words)
-    return ranking.restrict(scored, ranking.presence(size, found))
-
-
-def word_positions(data: Searchable, word: str, docnum: int):
-    """[(position, start char, end char)] of a word in one document."""
-    reader, local = data.leaf(docnum)
-    if ("text", word) not in reader:
-        return []
-    matcher = reader.postings("text", word)
-    if matcher.is_active():
-        matcher.skip_to(local)
-    if not matcher.is_active() or matcher.id() != local:
-        return []
-    return matcher.value_as("characters")
-
-
-def phrase_spans(data, words, docnum):
-    """(start char, end char) of each run of the words standing one after another in the
-    query's order: every neighbouring pair found, overlapping pairs merged into one run."""
-    found = [{pos: (start, end) for pos, start, end in word_positions(data, word, docnum)} for word in words]
-    pairs = sorted(
-        (here[pos][0], after[pos + 1][1]) for here, after in zip(found, found[1:], strict=False)
-        for pos in here if pos + 1 in after
-    )  # fmt: skip
-    runs = []
-    for start, end in pairs:
-        if runs and start < runs[-1][1]:
-            runs[-1] = (runs[-1][0], max(end, runs[-1][1]))
-        else:
-            runs.append((start, end))
-    return runs
+    return ranking.restrict(scored, data.in_sequence(run_of(words), scored.mask))
 
 
 # -- searching ----------------------------------------------------------------------------
@@ -859,38 +842,43 @@ def make_hit(s, docnum, score, highlights):
 
 
 class Highlights:
-    """Snippets from the character offsets stored in the index: nothing is re-analysed.
-    A phrase is marked only where its words stand together."""
+    """Snippets from the stored characters of each word: nothing is re-analysed. A phrase or
+    an identifier is marked where its words stand together."""
 
     def __init__(self, q, data: Searchable):
         self.data = data
-        self.words, self.phrases = set(), []
+        self.runs = {}  # hashes as bytes: hashes
         self.collect(q)
 
     def collect(self, node):
-        if isinstance(node, (query.Not, query.AndNot)):
-            if isinstance(node, query.AndNot):
-                self.collect(node.a)
+        if isinstance(node, query.Not):
             return
-        if isinstance(node, query.Phrase) and len(node.words) > 1:
-            self.phrases.append(list(node.words))
-        elif isinstance(node, query.Term):
-            self.words.add(node.text)
-        elif isinstance(node, query.Phrase):
-            self.words.update(node.words)
+        if isinstance(node, query.AndNot):
+            self.collect(node.a)
+            return
+        if isinstance(node, query.Phrase) and node.fieldname == "text":
+            groups = [node.words] if node.slop == 1 else [[word] for word in node.words]
+        elif isinstance(node, query.Term) and node.fieldname == "text":
+            groups = [[node.text]]
+        else:
+            groups = []
+        for words in groups:
+            run = run_of(words)
+            self.runs[run.tobytes()] = run
         for child in node.children():
             self.collect(child)
 
     def spans(self, docnum):
-        found = [(start, end) for word in self.words for _pos, start, end in word_positions(self.data, word, docnum)]
-        for words in self.phrases:
-            found += phrase_spans(self.data, words, docnum)
-        return found
+        words, characters = self.data.sequence(docnum)
+        return sorted(
+            (int(characters[start, 0]), int(characters[start + run.size - 1, 1]))
+            for run in self.runs.values() for start in ranking.run_starts(words, run)
+        )  # fmt: skip
 
     def snippet(self, docnum, title, body):
         offset = len(title) + 1  # the indexed text is the title, a newline, then the body
         tokens = []
-        for start, end in sorted(set(self.spans(docnum))):
+        for start, end in self.spans(docnum):
             if start >= offset:
                 token = Token(startchar=start - offset, endchar=end - offset, matched=True)
                 token.text = body[token.startchar : token.endchar]
@@ -899,12 +887,9 @@ class Highlights:
             return escape(SPACES.sub(" ", body[:SNIPPET_CHARS]))
         fragments = FRAGMENTER.fragment_matches(body, tokens)
         best = highlight.top_fragments(fragments, 2, highlight.BasicFragmentScorer(), highlight.FIRST)
-        snippet = MarkFormatter().format(best)
-        # 168.63.129.16 matches as four parts: mark it as one.
-        return SPACES.sub(" ", ADJACENT_MARKS.sub(r"\1", snippet))
+        return SPACES.sub(" ", MarkFormatter().format(best))
 
 
-ADJACENT_MARKS = re.compile(r"</mark>([.\-_/:\\]{1,2})<mark>")
 SPACES = re.compile(r"\s+")
 
 

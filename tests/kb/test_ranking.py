@@ -71,3 +71,19 @@ def test_ties_keep_index_order_whatever_the_page_size():
     assert full == [1, 4, 0, 2, 3, 5, 6]
     for end in range(1, 8):
         assert ranking.ranked(match, [match.mask], 0, end)[0] == full[:end]
+
+
+def test_a_run_is_found_where_it_begins_and_never_across_two_documents():
+    # document 0: 1 2 3 | document 1: 3 1 2 | document 2: (empty) | document 3: 2 3
+    words = np.array([1, 2, 3, 3, 1, 2, 2, 3], dtype=np.uint32)
+    starts, sizes = np.array([0, 3, 6, 6]), np.array([3, 3, 0, 2])
+    assert ranking.run_starts(words, np.array([1, 2], dtype=np.uint32)).tolist() == [0, 4]
+    assert ranking.run_starts(words, np.array([2, 3, 4], dtype=np.uint32)).tolist() == []
+    with_run = ranking.documents_with_run(words, starts, sizes, np.array([2, 3], dtype=np.uint32))
+    assert with_run.tolist() == [True, False, False, True]
+    # 3 then 3 only across the boundary of documents 0 and 1; 2 then 2 across 1 and 3.
+    for run in ([3, 3], [2, 2]):
+        assert not ranking.documents_with_run(words, starts, sizes, np.array(run, dtype=np.uint32)).any()
+    # Only the documents asked about are looked at.
+    some = ranking.documents_with_run(words, starts[[1, 3]], sizes[[1, 3]], np.array([1, 2], dtype=np.uint32))
+    assert some.tolist() == [True, False]
