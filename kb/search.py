@@ -507,10 +507,44 @@ def searcher():
 # -- posting lists as arrays --------------------------------------------------------------
 
 EMPTY = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
-POSTINGS_CACHE_BYTES = 64 * 1024 * 1024  # per process; a word in 5,000 documents takes 40 KB
-_postings = OrderedDict()
-_postings_size = 0
-_postings_lock = threading.Lock()
+
+
+class SegmentCache:
+    """Arrays computed from one segment, kept under the segment's identity (a segment never
+    changes once written, so they stay true across searchers); the least recently used are
+    dropped beyond ``max_bytes``, and those of segments gone from the index (merged away,
+    rebuilt) as soon as a searcher sees they are gone."""
+
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self.items = OrderedDict()  # key: (arrays, bytes)
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, key, compute):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key][0]
+        arrays = compute()
+        with self.lock:
+            if key not in self.items:
+                nbytes = sum(array.nbytes for array in arrays)
+                self.items[key] = (arrays, nbytes)
+                self.size += nbytes
+            while self.size > self.max_bytes and len(self.items) > 1:
+                self.size -= self.items.popitem(last=False)[1][1]
+        return arrays
+
+    def keep_only(self, folder, segment_ids):
+        with self.lock:
+            for key in [key for key in self.items if key[0] == folder and key[1] not in segment_ids]:
+                self.size -= self.items.pop(key)[1]
+
+
+POSTINGS = SegmentCache(64 * 1024 * 1024)  # a word in 5,000 documents takes 40 KB
+SEQUENCES = SegmentCache(256 * 1024 * 1024)  # 4 bytes a word: ~36 MB for 10,000 articles
+LENGTHS = SegmentCache(16 * 1024 * 1024)
 
 
 def segment_key(reader):
@@ -518,24 +552,8 @@ def segment_key(reader):
 
 
 def segment_postings(reader, fieldname, text):
-    """(document numbers in the segment, weights) of one term. Segments never change once
-    written, so this is cached for the life of the process, across searchers."""
-    key = (*segment_key(reader), fieldname, text)
-    with _postings_lock:
-        found = _postings.get(key)
-        if found is not None:
-            _postings.move_to_end(key)
-            return found
-    found = read_postings(reader, fieldname, text)
-    global _postings_size
-    with _postings_lock:
-        if key not in _postings:
-            _postings[key] = found
-            _postings_size += found[0].nbytes + found[1].nbytes
-        while _postings_size > POSTINGS_CACHE_BYTES and len(_postings) > 1:
-            _key, (ids, weights) = _postings.popitem(last=False)
-            _postings_size -= ids.nbytes + weights.nbytes
-    return found
+    """(document numbers in the segment, weights) of one term."""
+    return POSTINGS.get((*segment_key(reader), fieldname, text), lambda: read_postings(reader, fieldname, text))
 
 
 def read_postings(reader, fieldname, text):
@@ -567,6 +585,11 @@ class Searchable:
     def __init__(self, s):
         self.searcher = s
         self.leaves = list(s.reader().leaf_readers())
+        if self.leaves:
+            folder = segment_key(self.leaves[0][0])[0]
+            current = {segment_key(reader)[1] for reader, _offset in self.leaves}
+            for cache in (POSTINGS, SEQUENCES, LENGTHS):
+                cache.keep_only(folder, current)
         self.size = s.doc_count_all()
         self.live = np.ones(self.size, dtype=bool)
         for reader, offset in self.leaves:
@@ -650,37 +673,24 @@ class Searchable:
         raise IndexError(docnum)
 
 
-_lengths = {}
-_lengths_lock = threading.Lock()
-_sequences = {}
-_sequences_lock = threading.Lock()
-
-
 def segment_sequences(reader):
     """(every word hash of the segment's documents, one after another; where each document
-    starts in that array; its number of words). Read once per segment and process: 4 bytes
-    per word."""
-    key = segment_key(reader)
-    with _sequences_lock:
-        if key not in _sequences:
-            if len(_sequences) > 64:
-                _sequences.clear()
-            values = [value or b"" for value in reader.column_reader("sequence")]
-            sizes = np.array([len(value) // 4 for value in values], dtype=np.int64)
-            starts = np.cumsum(sizes) - sizes
-            _sequences[key] = (np.frombuffer(b"".join(values), dtype=np.uint32), starts, sizes)
-        return _sequences[key]
+    starts in that array; its number of words)."""
+
+    def read():
+        values = [value or b"" for value in reader.column_reader("sequence")]
+        sizes = np.array([len(value) // 4 for value in values], dtype=np.int64)
+        return np.frombuffer(b"".join(values), dtype=np.uint32), np.cumsum(sizes) - sizes, sizes
+
+    return SEQUENCES.get(segment_key(reader), read)
 
 
 def segment_lengths(reader, fieldname) -> np.ndarray:
-    key = (*segment_key(reader), fieldname)
-    with _lengths_lock:
-        if key not in _lengths:
-            if len(_lengths) > 256:
-                _lengths.clear()
-            count = reader.doc_count_all()
-            _lengths[key] = np.array([reader.doc_field_length(d, fieldname) or 0 for d in range(count)], dtype=float)
-        return _lengths[key]
+    def read():
+        length = reader.doc_field_length
+        return (np.array([length(d, fieldname) or 0 for d in range(reader.doc_count_all())], dtype=float),)
+
+    return LENGTHS.get((*segment_key(reader), fieldname), read)[0]
 
 
 # -- matching -----------------------------------------------------------------------------

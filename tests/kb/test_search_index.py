@@ -81,3 +81,23 @@ def test_corpus_rankings():
     assert top("仮想マシンエージェント") == ["vmagent-notready"]
     assert top("拡張機能") == ["windows-vm-extensions"]
     assert found("サーバ", lang="ja") == found("サーバー", lang="ja")
+
+
+def test_segment_caches_drop_the_least_recently_used_and_segments_that_are_gone():
+    import numpy as np
+
+    cache = search.SegmentCache(max_bytes=3 * 800)
+    computed = []
+
+    def compute(key):
+        computed.append(key)
+        return (np.zeros(100),)  # 800 bytes
+
+    for key in [("ix", "a", 1), ("ix", "b", 1), ("ix", "c", 1)]:
+        cache.get(key, lambda key=key: compute(key))
+    cache.get(("ix", "a", 1), lambda: compute("again"))  # a is now the most recent
+    cache.get(("ix", "d", 1), lambda: compute(("ix", "d", 1)))  # over budget: b goes
+    assert computed == [("ix", "a", 1), ("ix", "b", 1), ("ix", "c", 1), ("ix", "d", 1)]
+    assert set(cache.items) == {("ix", "a", 1), ("ix", "c", 1), ("ix", "d", 1)}
+    cache.keep_only("ix", {"a"})
+    assert set(cache.items) == {("ix", "a", 1)} and cache.size == 800
