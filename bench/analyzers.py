@@ -198,6 +198,9 @@ ANALYZERS = [
 ]
 
 
+FIELDS = ("title", "headings", "body")
+
+
 def schema(tokenizer, multitoken="phrase"):
     text = tokenizer | LowercaseFilter()
     boosts = {"title": 4.0, "headings": 2.0}  # as kb.search weighs title and heading matches
@@ -396,12 +399,12 @@ def percentile(values, pct):
 
 
 def run_query(s, sch, text, limit=10):
-    q = kbs.parse(text, sch)
+    q = kbs.parse(text, sch, fields=FIELDS)
     found = s.search(q, limit=limit)
     keys = [hit["key"] for hit in found]
     relaxed = False
     if not keys:
-        relaxed_q = kbs.parse(text, sch, group=OrGroup)
+        relaxed_q = kbs.parse(text, sch, group=OrGroup, fields=FIELDS)
         if relaxed_q != q:
             found = s.search(relaxed_q, limit=limit)
             keys = [hit["key"] for hit in found]
@@ -485,8 +488,8 @@ def judge(analyzer, by_key, slug_of, fp_queries):
         fp_total, fp_and_total, res_total, missed_total, detail = 0, 0, 0, 0, []
         for text in fp_queries:
             words = [squash(w) for w in japanese_words(text)]
-            returned = {hit["key"] for hit in s.search(kbs.parse(text, sch), limit=None)}
-            returned_and = {hit["key"] for hit in s.search(kbs.parse(text, sch_and), limit=None)}
+            returned = {hit["key"] for hit in s.search(kbs.parse(text, sch, fields=FIELDS), limit=None)}
+            returned_and = {hit["key"] for hit in s.search(kbs.parse(text, sch_and, fields=FIELDS), limit=None)}
             fps = [k for k in returned if not all(w in by_key[k] for w in words)]
             fps_and = [k for k in returned_and if not all(w in by_key[k] for w in words)]
             missed = []

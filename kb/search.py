@@ -51,8 +51,8 @@ from whoosh.qparser import (
     AndGroup,
     BoostPlugin,
     FieldsPlugin,
+    MultifieldParser,
     OrGroup,
-    QueryParser,
     RangePlugin,
     WildcardPlugin,
 )
@@ -775,22 +775,24 @@ def clean_query(text: str) -> str:
     return " ".join(text.split())[:MAX_QUERY_LENGTH]
 
 
-def parser(schema_, group=AndGroup):
-    qp = QueryParser("text", schema_, group=group)
+def parser(schema_, group=AndGroup, fields=("text",)):
+    qp = MultifieldParser(list(fields), schema_, group=group)
     for plugin in (FieldsPlugin, WildcardPlugin, BoostPlugin, RangePlugin):
         qp.remove_plugin_class(plugin)
     return qp
 
 
-def parse(text: str, schema_, group=AndGroup):
+def parse(text: str, schema_, group=AndGroup, fields=("text",)):
+    """The query tree of what a visitor typed (``fields``: bench/analyzers.py searches a
+    schema of its own)."""
     try:
-        parsed = parser(schema_, group).parse(text)
+        parsed = parser(schema_, group, fields).parse(text)
     except Exception:  # whoosh's parser has many failure modes; plain words never fail
         logger.warning("query parse failed, searching plain words: %r", text)
         parsed = None
     if parsed is None or parsed is query.NullQuery:
         words = " ".join(re.sub(r"[\"()]", " ", text).split())
-        parsed = parser(schema_, group).parse(words)
+        parsed = parser(schema_, group, fields).parse(words)
     return parsed
 
 
