@@ -169,7 +169,7 @@ def terms(text: str, mode: str = "index", japanese=japanese_terms):
 
 
 def analysed(value: str) -> list:
-    """terms() of a text being indexed, computed once for the two fields that read it."""
+    """terms() of a text being indexed, computed once for the fields that read it."""
     cached = getattr(_local, "analysed", None)
     if cached is not None and (cached[0] is value or cached[0] == value):
         return cached[1]
@@ -269,6 +269,7 @@ class HybridTokenizer(Tokenizer):
             if not same_position:
                 position += 1
             token.text = term
+            token.boost, token.stopped = 1.0, False  # the token is reused: undo any filter's marks
             if keeporiginal:
                 token.original = value[start:end]
             if positions:
@@ -713,16 +714,19 @@ def evaluate(node, data: Searchable) -> ranking.Match:
     if isinstance(node, query.AndMaybe):
         required, optional = evaluate(node.a, data), evaluate(node.b, data)
         return ranking.Match(required.mask, np.where(required.mask, required.score + optional.score, 0.0))
+    if isinstance(node, query.Require):
+        return ranking.restrict(evaluate(node.a, data), evaluate(node.b, data).mask)
     if isinstance(node, query.Not):
         return ranking.Match(data.live & ~evaluate(node.query, data).mask, np.zeros(size))
     if isinstance(node, query.Every):
         return ranking.Match.every(data.live)
     if node is query.NullQuery or isinstance(node, query.NullQuery.__class__):
         return ranking.Match.none(size)
-    # Anything else the parser may produce: whoosh finds the documents, words score them.
-    mask = ranking.presence(size, np.fromiter(data.searcher.docs_for_query(node), dtype=np.int64))
-    words = [data.term(text) for fieldname, text in node.iter_all_terms() if fieldname == "text"]
-    return ranking.restrict(ranking.any_of(words, size) if words else ranking.Match(mask, np.zeros(size)), mask)
+    # Anything else (the parser is not expected to produce more): all of its parts.
+    children = list(node.children())
+    if children:
+        return ranking.all_of([evaluate(child, data) for child in children], size)
+    return ranking.all_of([data.term(text) for name, text in node.iter_all_terms() if name == "text"], size)
 
 
 def phrase(node, data: Searchable) -> ranking.Match:

@@ -151,6 +151,7 @@ HOSTILE = [
     "title:", "title:foo", "body:*", "slug:x", "a^2", "[a TO b]", "{a TO}", "~", "a~2", "'", "\\", "%", "_",
     "<script>alert(1)</script>", "' OR 1=1 --", "\"; DROP TABLE kb_article; --", "\x00\x01\x1f", "🙂🔥",
     "x" * 10_000, "更新中 " * 2000, "\u202e\u200b", "NOT 更新中", "更新中 OR 準備", "(更新中 AND VM) OR \"agent\"",
+    "更新中 REQUIRE 準備", "VM ANDMAYBE 更新中", '"更新中 VM"~3', "*:*", "REQUIRE", "ANDMAYBE ANDNOT",
 ]
 
 
