@@ -20,6 +20,7 @@ and parses queries; matching and BM25 ranking run over whole posting lists as ar
 keeps its copy current by applying the import runs it has not seen yet (``catch_up``).
 """
 
+import fcntl
 import logging
 import os
 import re
@@ -28,6 +29,7 @@ import threading
 import unicodedata
 import zlib
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import unescape
@@ -393,11 +395,29 @@ def read_marker(directory: Path) -> int:
         return 0
 
 
-def rebuild(directory: Path | None = None, *, procs: int = 0) -> int:
-    """Build a fresh index next to the live one, then swap it in; readers are never blocked.
-    ``procs`` 0: one process per CPU (at most 4) when there are many documents."""
-    directory = directory or index_dir()
+@contextmanager
+def rebuilding(directory: Path):
+    """One rebuild of an index folder at a time, across processes: the workers of one site
+    share the folder, and each would rebuild a missing index on its first search."""
     directory.parent.mkdir(parents=True, exist_ok=True)
+    with open(directory.with_name(directory.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
+
+
+def rebuild(directory: Path | None = None, *, procs: int = 0, if_unusable: bool = False) -> int:
+    """Build a fresh index next to the live one, then swap it in; readers are never blocked.
+    ``procs`` 0: one process per CPU (at most 4) when there are many documents.
+    ``if_unusable``: nothing to do if another process rebuilt it while this one waited."""
+    directory = directory or index_dir()
+    with rebuilding(directory):
+        if if_unusable and usable(directory):
+            return 0
+        return build(directory, procs)
+
+
+def build(directory: Path, procs: int) -> int:
+    """The rebuild itself, under the lock."""
     building = directory.with_name(directory.name + ".building")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
@@ -460,7 +480,7 @@ def catch_up(force: bool = False) -> int:
         caching.forget_content_version()
     directory = index_dir()
     if not usable(directory):
-        rebuild(directory)
+        rebuild(directory, if_unusable=True)
         return -1
     applied = read_marker(directory)
     if caching.content_version() <= applied:
@@ -485,7 +505,7 @@ def usable(directory: Path) -> bool:
 def open_index():
     directory = index_dir()
     if not usable(directory):
-        rebuild(directory)
+        rebuild(directory, if_unusable=True)
     return index.open_dir(directory)
 
 
