@@ -906,6 +906,8 @@ class Highlights:
 
     def spans(self, docnum):
         words, characters = self.data.sequence(docnum)
+        if len(characters) != words.size:  # not written by this schema: no marks, no error
+            return []
         return sorted(
             (int(characters[start, 0]), int(characters[start + run.size - 1, 1]))
             for run in self.runs.values() for start in ranking.run_starts(words, run)

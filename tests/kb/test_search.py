@@ -107,31 +107,24 @@ class TestSeedRelevance:
 
 
 @pytest.mark.django_db
-def test_a_phrase_of_three_words_needs_them_in_sequence(content_dir):
-    """Every neighbouring pair of the phrase is in the second article, but not the phrase."""
-    article_file(content_dir, "together", "en", title="One", body="The disk cache mode is off.")
-    article_file(content_dir, "apart", "en", title="Two", body="Disk cache enabled. Cache mode disabled.")
+@pytest.mark.parametrize(
+    ("lang", "together", "apart", "phrase", "words"),
+    [
+        ("en", "The disk cache mode is off.", "Disk cache enabled. Cache mode disabled.",
+         '"disk cache mode"', "disk cache mode"),
+        ("ja", "対象のアクセスを許可します。", "対象の設定を確認し、既定のアクセスを許可します。",
+         "対象のアクセス", "対象 の アクセス"),
+        ("en", "Resize the VM to Standard_D2s_v3 first.", "Standard disks: v3 of the D2s guide.",
+         "Standard_D2s_v3", "Standard D2s v3"),
+    ],
+)  # fmt: skip
+def test_the_words_of_a_phrase_must_stand_in_sequence(content_dir, lang, together, apart, phrase, words):
+    """Both articles hold every word (even every neighbouring pair), only one the phrase."""
+    article_file(content_dir, "together", lang, title="One", body=together)
+    article_file(content_dir, "apart", lang, title="Two", body=apart)
     run(content_dir)
-    assert found('"disk cache mode"') == [("together", "en")]
-    assert {slug for slug, _ in found("disk cache mode")} == {"together", "apart"}
-
-
-@pytest.mark.django_db
-def test_a_japanese_phrase_needs_its_words_in_sequence(content_dir):
-    """対象の and のアクセス are both in the second article, but not 対象のアクセス."""
-    article_file(content_dir, "together", "ja", title="一", body="対象のアクセスを許可します。")
-    article_file(content_dir, "apart", "ja", title="二", body="対象の設定を確認し、既定のアクセスを許可します。")
-    run(content_dir)
-    assert found("対象のアクセス") == [("together", "ja")]
-
-
-@pytest.mark.django_db
-def test_a_long_identifier_is_found_as_the_sequence_of_its_parts(content_dir):
-    article_file(content_dir, "size", "en", title="Sizes", body="Resize the VM to Standard_D2s_v3 first.")
-    article_file(content_dir, "parts", "en", title="Parts", body="Standard disks: v3 of the D2s guide.")
-    run(content_dir)
-    assert found("Standard_D2s_v3") == [("size", "en")]
-    assert found("0x88DF8E65") == []
+    assert found(phrase) == [("together", lang)]
+    assert {slug for slug, _ in found(words)} == {"together", "apart"}
 
 
 @pytest.mark.django_db
