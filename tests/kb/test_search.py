@@ -124,7 +124,7 @@ def test_the_words_of_a_phrase_must_stand_in_sequence(content_dir, lang, togethe
     article_file(content_dir, "apart", lang, title="Two", body=apart)
     run(content_dir)
     assert found(phrase) == [("together", lang)]
-    assert {slug for slug, _ in found(words)} == {"together", "apart"}
+    assert {"together", "apart"} <= {slug for slug, _ in found(words)}  # (the seeds may be there too)
 
 
 @pytest.mark.django_db
