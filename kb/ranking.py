@@ -8,6 +8,7 @@ hands them here as arrays; nothing in this module knows about whoosh.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -42,11 +43,11 @@ class Collection:
     def size(self):
         return self.live.size
 
-    @property
+    @cached_property
     def count(self):
         return int(self.live.sum())
 
-    @property
+    @cached_property
     def average_length(self):
         live_lengths = self.lengths[self.live]
         # 1 when no document has this field (no headings anywhere): avoids 0 / 0.
