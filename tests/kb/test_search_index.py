@@ -102,34 +102,3 @@ def test_segment_caches_drop_the_least_recently_used_and_segments_that_are_gone(
     cache.keep_only("ix", {"a"})
     assert set(cache.items) == {("ix", "a", 1)} and cache.size == 800
 
-
-@pytest.mark.django_db
-def test_one_rebuild_at_a_time_and_no_second_one_for_a_waiting_process(seeds, settings, tmp_path):
-    """Workers of one site share the index folder; each rebuilds a missing index on its first
-    search. One holds the lock; the other waits, then finds the index usable and leaves it."""
-    import threading
-
-    from django.db import connection
-
-    directory = tmp_path / "shared"
-    settings.KB_INDEX_DIR = directory
-    results, started = [], threading.Event()
-
-    def other_worker():
-        started.set()
-        try:
-            results.append(search.rebuild(directory, if_unusable=True))
-        finally:
-            connection.close()
-
-    with search.rebuilding(directory):
-        worker = threading.Thread(target=other_worker)
-        worker.start()
-        started.wait()
-        worker.join(timeout=0.5)
-        assert worker.is_alive() and results == []  # waiting for the lock
-        assert search.build(directory, procs=1) == 10
-    worker.join()
-    assert results == [0]  # nothing left to do
-    assert search.usable(directory)
-    assert search.rebuild(directory) == 10  # a forced rebuild still rebuilds
