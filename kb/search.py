@@ -619,6 +619,7 @@ class Searchable:
         self.collections = {name: self.collection(name) for name in SCORED_FIELDS}
         self.filters = {}
         self.terms = {}
+        self.characters = {}  # segment reader id: its column of word characters
 
     def collection(self, fieldname):
         lengths = np.zeros(self.size, dtype=np.float64)
@@ -683,7 +684,9 @@ class Searchable:
         """(word hashes, (start, end) characters of each word) of one document."""
         reader, local = self.leaf(docnum)
         words, starts, sizes = segment_sequences(reader)
-        characters = np.frombuffer(reader.column_reader("offsets")[local] or b"", dtype=np.uint32)
+        if id(reader) not in self.characters:  # opening a column reads its whole offset table
+            self.characters[id(reader)] = reader.column_reader("offsets")
+        characters = np.frombuffer(self.characters[id(reader)][local] or b"", dtype=np.uint32)
         return words[starts[local] : starts[local] + sizes[local]], characters.reshape(-1, 2)
 
     def leaf(self, docnum):
