@@ -9,7 +9,7 @@ SECRET := var/secret_key
 # The secret key: from the environment, else the one generated into var/ on first run.
 MANAGE = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(SECRET))}" $(BIN)/python manage.py
 
-.PHONY: run serve test test-sqlite test-postgres test-e2e lint setup system-deps bench bench-load messages clean
+.PHONY: run serve test test-sqlite test-postgres test-e2e lint checks setup system-deps bench bench-load messages clean
 
 run: setup $(SECRET)
 	@$(MANAGE) migrate --noinput -v0
@@ -42,12 +42,19 @@ $(SECRET):
 system-deps:
 	@scripts/system_deps.sh
 
+# lint formats and fixes; checks (part of make test) only reports.
 lint: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	@$(MAKE) --no-print-directory checks
+
+checks: setup
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	DJANGO_SECRET_KEY=lint $(BIN)/python manage.py check --fail-level WARNING
 	DJANGO_SECRET_KEY=lint $(BIN)/python manage.py makemigrations --check --dry-run -v0
 
-test: setup system-deps lint
+test: setup system-deps checks
 	$(BIN)/python -m pytest -q -p no:randomly tests/e2e -m e2e
 	$(BIN)/python -m pytest -q -m "not e2e"
 	scripts/with_postgres.sh $(BIN)/python -m pytest -q -m "not e2e"

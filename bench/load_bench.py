@@ -147,8 +147,11 @@ def manage(env, *args, capture=False):
 
 
 def prepare(env, corpus):
-    steps = [("migrate", ["migrate", "--noinput", "-v0"]), ("collectstatic", ["collectstatic", "--noinput", "-v0"]),
-             ("import content/", ["import_content", "-v0"])]  # fmt: skip
+    steps = [
+        ("migrate", ["migrate", "--noinput", "-v0"]),
+        ("collectstatic", ["collectstatic", "--noinput", "-v0"]),
+        ("import content/", ["import_content", "-v0"]),
+    ]
     if corpus:
         steps.append((f"import {corpus}", ["import_content", "-v0", str(corpus)]))
     for label, args in steps:
@@ -166,8 +169,11 @@ def url_list(env, sample, tmp):
     rows = info["rows"]
     for q in QUERIES:
         encoded = urllib.parse.urlencode({"q": q})
-        rows += [["search", 2, f"/ja/search/?{encoded}"], ["search", 1, f"/en/search/?{encoded}"],
-                 ["search", 1, f"/api/search?{encoded}"]]  # fmt: skip
+        rows += [
+            ["search", 2, f"/ja/search/?{encoded}"],
+            ["search", 1, f"/en/search/?{encoded}"],
+            ["search", 1, f"/api/search?{encoded}"],
+        ]
     rows.append(["healthz", 1, "/healthz"])
     for _, _, path in rows:
         if not path.isascii() or "\t" in path or " " in path:
@@ -306,8 +312,20 @@ class CpuMeter:
 
 
 def run_wrk(port, paths_file, what, duration, connections, threads, timeout, verbose, meter=None):
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", f"--timeout={timeout}s",
-               "-s", str(LUA), f"http://127.0.0.1:{port}", "--", str(paths_file), what]  # fmt: skip
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--latency",
+        f"--timeout={timeout}s",
+        "-s",
+        str(LUA),
+        f"http://127.0.0.1:{port}",
+        "--",
+        str(paths_file),
+        what,
+    ]
     if meter:
         meter.start()
     usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -347,13 +365,17 @@ def describe(result):
     e = result["errors"]
     statuses = ", ".join(f"{s}: {n}" for s, n in sorted(result["statuses"].items()))
     sock = ", ".join(f"{k} {v}" for k, v in e.items() if v and k != "status")
-    text = (f"{result['rps']:8.1f} req/s  p50 {lat['p50'] / 1000:7.1f} ms  p95 {lat['p95'] / 1000:7.1f} ms  "
-            f"p99 {lat['p99'] / 1000:7.1f} ms  [{statuses}]" + (f"  socket errors: {sock}" if sock else ""))  # fmt: skip
+    text = (
+        f"{result['rps']:8.1f} req/s  p50 {lat['p50'] / 1000:7.1f} ms  p95 {lat['p95'] / 1000:7.1f} ms  "
+        f"p99 {lat['p99'] / 1000:7.1f} ms  [{statuses}]" + (f"  socket errors: {sock}" if sock else "")
+    )
     cpu = result.get("cpu")
     if cpu:
         cap = cpu["wall_s"] * cpu["cpus"]
-        text += (f"\n           CPU: gunicorn {cpu['server_ms_per_req']:.2f} ms/request; of the machine's {cpu['cpus']} CPUs "
-                 f"gunicorn used {cpu['server_s'] / cap * 100:.0f} %, wrk {cpu['wrk_s'] / cap * 100:.0f} %")  # fmt: skip
+        text += (
+            f"\n           CPU: gunicorn {cpu['server_ms_per_req']:.2f} ms/request; of the machine's {cpu['cpus']} CPUs "
+            f"gunicorn used {cpu['server_s'] / cap * 100:.0f} %, wrk {cpu['wrk_s'] / cap * 100:.0f} %"
+        )
         if cpu["machine_busy"] is not None:
             other = cpu["machine_busy"] - (cpu["server_s"] + cpu["wrk_s"]) / cap
             text += f", everything else (database server, other processes) {max(0.0, other) * 100:.0f} %"
@@ -416,13 +438,17 @@ def fmt_ms(us):
 
 def report(results, order, healthz, args, info, pre, env_machine):
     print()
-    print(f"Load test: gunicorn config.wsgi --workers {args.workers} (sync), DEBUG off; "
-          f"wrk -t{args.threads} -c{args.connections}, timeout {args.timeout} s")  # fmt: skip
+    print(
+        f"Load test: gunicorn config.wsgi --workers {args.workers} (sync), DEBUG off; "
+        f"wrk -t{args.threads} -c{args.connections}, timeout {args.timeout} s"
+    )
     print(
         f"Data: {info['articles']} articles (content/{' + ' + str(args.corpus) if str(args.corpus) != 'none' else ''}); mix {args.mix}"
     )
-    header = (f"{'run':<10} {'secs':>5} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-              f"{'max ms':>8} {'errors':>7} {'3xx':>5} {'1-req ms':>9} {'cpu ms':>7} {'vs /healthz':>12}")  # fmt: skip
+    header = (
+        f"{'run':<10} {'secs':>5} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'max ms':>8} {'errors':>7} {'3xx':>5} {'1-req ms':>9} {'cpu ms':>7} {'vs /healthz':>12}"
+    )
     print()
     print(header)
     print("-" * len(header))
@@ -432,10 +458,12 @@ def report(results, order, healthz, args, info, pre, env_machine):
         single = median(pre.get(name, [])) * 1000 if name in pre else None
         ratio = r["rps"] / healthz["rps"] if healthz and healthz["rps"] and name != "healthz" else None
         cpu = f"{r['cpu']['server_ms_per_req']:.2f}" if r.get("cpu") else "-"
-        print(f"{name:<10} {r['duration_us'] / 1e6:5.0f} {r['requests']:9d} {r['rps']:8.1f} {fmt_ms(lat['p50']):>8} "
-              f"{fmt_ms(lat['p95']):>8} {fmt_ms(lat['p99']):>8} {fmt_ms(lat['max']):>8} {r['error_count']:7d} "
-              f"{r['redirects']:5d} {(f'{single:.1f}' if single is not None else '-'):>9} {cpu:>7} "
-              f"{(f'{ratio * 100:.1f} %' if ratio is not None else '-'):>12}")  # fmt: skip
+        print(
+            f"{name:<10} {r['duration_us'] / 1e6:5.0f} {r['requests']:9d} {r['rps']:8.1f} {fmt_ms(lat['p50']):>8} "
+            f"{fmt_ms(lat['p95']):>8} {fmt_ms(lat['p99']):>8} {fmt_ms(lat['max']):>8} {r['error_count']:7d} "
+            f"{r['redirects']:5d} {(f'{single:.1f}' if single is not None else '-'):>9} {cpu:>7} "
+            f"{(f'{ratio * 100:.1f} %' if ratio is not None else '-'):>12}"
+        )
     print()
     print("1-req ms: median time of one request with nothing else running (the pre-flight fetch of every URL).")
     print("cpu ms: CPU time of the gunicorn processes per request (user + system), whatever else the machine ran.")
@@ -453,14 +481,19 @@ def report(results, order, healthz, args, info, pre, env_machine):
             continue
         ratio = results[name]["rps"] / healthz["rps"]
         ok = ratio >= goal
-        print(f"  {name:<8} >= {goal * 100:.0f} % of /healthz throughput: {ratio * 100:5.1f} % "
-              f"({results[name]['rps']:.1f} / {healthz['rps']:.1f} req/s)  {'OK' if ok else 'MISSED'}")  # fmt: skip
+        print(
+            f"  {name:<8} >= {goal * 100:.0f} % of /healthz throughput: {ratio * 100:5.1f} % "
+            f"({results[name]['rps']:.1f} / {healthz['rps']:.1f} req/s)  {'OK' if ok else 'MISSED'}"
+        )
         if not ok:
             failures.append(name)
     if healthz and healthz.get("cpu"):
         base = healthz["cpu"]["server_ms_per_req"]
-        parts = [f"{name} {base / results[name]['cpu']['server_ms_per_req'] * 100:.1f} %"
-                 for name in GOALS if name in results and results[name].get("cpu")]  # fmt: skip
+        parts = [
+            f"{name} {base / results[name]['cpu']['server_ms_per_req'] * 100:.1f} %"
+            for name in GOALS
+            if name in results and results[name].get("cpu")
+        ]
         print(
             "  (by gunicorn CPU time per request, less sensitive to other load: /healthz cpu ms / page cpu ms = "
             + ", ".join(parts)
@@ -539,11 +572,16 @@ def main(argv=None):
     server = None
     try:
         env = dict(os.environ)
-        env.update({
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_DEBUG": "0",
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "KB_VAR_DIR": str(tmp / "var"), "KB_INDEX_DIR": str(tmp / "index"),
-            "PYTHONUNBUFFERED": "1",
-        })  # fmt: skip
+        env.update(
+            {
+                "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+                "DJANGO_DEBUG": "0",
+                "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+                "KB_VAR_DIR": str(tmp / "var"),
+                "KB_INDEX_DIR": str(tmp / "index"),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         if not env.get("DATABASE_URL"):
             env["DATABASE_URL"] = f"sqlite:///{tmp / 'db.sqlite3'}"
         shown_db = re.sub(r"//[^@/]*@", "//…@", env["DATABASE_URL"])
@@ -553,9 +591,11 @@ def main(argv=None):
         info = url_list(env, args.sample, tmp)
         rows = [line.split("\t") for line in info["paths_file"].read_text().splitlines()]
         counts = {c: sum(1 for r in rows if r[0] == c) for c in (*CATEGORIES, "healthz")}
-        print(f"  URLs: {counts['articles']} article pages ({len(info['content_slugs'])} content + "
-              f"{len(info['sample'])} corpus slugs, ja + en), {counts['search']} search URLs ({len(QUERIES)} queries "
-              f"x /ja/search/, /en/search/, /api/search), {counts['wizard']} wizard steps, {counts['results']} result permalinks")  # fmt: skip
+        print(
+            f"  URLs: {counts['articles']} article pages ({len(info['content_slugs'])} content + "
+            f"{len(info['sample'])} corpus slugs, ja + en), {counts['search']} search URLs ({len(QUERIES)} queries "
+            f"x /ja/search/, /en/search/, /api/search), {counts['wizard']} wizard steps, {counts['results']} result permalinks"
+        )
 
         port = free_port()
         log_path = tmp / "gunicorn.log"
@@ -563,9 +603,11 @@ def main(argv=None):
         print(f"gunicorn on 127.0.0.1:{port} (pid {server.pid}), log {log_path}", flush=True)
 
         pre, bad = preflight(port, rows)
-        print("Pre-flight (every URL once): " + ", ".join(
-            f"{c} median {median(t) * 1000:.1f} ms / max {max(t) * 1000:.1f} ms" for c, t in pre.items()
-        ), flush=True)  # fmt: skip
+        print(
+            "Pre-flight (every URL once): "
+            + ", ".join(f"{c} median {median(t) * 1000:.1f} ms / max {max(t) * 1000:.1f} ms" for c, t in pre.items()),
+            flush=True,
+        )
         if bad:
             print(f"  {len(bad)} URL(s) did not answer 200:")
             for status, path, location in bad:
@@ -605,8 +647,10 @@ def main(argv=None):
             failures.append("preflight")
         boots = len(re.findall(r"Booting worker", log_text))
         print()
-        print(f"Server log: {tracebacks} traceback(s); worker boots {boots} (expected {args.workers}); "
-              f"timeouts/exits {len(re.findall(r'WORKER TIMEOUT|Worker exiting', log_text))}")  # fmt: skip
+        print(
+            f"Server log: {tracebacks} traceback(s); worker boots {boots} (expected {args.workers}); "
+            f"timeouts/exits {len(re.findall(r'WORKER TIMEOUT|Worker exiting', log_text))}"
+        )
         if tracebacks:
             print("First traceback in the server log:")
             print(first)

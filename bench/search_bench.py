@@ -85,15 +85,31 @@ workload workloads
 
 # Identifiers inserted with a per-document probability (some common, some rare).
 FIXED_IDENTIFIERS = [
-    ("168.63.129.16", 0.20), ("VMExtensionProvisioningError", 0.06), ("/var/log/waagent.log", 0.08),
-    ("Get-AzureRmVM", 0.03), ("0NC_-L9G", 0.002), ("port 32526", 0.02),
-    ("WindowsAzureGuestAgent", 0.05), ("OSProvisioningTimedOut", 0.015),
-    ("OSProvisioningClientError", 0.008), ("AllocationFailed", 0.02),
-    ("Microsoft.Compute/CustomScriptExtension", 0.03), ("C:\\WindowsAzure\\Logs\\WaAppAgent.log", 0.03),
-    ("Set-AzVMExtension", 0.02), ("az vm restart", 0.04), ("WALinuxAgent", 0.05), ("cloud-init", 0.05),
-    ("/etc/waagent.conf", 0.03), ("KB5005565", 0.003), ("0x80070005", 0.01), ("169.254.169.254", 0.04),
-    ("Microsoft.Azure.Diagnostics", 0.01), ("RDAgentBootLoader", 0.004), ("Standard_D2s_v3", 0.05),
-    ("ERROR_FILE_NOT_FOUND", 0.005), ("HTTP 409 Conflict", 0.01),
+    ("168.63.129.16", 0.20),
+    ("VMExtensionProvisioningError", 0.06),
+    ("/var/log/waagent.log", 0.08),
+    ("Get-AzureRmVM", 0.03),
+    ("0NC_-L9G", 0.002),
+    ("port 32526", 0.02),
+    ("WindowsAzureGuestAgent", 0.05),
+    ("OSProvisioningTimedOut", 0.015),
+    ("OSProvisioningClientError", 0.008),
+    ("AllocationFailed", 0.02),
+    ("Microsoft.Compute/CustomScriptExtension", 0.03),
+    ("C:\\WindowsAzure\\Logs\\WaAppAgent.log", 0.03),
+    ("Set-AzVMExtension", 0.02),
+    ("az vm restart", 0.04),
+    ("WALinuxAgent", 0.05),
+    ("cloud-init", 0.05),
+    ("/etc/waagent.conf", 0.03),
+    ("KB5005565", 0.003),
+    ("0x80070005", 0.01),
+    ("169.254.169.254", 0.04),
+    ("Microsoft.Azure.Diagnostics", 0.01),
+    ("RDAgentBootLoader", 0.004),
+    ("Standard_D2s_v3", 0.05),
+    ("ERROR_FILE_NOT_FOUND", 0.005),
+    ("HTTP 409 Conflict", 0.01),
 ]
 ERROR_PARTS = (
     ["VM", "Disk", "Network", "Extension", "OS", "Allocation", "Storage", "Guest", "Agent", "Image", "Nic"],
@@ -101,12 +117,20 @@ ERROR_PARTS = (
     ["Error", "Failed", "TimedOut", "Conflict", "NotFound", "Internal", "Throttled"],
 )
 JA_ID_TEMPLATES = [
-    "エラー コード {x} が返されました。", "{x} を確認してください。", "ログに {x} が記録されています。",
-    "詳細は {x} を参照してください。", "{x} のエラーで操作が失敗しました。", "この事象では {x} が出力されます。",
+    "エラー コード {x} が返されました。",
+    "{x} を確認してください。",
+    "ログに {x} が記録されています。",
+    "詳細は {x} を参照してください。",
+    "{x} のエラーで操作が失敗しました。",
+    "この事象では {x} が出力されます。",
 ]
 EN_ID_TEMPLATES = [
-    "The operation failed with {x}.", "Check {x} for details.", "The log shows {x}.",
-    "See {x} for more information.", "We observed {x} on the virtual machine.", "The response contained {x}.",
+    "The operation failed with {x}.",
+    "Check {x} for details.",
+    "The log shows {x}.",
+    "See {x} for more information.",
+    "We observed {x} on the virtual machine.",
+    "The response contained {x}.",
 ]
 
 
@@ -144,7 +168,14 @@ def read_sources(paths):
             current.append(clean_inline(LIST_MARK.sub("", line)).strip())
         if current:
             paragraphs.append(current)
-        sources.append({"title": clean_inline(title), "headings": [h for h in headings if h], "paragraphs": paragraphs, "code": code})
+        sources.append(
+            {
+                "title": clean_inline(title),
+                "headings": [h for h in headings if h],
+                "paragraphs": paragraphs,
+                "code": code,
+            }
+        )
     return sources
 
 
@@ -224,7 +255,11 @@ class Material:
     @staticmethod
     def tracking_id(rng):
         alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
-        return "".join(rng.choice(alphabet + "_") for _ in range(4)) + "-" + "".join(rng.choice(alphabet) for _ in range(3))
+        return (
+            "".join(rng.choice(alphabet + "_") for _ in range(4))
+            + "-"
+            + "".join(rng.choice(alphabet) for _ in range(3))
+        )
 
     @staticmethod
     def error_code(rng):
@@ -233,8 +268,10 @@ class Material:
         return "".join(rng.choice(part) for part in ERROR_PARTS)
 
     def summary(self):
-        return (f"{len(self.ja_all)} ja sentences from {len(self.ja_topics)} files, {len(self.en_all)} en sentences, "
-                f"{len(self.kata.items)} katakana + {len(self.kanji.items)} kanji words, {len(self.english.items)} en words")  # fmt: skip
+        return (
+            f"{len(self.ja_all)} ja sentences from {len(self.ja_topics)} files, {len(self.en_all)} en sentences, "
+            f"{len(self.kata.items)} katakana + {len(self.kanji.items)} kanji words, {len(self.english.items)} en words"
+        )
 
 
 # -- generating documents -----------------------------------------------------------------------
@@ -370,8 +407,15 @@ def populate(args, generator, rng):
         articles = []
         for slug, langs in layout:
             kind = rng.choices(["guide", "reference", "rca"], [0.6, 0.3, 0.1])[0]
-            articles.append(Article(slug=slug, kind=kind, source_lang=langs[0], source_root="bench",
-                                    tracking_id=Material.tracking_id(rng) if kind == "rca" else ""))  # fmt: skip
+            articles.append(
+                Article(
+                    slug=slug,
+                    kind=kind,
+                    source_lang=langs[0],
+                    source_root="bench",
+                    tracking_id=Material.tracking_id(rng) if kind == "rca" else "",
+                )
+            )
         Article.objects.bulk_create(articles, batch_size=1000)
         ids = dict(Article.objects.values_list("slug", "pk"))
         through = Article.tags.through
@@ -385,12 +429,21 @@ def populate(args, generator, rng):
             for lang in langs:
                 title, body, html, headings = generator.document(lang)
                 sizes.append(len(body.encode()))
-                revisions.append(Revision(
-                    article_id=ids[slug], lang=lang, number=1, is_current=True, title=title, body=body,
-                    body_hash=hashlib.sha256(body.encode()).hexdigest(), html=html, headings=headings,
-                    published_at=base + timedelta(minutes=rng.randrange(60 * 24 * 3650)),
-                    source_path=f"bench/{slug}/{lang}.md",
-                ))  # fmt: skip
+                revisions.append(
+                    Revision(
+                        article_id=ids[slug],
+                        lang=lang,
+                        number=1,
+                        is_current=True,
+                        title=title,
+                        body=body,
+                        body_hash=hashlib.sha256(body.encode()).hexdigest(),
+                        html=html,
+                        headings=headings,
+                        published_at=base + timedelta(minutes=rng.randrange(60 * 24 * 3650)),
+                        source_path=f"bench/{slug}/{lang}.md",
+                    )
+                )
                 if len(revisions) >= 1000:
                     Revision.objects.bulk_create(revisions)
                     revisions = []
@@ -402,40 +455,172 @@ def populate(args, generator, rng):
 # -- queries ------------------------------------------------------------------------------------
 
 JA_WORD_QUERIES = [
-    "更新中", "準備できていません", "プロビジョニング", "拡張機能", "サーバー", "サーバ", "仮想マシン", "再起動", "失敗",
-    "中", "ネットワーク", "ディスク", "エージェント", "診断", "接続", "停止", "割り当て", "可用性", "スナップショット",
-    "ブート", "ファイアウォール", "証明書", "メモリ", "タイムアウト", "復旧", "移行", "バックアップ", "障害", "応答",
-    "パフォーマンス", "ライセンス認証", "サブスクリプション", "イメージ", "デプロイ", "ログ", "設定", "確認", "通信",
-    "カーネル", "パッチ", "ドライバー", "ドライバ", "コンソール", "ポータル", "スケールセット", "リージョン",
+    "更新中",
+    "準備できていません",
+    "プロビジョニング",
+    "拡張機能",
+    "サーバー",
+    "サーバ",
+    "仮想マシン",
+    "再起動",
+    "失敗",
+    "中",
+    "ネットワーク",
+    "ディスク",
+    "エージェント",
+    "診断",
+    "接続",
+    "停止",
+    "割り当て",
+    "可用性",
+    "スナップショット",
+    "ブート",
+    "ファイアウォール",
+    "証明書",
+    "メモリ",
+    "タイムアウト",
+    "復旧",
+    "移行",
+    "バックアップ",
+    "障害",
+    "応答",
+    "パフォーマンス",
+    "ライセンス認証",
+    "サブスクリプション",
+    "イメージ",
+    "デプロイ",
+    "ログ",
+    "設定",
+    "確認",
+    "通信",
+    "カーネル",
+    "パッチ",
+    "ドライバー",
+    "ドライバ",
+    "コンソール",
+    "ポータル",
+    "スケールセット",
+    "リージョン",
 ]
 JA_PHRASE_QUERIES = [
-    "ネットワーク セキュリティ グループ", "仮想マシンが起動しない", "拡張機能のインストール", "エージェントが準備できていません",
-    "更新中のまま", "プロビジョニングに失敗しました", "再起動してください", "シリアル コンソール", "ゲスト OS",
-    "ブート診断", "送信方向の通信", "管理オペレーション", "お問い合わせください", "発生した場合",
+    "ネットワーク セキュリティ グループ",
+    "仮想マシンが起動しない",
+    "拡張機能のインストール",
+    "エージェントが準備できていません",
+    "更新中のまま",
+    "プロビジョニングに失敗しました",
+    "再起動してください",
+    "シリアル コンソール",
+    "ゲスト OS",
+    "ブート診断",
+    "送信方向の通信",
+    "管理オペレーション",
+    "お問い合わせください",
+    "発生した場合",
 ]
 EN_WORD_QUERIES = [
-    "extension", "extensions", "provisioning", "provisioned", "restart", "restarted", "restarting", "failed",
-    "failure", "fails", "agent", "agents", "network", "disk", "disks", "timeout", "update", "updating", "updated",
-    "connectivity", "outbound", "inbound", "firewall", "certificate", "memory", "snapshot", "boot", "diagnostics",
-    "serial console", "virtual machine", "guest agent", "not ready", "wire server", "custom script",
+    "extension",
+    "extensions",
+    "provisioning",
+    "provisioned",
+    "restart",
+    "restarted",
+    "restarting",
+    "failed",
+    "failure",
+    "fails",
+    "agent",
+    "agents",
+    "network",
+    "disk",
+    "disks",
+    "timeout",
+    "update",
+    "updating",
+    "updated",
+    "connectivity",
+    "outbound",
+    "inbound",
+    "firewall",
+    "certificate",
+    "memory",
+    "snapshot",
+    "boot",
+    "diagnostics",
+    "serial console",
+    "virtual machine",
+    "guest agent",
+    "not ready",
+    "wire server",
+    "custom script",
 ]
 IDENTIFIER_QUERIES = [
-    "VMExtensionProvisioningError", "ProvisioningError", "168.63.129.16", "Get-AzureRmVM", "/var/log/waagent.log",
-    "waagent.log", "waagent", "0NC_-L9G", "32526", "port 32526", "WindowsAzureGuestAgent", "OSProvisioningTimedOut",
-    "CustomScriptExtension", "Microsoft.Compute", "AllocationFailed", "0x80070005", "KB5005565", "cloud-init",
-    "/etc/waagent.conf", "169.254.169.254", "Standard_D2s_v3", "ERROR_FILE_NOT_FOUND", "WaAppAgent.log",
-    "RDAgentBootLoader", "TimedOut",
+    "VMExtensionProvisioningError",
+    "ProvisioningError",
+    "168.63.129.16",
+    "Get-AzureRmVM",
+    "/var/log/waagent.log",
+    "waagent.log",
+    "waagent",
+    "0NC_-L9G",
+    "32526",
+    "port 32526",
+    "WindowsAzureGuestAgent",
+    "OSProvisioningTimedOut",
+    "CustomScriptExtension",
+    "Microsoft.Compute",
+    "AllocationFailed",
+    "0x80070005",
+    "KB5005565",
+    "cloud-init",
+    "/etc/waagent.conf",
+    "169.254.169.254",
+    "Standard_D2s_v3",
+    "ERROR_FILE_NOT_FOUND",
+    "WaAppAgent.log",
+    "RDAgentBootLoader",
+    "TimedOut",
 ]
 MIXED_QUERIES = [
-    "VM エージェント", "Windows 再起動", "拡張機能 CustomScript", "168.63.129.16 通信", "waagent ログ", "NSG 送信",
-    "Linux カーネル", "Azure ポータル", "RDP 接続", "SSH 接続", "PowerShell コマンド", "VMExtensionProvisioningError 拡張機能",
-    "Wire Server 通信", "OS ディスク", "VM 停止", "Windows Update 失敗", "DNS 名前解決", "Azure VM 再起動",
+    "VM エージェント",
+    "Windows 再起動",
+    "拡張機能 CustomScript",
+    "168.63.129.16 通信",
+    "waagent ログ",
+    "NSG 送信",
+    "Linux カーネル",
+    "Azure ポータル",
+    "RDP 接続",
+    "SSH 接続",
+    "PowerShell コマンド",
+    "VMExtensionProvisioningError 拡張機能",
+    "Wire Server 通信",
+    "OS ディスク",
+    "VM 停止",
+    "Windows Update 失敗",
+    "DNS 名前解決",
+    "Azure VM 再起動",
 ]
 NO_HIT_QUERIES = [
-    "xyzzyplugh", "qwertzuiopasdf", "provisoning", "ほげほげふがふが", "0x8BADF00D", "ZQ9X-QQQ",
-    "存在しない単語の組み合わせ", "frobnicated widgetry", "ギガントマキア", "extensionz",
+    "xyzzyplugh",
+    "qwertzuiopasdf",
+    "provisoning",
+    "ほげほげふがふが",
+    "0x8BADF00D",
+    "ZQ9X-QQQ",
+    "存在しない単語の組み合わせ",
+    "frobnicated widgetry",
+    "ギガントマキア",
+    "extensionz",
 ]
-CATEGORY_SHARE = [("ja-word", 0.25), ("ja-phrase", 0.13), ("en-word", 0.2), ("identifier", 0.2), ("mixed", 0.14), ("no-hit", 0.08)]
+CATEGORY_SHARE = [
+    ("ja-word", 0.25),
+    ("ja-phrase", 0.13),
+    ("en-word", 0.2),
+    ("identifier", 0.2),
+    ("mixed", 0.14),
+    ("no-hit", 0.08),
+]
 
 
 def build_queries(n, material, generator, rng):
@@ -459,9 +644,17 @@ def build_queries(n, material, generator, rng):
     codes = sorted(generator.used_error_codes)
     sampled["identifier"] += rng.sample(tracked, min(10, len(tracked))) + rng.sample(codes, min(10, len(codes)))
     for _ in range(40):
-        sampled["mixed"].append(f"{rng.choice(['VM', 'Azure', 'Windows', 'Linux', 'RDP', 'NSG', 'waagent'])} {material.kanji.draw(rng)}")
-    fixed = {"ja-word": JA_WORD_QUERIES, "ja-phrase": JA_PHRASE_QUERIES, "en-word": EN_WORD_QUERIES,
-             "identifier": IDENTIFIER_QUERIES, "mixed": MIXED_QUERIES, "no-hit": NO_HIT_QUERIES}  # fmt: skip
+        sampled["mixed"].append(
+            f"{rng.choice(['VM', 'Azure', 'Windows', 'Linux', 'RDP', 'NSG', 'waagent'])} {material.kanji.draw(rng)}"
+        )
+    fixed = {
+        "ja-word": JA_WORD_QUERIES,
+        "ja-phrase": JA_PHRASE_QUERIES,
+        "en-word": EN_WORD_QUERIES,
+        "identifier": IDENTIFIER_QUERIES,
+        "mixed": MIXED_QUERIES,
+        "no-hit": NO_HIT_QUERIES,
+    }
     queries = []
     for category, share in CATEGORY_SHARE:
         last = category == CATEGORY_SHARE[-1][0]
@@ -559,7 +752,9 @@ def bench_fts(con, queries, rounds):
     counts = {}
     for key in timings:  # total matches, untimed, for the average
         expression = fts_expression(clean_query(key[1]))
-        counts[key] = con.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (expression,)).fetchone()[0] if expression else 0
+        counts[key] = (
+            con.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (expression,)).fetchone()[0] if expression else 0
+        )
     return timings, returned, counts
 
 
@@ -573,9 +768,10 @@ def bench_updates(layout, runs, rng, first=0):
         marker = "zqmark" + "".join(chr(97 + int(d)) for d in f"{number:03d}")
         revision = Revision.objects.current().filter(article__slug=slug).order_by("lang").first()
         Revision.objects.filter(pk=revision.pk).update(
-            body=revision.body + f"\n\n{marker}\n", html=revision.html + f"\n<p>{marker}</p>",
+            body=revision.body + f"\n\n{marker}\n",
+            html=revision.html + f"\n<p>{marker}</p>",
             body_hash=hashlib.sha256((revision.body + marker).encode()).hexdigest(),
-        )  # fmt: skip
+        )
         t0 = time.perf_counter()
         search.update([slug])
         update_times.append(time.perf_counter() - t0)
@@ -604,10 +800,13 @@ def machine():
 
     return {
         "nproc": cpu_count(),
-        "cpu": cpu_model(), "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-        "whoosh": version("Whoosh-Reloaded"), "sudachipy": version("SudachiPy"),
+        "cpu": cpu_model(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "whoosh": version("Whoosh-Reloaded"),
+        "sudachipy": version("SudachiPy"),
         "platform": platform.platform(),
-    }  # fmt: skip
+    }
 
 
 def cpu_busy_seconds():
@@ -632,7 +831,9 @@ def table(headers, rows):
     widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=True)]
 
     def line(cells):
-        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(
+            str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
 
     return "\n".join([line(headers), "  ".join("-" * w for w in widths), *map(line, rows)])
 
@@ -647,13 +848,19 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=3, help="timed rounds over the query set, default 3")
     ap.add_argument("--updates", type=int, default=20, help="one-article updates to time, default 20")
-    ap.add_argument("--layout", choices=["split", "both"], default="split",
-                    help="split: N articles, half ja, half en (default); both: N/2 articles with ja and en")  # fmt: skip
+    ap.add_argument(
+        "--layout",
+        choices=["split", "both"],
+        default="split",
+        help="split: N articles, half ja, half en (default); both: N/2 articles with ja and en",
+    )
     ap.add_argument("--ja-corpus", type=Path, default=DEFAULT_JA_CORPUS, help="folder of Japanese .md posts")
     ap.add_argument("--no-single", action="store_true", help="skip the one-process reference build")
     ap.add_argument("--profile", action="store_true", help="also print cProfile output for queries and updates")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    ap.add_argument("--dump", type=Path, help="write each query's total and first 10 hits here (JSON), to compare versions")
+    ap.add_argument(
+        "--dump", type=Path, help="write each query's total and first 10 hits here (JSON), to compare versions"
+    )
     args = ap.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="kb-search-bench-"))
@@ -685,8 +892,11 @@ def main():
         layout, sizes = populate(args, generator, rng)
         texts = len(sizes)
         generation = time.perf_counter() - t0
-        print(f"generated {texts} texts ({len(layout)} articles, layout {args.layout}) in {generation:.1f} s; "
-              f"body {min(sizes)}-{max(sizes)} bytes, mean {statistics.mean(sizes):.0f}; {material.summary()}", flush=True)  # fmt: skip
+        print(
+            f"generated {texts} texts ({len(layout)} articles, layout {args.layout}) in {generation:.1f} s; "
+            f"body {min(sizes)}-{max(sizes)} bytes, mean {statistics.mean(sizes):.0f}; {material.summary()}",
+            flush=True,
+        )
         queries = build_queries(args.queries, material, generator, random.Random(args.seed + 1))
 
         # Warm what the first build would otherwise pay for: Sudachi's dictionary, the DB pages.
@@ -710,8 +920,12 @@ def main():
             dump_results(args.dump, queries)
 
         def rows_source():
-            return (Revision.objects.current().order_by("pk")
-                    .values_list("article__slug", "lang", "title", "html").iterator(chunk_size=1000))  # fmt: skip
+            return (
+                Revision.objects.current()
+                .order_by("pk")
+                .values_list("article__slug", "lang", "title", "html")
+                .iterator(chunk_size=1000)
+            )
 
         fts_path = workdir / "fts5.sqlite3"
         con, fts_build_times = fts_build(str(fts_path), rows_source)
@@ -736,7 +950,9 @@ def main():
             print("\nslowest 20 queries (ours, median ms, hits):")
             for key in slowest:
                 print(f"  {ms(statistics.median(ours[key])):>8}  {info[key][0]:>6}  {key[0]:<11} {key[1]}")
-            profile("all queries, one round", lambda: [reports.search(search_params({"q": q}), "ja") for _c, q in queries])
+            profile(
+                "all queries, one round", lambda: [reports.search(search_params({"q": q}), "ja") for _c, q in queries]
+            )
             profile("slowest 20 queries", lambda: [reports.search(search_params({"q": q}), "ja") for _c, q in slowest])
             extra = bench_updates_profiled(layout, random.Random(args.seed + 3))
             profile("5 one-article updates", extra)
@@ -755,37 +971,82 @@ def main():
         others = None if busy_start is None else max(0.0, (busy_end - busy_start) - (own_cpu_seconds() - own_start))
 
         print("\n" + "=" * 78)
-        print(f"Search benchmark: {texts} texts ({len(layout)} articles, layout {args.layout}), "
-              f"{len(queries)} queries x {args.rounds} rounds, seed {args.seed}")  # fmt: skip
-        print(f"machine: nproc {mach['nproc']}, {mach['cpu']}, Python {mach['python']}, SQLite {mach['sqlite']}, "
-              f"whoosh {mach['whoosh']}, SudachiPy {mach['sudachipy']}")  # fmt: skip
+        print(
+            f"Search benchmark: {texts} texts ({len(layout)} articles, layout {args.layout}), "
+            f"{len(queries)} queries x {args.rounds} rounds, seed {args.seed}"
+        )
+        print(
+            f"machine: nproc {mach['nproc']}, {mach['cpu']}, Python {mach['python']}, SQLite {mach['sqlite']}, "
+            f"whoosh {mach['whoosh']}, SudachiPy {mach['sudachipy']}"
+        )
         print(f"platform: {mach['platform']}")
-        print(f"corpus: body {min(sizes)}-{max(sizes)} bytes (mean {statistics.mean(sizes):.0f}), "
-              f"{sum(sizes) / 1e6:.1f} MB in all; generated in {generation:.1f} s")  # fmt: skip
+        print(
+            f"corpus: body {min(sizes)}-{max(sizes)} bytes (mean {statistics.mean(sizes):.0f}), "
+            f"{sum(sizes) / 1e6:.1f} MB in all; generated in {generation:.1f} s"
+        )
         print()
-        rows = [[f"full build, rebuild_index ({procs} proc.)", f"{default_build:.1f} s",
-                 f"{builds['rebuild_index'][1]} docs, index {index_bytes / 1e6:.0f} MB"]]  # fmt: skip
+        rows = [
+            [
+                f"full build, rebuild_index ({procs} proc.)",
+                f"{default_build:.1f} s",
+                f"{builds['rebuild_index'][1]} docs, index {index_bytes / 1e6:.0f} MB",
+            ]
+        ]
         if "one process" in builds:
             rows.append(["full build, one process", f"{builds['one process'][0]:.1f} s", "for reference"])
-        rows.append(["FTS5 trigram build", f"{fts_build_times['total']:.1f} s",
-                     f"text {fts_build_times['extract']:.1f} s + insert {fts_build_times['insert']:.1f} s + optimize "
-                     f"{fts_build_times['optimize']:.1f} s, db {fts_bytes / 1e6:.0f} MB"])  # fmt: skip
-        rows.append(["one-article update, median", f"{ms(statistics.median(update_times))} ms",
-                     f"n={len(update_times)}, min {ms(min(update_times))}, max {ms(max(update_times))} ms"])  # fmt: skip
-        rows.append(["first search after update", f"{ms(statistics.median(refresh_times))} ms",
-                     f"median; max {ms(max(refresh_times))} ms; found the change {len(update_times) - len(misses)}/{len(update_times)}"])  # fmt: skip
+        rows.append(
+            [
+                "FTS5 trigram build",
+                f"{fts_build_times['total']:.1f} s",
+                f"text {fts_build_times['extract']:.1f} s + insert {fts_build_times['insert']:.1f} s + optimize "
+                f"{fts_build_times['optimize']:.1f} s, db {fts_bytes / 1e6:.0f} MB",
+            ]
+        )
+        rows.append(
+            [
+                "one-article update, median",
+                f"{ms(statistics.median(update_times))} ms",
+                f"n={len(update_times)}, min {ms(min(update_times))}, max {ms(max(update_times))} ms",
+            ]
+        )
+        rows.append(
+            [
+                "first search after update",
+                f"{ms(statistics.median(refresh_times))} ms",
+                f"median; max {ms(max(refresh_times))} ms; found the change {len(update_times) - len(misses)}/{len(update_times)}",
+            ]
+        )
         print(table(["build / update", "time", "notes"], rows))
         print()
         rows = [
-            ["ours: reports.search, snippets", ms(percentile(all_ours, 50)), ms(percentile(all_ours, 95)),
-             ms(percentile(all_ours, 99)), ms(max(all_ours)), f"{statistics.mean(i[0] for i in info.values()):.0f}"],
-            ["FTS5 trigram, LIMIT 10 + snippet", ms(percentile(all_fts, 50)), ms(percentile(all_fts, 95)),
-             ms(percentile(all_fts, 99)), ms(max(all_fts)), f"{statistics.mean(fts_counts.values()):.0f}"],
-        ]  # fmt: skip
+            [
+                "ours: reports.search, snippets",
+                ms(percentile(all_ours, 50)),
+                ms(percentile(all_ours, 95)),
+                ms(percentile(all_ours, 99)),
+                ms(max(all_ours)),
+                f"{statistics.mean(i[0] for i in info.values()):.0f}",
+            ],
+            [
+                "FTS5 trigram, LIMIT 10 + snippet",
+                ms(percentile(all_fts, 50)),
+                ms(percentile(all_fts, 95)),
+                ms(percentile(all_fts, 99)),
+                ms(max(all_fts)),
+                f"{statistics.mean(fts_counts.values()):.0f}",
+            ],
+        ]
         all_after = [t for ts in after.values() for t in ts]
-        rows.append([f"ours after the updates ({segments} segments, {deleted} deleted), 1 round",
-                     ms(percentile(all_after, 50)), ms(percentile(all_after, 95)), ms(percentile(all_after, 99)),
-                     ms(max(all_after)), ""])  # fmt: skip
+        rows.append(
+            [
+                f"ours after the updates ({segments} segments, {deleted} deleted), 1 round",
+                ms(percentile(all_after, 50)),
+                ms(percentile(all_after, 95)),
+                ms(percentile(all_after, 99)),
+                ms(max(all_after)),
+                "",
+            ]
+        )
         print(table(["query latency (ms)", "p50", "p95", "p99", "max", "avg hits"], rows))
         print()
         rows = []
@@ -793,10 +1054,23 @@ def main():
             keys = [k for k in ours if k[0] == category]
             o = [t for k in keys for t in ours[k]]
             f = [t for k in keys for t in fts[k]]
-            rows.append([category, len(keys), ms(percentile(o, 50)), ms(percentile(o, 95)),
-                         f"{statistics.mean(info[k][0] for k in keys):.0f}", ms(percentile(f, 50)),
-                         ms(percentile(f, 95)), f"{statistics.mean(fts_counts[k] for k in keys):.0f}"])  # fmt: skip
-        print(table(["by kind of query", "n", "ours p50", "ours p95", "ours hits", "fts p50", "fts p95", "fts hits"], rows))
+            rows.append(
+                [
+                    category,
+                    len(keys),
+                    ms(percentile(o, 50)),
+                    ms(percentile(o, 95)),
+                    f"{statistics.mean(info[k][0] for k in keys):.0f}",
+                    ms(percentile(f, 50)),
+                    ms(percentile(f, 95)),
+                    f"{statistics.mean(fts_counts[k] for k in keys):.0f}",
+                ]
+            )
+        print(
+            table(
+                ["by kind of query", "n", "ours p50", "ours p95", "ours hits", "fts p50", "fts p95", "fts hits"], rows
+            )
+        )
         print()
         rows = [
             ["build time", f"{default_build / fts_build_times['total']:.1f}x"],
@@ -806,19 +1080,26 @@ def main():
         print(table(["ratio ours / FTS5", "value"], rows))
         print()
         print(f"ours: {len(no_hit_ours)} queries found nothing; {len(relaxed)} fell back to the relaxed (OR) search")
-        print(f"FTS5: {len(no_hit_fts)} queries matched nothing, of which {len(short)} because a term is shorter than "
-              f"3 characters (trigram cannot match it); ours found hits for {len(short_ours_hit)} of those")  # fmt: skip
+        print(
+            f"FTS5: {len(no_hit_fts)} queries matched nothing, of which {len(short)} because a term is shorter than "
+            f"3 characters (trigram cannot match it); ours found hits for {len(short_ours_hit)} of those"
+        )
         if short:
             print("  short-term queries with no FTS5 result: " + ", ".join(k[1] for k in short))
-        goals = [("p95 < 50 ms", percentile(all_ours, 95) < 0.05), ("build < 60 s", default_build < 60),
-                 ("update < 100 ms", statistics.median(update_times) < 0.1)]  # fmt: skip
+        goals = [
+            ("p95 < 50 ms", percentile(all_ours, 95) < 0.05),
+            ("build < 60 s", default_build < 60),
+            ("update < 100 ms", statistics.median(update_times) < 0.1),
+        ]
         print("goals: " + ", ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in goals))
         if misses:
             print(f"WARNING: {len(misses)} updates not found by the following search: {misses[:3]}")
         print(f"total run time {total_time:.0f} s", end="")
         if others is not None:
-            print(f"; CPU used by other processes meanwhile: {others:.0f} s (avg {others / total_time:.2f} cores)"
-                  + ("  <- the machine was not quiet: figures are inflated" if others / total_time > 0.1 else ""))  # fmt: skip
+            print(
+                f"; CPU used by other processes meanwhile: {others:.0f} s (avg {others / total_time:.2f} cores)"
+                + ("  <- the machine was not quiet: figures are inflated" if others / total_time > 0.1 else "")
+            )
         else:
             print()
         con.close()

@@ -56,9 +56,13 @@ def forget_content_version():
 def page_etag(request, *args, **kwargs):
     if not hasattr(request, "_kb_etag"):
         parts = [
-            RELEASE, str(content_version()), get_language() or "", request.get_full_path(),
-            str(request.user.is_staff), request.headers.get("HX-Request", ""),
-        ]  # fmt: skip
+            RELEASE,
+            str(content_version()),
+            get_language() or "",
+            request.get_full_path(),
+            str(request.user.is_staff),
+            request.headers.get("HX-Request", ""),
+        ]
         request._kb_etag = hashlib.sha1("\n".join(parts).encode()).hexdigest()
     return request._kb_etag
 

@@ -49,10 +49,15 @@ def rows_for(tag, old_lines, new_lines, old_start, new_start):
         b = new_lines[n] if n < len(new_lines) else None
         old_html, new_html = inline_diff(a or "", b or "")
         kind = "replace" if a is not None and b is not None else ("delete" if b is None else "insert")
-        rows.append(DiffRow(
-            kind, old_html if a is not None else "", new_html if b is not None else "",
-            old_start + n + 1 if a is not None else None, new_start + n + 1 if b is not None else None,
-        ))  # fmt: skip
+        rows.append(
+            DiffRow(
+                kind,
+                old_html if a is not None else "",
+                new_html if b is not None else "",
+                old_start + n + 1 if a is not None else None,
+                new_start + n + 1 if b is not None else None,
+            )
+        )
     return rows
 
 

@@ -131,7 +131,9 @@ def read_content_root(plan: Plan, root: Path):
             continue
         for path in sorted(folder.glob("*.md")):
             if path.stem not in LANGUAGES:
-                plan.problems.append(Problem(path, f"unknown language file (use {', '.join(f'{code}.md' for code in LANGUAGES)})"))
+                plan.problems.append(
+                    Problem(path, f"unknown language file (use {', '.join(f'{code}.md' for code in LANGUAGES)})")
+                )
                 continue
             document = parse(plan, path, slug=folder.name, lang=path.stem, strict=True)
             if document:
@@ -147,9 +149,14 @@ def read_posts(plan: Plan, root: Path):
     """A blog folder (nested) or a single file: slugs from file names, collisions numbered."""
     plan.roots.append(root)
     seen = plan.seen_files.setdefault(stored_path(root), set())
-    files = [root] if root.is_file() else sorted(
-        p for p in root.rglob("*")
-        if p.is_file() and p.suffix.lower() in POST_SUFFIXES and p.stem.lower() not in SKIPPED_NAMES
+    files = (
+        [root]
+        if root.is_file()
+        else sorted(
+            p
+            for p in root.rglob("*")
+            if p.is_file() and p.suffix.lower() in POST_SUFFIXES and p.stem.lower() not in SKIPPED_NAMES
+        )
     )
     owners = dict(Article.objects.values_list("slug", "source_root"))
     taken, titles = {}, {}
@@ -161,7 +168,9 @@ def read_posts(plan: Plan, root: Path):
         document = parse(plan, path, slug=slug, lang=None, strict=False)
         if document:
             if document.title in titles:
-                plan.warnings.append(Problem(path, f"same title as {display_path(titles[document.title])}: a near-duplicate post?"))
+                plan.warnings.append(
+                    Problem(path, f"same title as {display_path(titles[document.title])}: a near-duplicate post?")
+                )
             titles.setdefault(document.title, path)
             plan.documents.append((stored_path(root), document))
             seen.add((document.slug, document.lang))
@@ -203,7 +212,12 @@ def validate(plan: Plan):
     for _root, document in plan.documents:
         key = (document.slug, document.lang)
         if key in seen:
-            plan.problems.append(Problem(document.path, f"duplicate slug {document.slug!r} ({document.lang}), also in {display_path(seen[key])}"))
+            plan.problems.append(
+                Problem(
+                    document.path,
+                    f"duplicate slug {document.slug!r} ({document.lang}), also in {display_path(seen[key])}",
+                )
+            )
         seen[key] = document.path
     check_owners(plan)
     check_translations(plan)
@@ -221,7 +235,9 @@ def check_owners(plan: Plan):
     for root, document in plan.documents:
         owner = owners.get(document.slug)
         if owner is not None and owner != root:
-            plan.problems.append(Problem(document.path, f"duplicate slug {document.slug!r}: already imported from {owner}"))
+            plan.problems.append(
+                Problem(document.path, f"duplicate slug {document.slug!r}: already imported from {owner}")
+            )
 
 
 def check_translations(plan: Plan):
@@ -230,11 +246,25 @@ def check_translations(plan: Plan):
         source = incoming.get((document.slug, document.translated_from))
         known = Revision.objects.for_article(document.slug).filter(lang=document.translated_from)
         if source is None and not known.exists():
-            plan.problems.append(Problem(document.path, f"translated_from: no {document.translated_from} text of {document.slug!r} exists"))
+            plan.problems.append(
+                Problem(
+                    document.path, f"translated_from: no {document.translated_from} text of {document.slug!r} exists"
+                )
+            )
         elif document.source_hash and not source_hash_exists(document, source, known):
-            plan.problems.append(Problem(document.path, f"source_hash: no {document.translated_from} revision of {document.slug!r} has hash {document.source_hash}"))
+            plan.problems.append(
+                Problem(
+                    document.path,
+                    f"source_hash: no {document.translated_from} revision of {document.slug!r} has hash {document.source_hash}",
+                )
+            )
         elif not document.source_hash:
-            plan.warnings.append(Problem(document.path, f"no source_hash: assumed translated from the current {document.translated_from} text"))
+            plan.warnings.append(
+                Problem(
+                    document.path,
+                    f"no source_hash: assumed translated from the current {document.translated_from} text",
+                )
+            )
 
 
 def source_hash_exists(document, source, known):
@@ -300,14 +330,19 @@ def sync(plan: Plan, report: ImportReport):
         report.results.append(FileResult(path, result.status, result.detail))
     report.flag_counts, report.unmatched_rules, flags_changed = staleness.refresh_flags(plan.rules, now)
     report.behind = list(
-        Revision.objects.current().visible().filter(flags__code="translation_behind")
-        .select_related("article", "translated_from").order_by("article__slug", "lang")
-    )  # fmt: skip
+        Revision.objects.current()
+        .visible()
+        .filter(flags__code="translation_behind")
+        .select_related("article", "translated_from")
+        .order_by("article__slug", "lang")
+    )
     trees_changed = any(r.detail.startswith("tree") and r.status != "unchanged" for r in report.results)
     if report.changed_slugs or flags_changed or trees_changed:
         ImportRun.objects.create(
             changed_slugs=sorted(report.changed_slugs),
-            summary={status: report.count(status) for status in ("new", "updated", "unchanged", "removed", "withdrawn")},
+            summary={
+                status: report.count(status) for status in ("new", "updated", "unchanged", "removed", "withdrawn")
+            },
         )
 
 
@@ -335,10 +370,15 @@ def sync_article(slug, entries, now, report):
 
 def update_article_fields(article, source):
     fields = {
-        "kind": source.kind, "source_lang": source.lang, "tracking_id": source.tracking_id,
-        "impact_start": source.impact_start, "impact_end": source.impact_end, "owner": source.owner,
-        "reviewed_on": source.reviewed_on, "review_every_days": source.review_every_days,
-    }  # fmt: skip
+        "kind": source.kind,
+        "source_lang": source.lang,
+        "tracking_id": source.tracking_id,
+        "impact_start": source.impact_start,
+        "impact_end": source.impact_end,
+        "owner": source.owner,
+        "reviewed_on": source.reviewed_on,
+        "review_every_days": source.review_every_days,
+    }
     changed = [name for name, value in fields.items() if getattr(article, name) != value]
     for name in changed:
         setattr(article, name, fields[name])
@@ -354,17 +394,27 @@ def sync_revision(article, document, report):
         return current
     rendered = render_document(document)
     number = (
-        Revision.objects.filter(article=article, lang=document.lang).order_by("-number")
-        .values_list("number", flat=True).first() or 0
+        Revision.objects.filter(article=article, lang=document.lang)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+        or 0
     ) + 1
     Revision.objects.filter(article=article, lang=document.lang, is_current=True).update(is_current=False)
     revision = Revision.objects.create(
-        article=article, lang=document.lang, number=number, title=document.title,
-        body=document.body, body_hash=document.body_hash, html=rendered.html,
-        headings=rendered.headings, published_at=document.published_at,
-        significance=document.significance, source_path=stored_path(document.path),
+        article=article,
+        lang=document.lang,
+        number=number,
+        title=document.title,
+        body=document.body,
+        body_hash=document.body_hash,
+        html=rendered.html,
+        headings=rendered.headings,
+        published_at=document.published_at,
+        significance=document.significance,
+        source_path=stored_path(document.path),
         translated_from=translation_source(article, document),
-    )  # fmt: skip
+    )
     status = "new" if number == 1 else "updated"
     report.results.append(FileResult(document.path, status, f"{document.lang} r{number}"))
     report.changed_slugs.add(article.slug)
@@ -413,7 +463,9 @@ def withdraw_missing(plan: Plan, now, report):
             if (revision.article.slug, revision.lang) in seen:
                 continue
             Revision.objects.filter(pk=revision.pk).update(is_current=False)
-            report.results.append(FileResult(Path(revision.source_path), "removed", f"{revision.lang} r{revision.number}"))
+            report.results.append(
+                FileResult(Path(revision.source_path), "removed", f"{revision.lang} r{revision.number}")
+            )
             report.changed_slugs.add(revision.article.slug)
         orphans = Article.objects.visible().filter(source_root=stored_path(root)).exclude(revisions__is_current=True)
         for article in orphans:

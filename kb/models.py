@@ -95,9 +95,7 @@ class Revision(models.Model):
     # [{"id", "text", "level"}] of the rendered headings: the anchors others may link to.
     headings = models.JSONField(default=list)
     published_at = models.DateTimeField(null=True, blank=True)
-    significance = models.CharField(
-        max_length=5, choices=Significance.choices, default=Significance.MAJOR
-    )
+    significance = models.CharField(max_length=5, choices=Significance.choices, default=Significance.MAJOR)
     source_path = models.CharField(max_length=500)
     imported_at = models.DateTimeField(auto_now_add=True)
     # For a translation: the source-language revision it was made from.

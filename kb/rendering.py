@@ -23,14 +23,59 @@ from markdown.util import AtomicString
 from pymdownx.slugs import slugify
 
 FORMATTING_TAGS = {
-    "a", "abbr", "b", "br", "code", "del", "details", "em", "i", "img", "ins", "kbd", "mark",
-    "p", "pre", "s", "small", "span", "strong", "sub", "summary", "sup", "u", "div",
-}  # fmt: skip
+    "a",
+    "abbr",
+    "b",
+    "br",
+    "code",
+    "del",
+    "details",
+    "em",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "mark",
+    "p",
+    "pre",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "u",
+    "div",
+}
 ALLOWED_TAGS = FORMATTING_TAGS | {
-    "blockquote", "caption", "col", "colgroup", "dd", "dl", "dt", "figcaption", "figure",
-    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "ol", "table", "tbody", "td", "tfoot",
-    "th", "thead", "tr", "ul",
-}  # fmt: skip
+    "blockquote",
+    "caption",
+    "col",
+    "colgroup",
+    "dd",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "li",
+    "ol",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+}
 ALLOWED_ATTRIBUTES = {
     "*": {"class"},
     "a": {"href", "title"},
@@ -41,8 +86,12 @@ ALLOWED_ATTRIBUTES = {
     **{f"h{level}": {"id"} for level in range(1, 7)},
 }
 ALERT_TITLES_JA = {
-    "Note": "注記", "Tip": "ヒント", "Important": "重要", "Warning": "警告", "Caution": "注意",
-}  # fmt: skip
+    "Note": "注記",
+    "Tip": "ヒント",
+    "Important": "重要",
+    "Warning": "警告",
+    "Caution": "注意",
+}
 TAG_NAME = re.compile(r"^</?\s*([A-Za-z][\w-]*)")
 
 

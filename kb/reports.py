@@ -57,9 +57,14 @@ def flags_for_hits(hits):
 
 def search(params, visitor_lang):
     results = search_index.search(
-        params.q, lang=params.language_filter, prefer_lang=visitor_lang if params.lang == "" else None,
-        kind=params.kind or None, tag=params.tag or None, page=params.page, page_size=params.limit,
-    )  # fmt: skip
+        params.q,
+        lang=params.language_filter,
+        prefer_lang=visitor_lang if params.lang == "" else None,
+        kind=params.kind or None,
+        tag=params.tag or None,
+        page=params.page,
+        page_size=params.limit,
+    )
     flags_for_hits(results.hits)
     return results
 
@@ -79,11 +84,15 @@ def search_payload(params, request, visitor_lang="ja"):
         "relaxed": results.relaxed,
         "results": [
             {
-                "slug": hit.slug, "lang": hit.lang, "title": hit.title,
+                "slug": hit.slug,
+                "lang": hit.lang,
+                "title": hit.title,
                 "url": request.build_absolute_uri(hit_url(hit)) if request else hit_url(hit),
-                "snippet": hit.snippet, "score": hit.score, "kind": hit.kind,
+                "snippet": hit.snippet,
+                "score": hit.score,
+                "kind": hit.kind,
                 "flags": [flag.rule_id for flag in hit.flags],
-            }  # fmt: skip
+            }
             for hit in results.hits
         ],
     }
@@ -96,12 +105,16 @@ def flagged_rows(sort="severity"):
     for flag in flags.select_related("revision__article"):
         grouped[flag.revision].append(flag)
     for revision, found in grouped.items():
-        rows.append({
-            "revision": revision, "article": revision.article, "flags": found,
-            "worst": min(SEVERITY_ORDER[f.severity] for f in found),
-            "codes": sorted({f.code for f in found}),
-            "published": revision.published_at,
-        })  # fmt: skip
+        rows.append(
+            {
+                "revision": revision,
+                "article": revision.article,
+                "flags": found,
+                "worst": min(SEVERITY_ORDER[f.severity] for f in found),
+                "codes": sorted({f.code for f in found}),
+                "published": revision.published_at,
+            }
+        )
     keys = {
         "severity": lambda r: (r["worst"], r["article"].slug),
         "code": lambda r: (r["codes"], r["article"].slug),
@@ -127,8 +140,13 @@ def coverage():
         texts = Revision.objects.current(lang).visible()
         behind = texts.filter(flags__code="translation_behind").distinct().count()
         present = texts.count()
-        figures.append({
-            "lang": lang, "present": present, "up_to_date": present - behind, "total": total,
-            "percent": round(100 * (present - behind) / total) if total else 0,
-        })  # fmt: skip
+        figures.append(
+            {
+                "lang": lang,
+                "present": present,
+                "up_to_date": present - behind,
+                "total": total,
+                "percent": round(100 * (present - behind) / total) if total else 0,
+            }
+        )
     return figures

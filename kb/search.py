@@ -252,8 +252,19 @@ class HybridTokenizer(Tokenizer):
         """(bench/analyzers.py overrides this to compare Japanese analyzers.)"""
         return analysed(value) if mode == "index" else terms(value, mode)
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):  # fmt: skip
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
             token.original = token.text = value
@@ -871,10 +882,15 @@ def run(s, q, results, lang, prefer_lang, kind, tag, page_size):
 def make_hit(s, docnum, score, highlights):
     stored = s.stored_fields(docnum)
     return Hit(
-        slug=stored["slug"], lang=stored["lang"], kind=stored["kind"], title=stored["title"],
+        slug=stored["slug"],
+        lang=stored["lang"],
+        kind=stored["kind"],
+        title=stored["title"],
         snippet=highlights.snippet(docnum, stored["title"], stored["body"]),
-        score=round(score, 3), revision=stored["revision"], published=stored.get("published", ""),
-    )  # fmt: skip
+        score=round(score, 3),
+        revision=stored["revision"],
+        published=stored.get("published", ""),
+    )
 
 
 # -- snippets -----------------------------------------------------------------------------
@@ -913,8 +929,9 @@ class Highlights:
             return []
         return sorted(
             (int(characters[start, 0]), int(characters[start + run.size - 1, 1]))
-            for run in self.runs.values() for start in ranking.run_starts(words, run)
-        )  # fmt: skip
+            for run in self.runs.values()
+            for start in ranking.run_starts(words, run)
+        )
 
     def snippet(self, docnum, title, body):
         offset = len(title) + 1  # the indexed text is the title, a newline, then the body

@@ -32,10 +32,28 @@ DURATION_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 # Labels of share widgets that end up at the top of a page saved as text.
 SHARE_LABELS = {"freigeben über", "share via", "partager via", "compartir a través de", "共有"}
 KNOWN_KEYS = {
-    "title", "date", "updated", "kind", "tags", "lang", "translated_from", "source_hash",
-    "significance", "tracking_id", "impact_start", "impact_end", "owner", "reviewed",
-    "review_every", "categories", "author", "layout", "toc", "slug", "description",
-}  # fmt: skip
+    "title",
+    "date",
+    "updated",
+    "kind",
+    "tags",
+    "lang",
+    "translated_from",
+    "source_hash",
+    "significance",
+    "tracking_id",
+    "impact_start",
+    "impact_end",
+    "owner",
+    "reviewed",
+    "review_every",
+    "categories",
+    "author",
+    "layout",
+    "toc",
+    "slug",
+    "description",
+}
 FREE_TEXT_KEYS = {"title", "description", "author"}  # values that may be repaired by quoting
 JAPANESE_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
 LATIN_CHAR = re.compile(r"[A-Za-z]")
@@ -46,9 +64,7 @@ class FrontMatterLoader(yaml.SafeLoader):
     and reports an impossible date with its line instead of crashing."""
 
 
-FrontMatterLoader.add_constructor(
-    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
-)
+FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 
 
 class SourceError(Exception):
@@ -161,10 +177,7 @@ def parse_yaml_mapping(front: str, first_line: int):
             line = first_line + mark.line if mark else first_line
             problem = getattr(exc, "problem", None) or "invalid YAML"
             raise SourceError(f"front matter is not valid YAML: {problem}", line) from exc
-        warnings = [
-            f"line {first_line + n}: value that is not valid YAML read as one string"
-            for n in quoted_lines
-        ]
+        warnings = [f"line {first_line + n}: value that is not valid YAML read as one string" for n in quoted_lines]
         return ensure_mapping(data, first_line), warnings
     return ensure_mapping(data, first_line), []
 
@@ -242,7 +255,11 @@ def to_datetime(value, what, warnings=None):
     except ValueError:
         raise SourceError(f"{what}: cannot read {value!r} as a date") from None
     if offset:
-        return moment.replace(tzinfo=dt.datetime.strptime(offset.replace(":", "").replace("Z", "+0000").replace("z", "+0000"), "%z").tzinfo)
+        return moment.replace(
+            tzinfo=dt.datetime.strptime(
+                offset.replace(":", "").replace("Z", "+0000").replace("z", "+0000"), "%z"
+            ).tzinfo
+        )
     return moment.replace(tzinfo=zone)
 
 

@@ -179,12 +179,19 @@ def line_of(text, path):
 
 def build_rule(raw) -> Rule:
     rule = Rule(
-        id=raw["id"], type=raw["type"], severity=raw["severity"], message=raw["message"],
-        code=raw.get("code", default_code(raw["type"])), tags=[t.lower() for t in raw.get("tags", [])],
-        hosts=[h.lower() for h in raw.get("hosts", [])], path_prefix=raw.get("path_prefix", ""),
-        kinds=raw.get("kinds", []), replacement=raw.get("replacement", ""),
-        retired=str(raw.get("retired", "")), examples=raw.get("examples", {}),
-    )  # fmt: skip
+        id=raw["id"],
+        type=raw["type"],
+        severity=raw["severity"],
+        message=raw["message"],
+        code=raw.get("code", default_code(raw["type"])),
+        tags=[t.lower() for t in raw.get("tags", [])],
+        hosts=[h.lower() for h in raw.get("hosts", [])],
+        path_prefix=raw.get("path_prefix", ""),
+        kinds=raw.get("kinds", []),
+        replacement=raw.get("replacement", ""),
+        retired=str(raw.get("retired", "")),
+        examples=raw.get("examples", {}),
+    )
     if "pattern" in raw:
         try:
             rule.pattern = re.compile(raw["pattern"])
@@ -198,8 +205,14 @@ def build_rule(raw) -> Rule:
 
 
 def default_code(rule_type):
-    return {"tag": "archived", "text": "retired_term", "url": "retired_url", "age": "age",
-            "translation": "translation_behind", "review": "review_due"}[rule_type]  # fmt: skip
+    return {
+        "tag": "archived",
+        "text": "retired_term",
+        "url": "retired_url",
+        "age": "age",
+        "translation": "translation_behind",
+        "review": "review_due",
+    }[rule_type]
 
 
 def check_examples(rule: Rule):
@@ -255,10 +268,13 @@ def match_values(rule, revision, context):
     if rule.type == "translation" and context.behind:
         source_lang = revision.translated_from.lang
         return {
-            "source_number": context.behind[0], "current_number": context.behind[1],
-            "lang_ja": LANGUAGE_NAMES["ja"][revision.lang], "lang_en": LANGUAGE_NAMES["en"][revision.lang],
-            "source_lang_ja": LANGUAGE_NAMES["ja"][source_lang], "source_lang_en": LANGUAGE_NAMES["en"][source_lang],
-        }  # fmt: skip
+            "source_number": context.behind[0],
+            "current_number": context.behind[1],
+            "lang_ja": LANGUAGE_NAMES["ja"][revision.lang],
+            "lang_en": LANGUAGE_NAMES["en"][revision.lang],
+            "source_lang_ja": LANGUAGE_NAMES["ja"][source_lang],
+            "source_lang_en": LANGUAGE_NAMES["en"][source_lang],
+        }
     if rule.type == "review" and context.review_due and context.review_due < context.today:
         return {"due": context.review_due.isoformat()}
     return None
@@ -273,9 +289,13 @@ def context_for(revision: Revision, today, source_current, history) -> Context:
     if article.reviewed_on and article.review_every_days:
         review_due = article.reviewed_on + dt.timedelta(days=article.review_every_days)
     return Context(
-        kind=article.kind, tags=[t.name for t in article.tags.all()], published_at=published,
-        today=today, behind=translation_lag(revision, source_current, history), review_due=review_due,
-    )  # fmt: skip
+        kind=article.kind,
+        tags=[t.name for t in article.tags.all()],
+        published_at=published,
+        today=today,
+        behind=translation_lag(revision, source_current, history),
+        review_due=review_due,
+    )
 
 
 def translation_lag(revision, source_current, history):
@@ -295,9 +315,9 @@ def revisions_behind(revision):
     made_from = revision.translated_from
     if made_from is None:
         return Revision.objects.none()
-    return Revision.objects.filter(
-        article=revision.article, lang=made_from.lang, number__gt=made_from.number
-    ).order_by("number")
+    return Revision.objects.filter(article=revision.article, lang=made_from.lang, number__gt=made_from.number).order_by(
+        "number"
+    )
 
 
 # -- storing ------------------------------------------------------------------------------
@@ -331,9 +351,11 @@ def refresh_flags(rules: Rules, now):
     """Recompute the flags of every current revision; return (counts by rule, unmatched rule
     ids, whether any stored flag changed)."""
     revisions = (
-        Revision.objects.current().visible()
-        .select_related("article", "translated_from").prefetch_related("article__tags")
-    )  # fmt: skip
+        Revision.objects.current()
+        .visible()
+        .select_related("article", "translated_from")
+        .prefetch_related("article__tags")
+    )
     computed = compute_flags(rules, revisions, now.date())
     changed = store_flags(computed)
     counts = Counter(rule_id for found in computed.values() for rule_id in found)
@@ -343,21 +365,19 @@ def refresh_flags(rules: Rules, now):
 
 @transaction.atomic
 def store_flags(computed):
-    existing = {
-        (flag.revision_id, flag.rule_id): flag
-        for flag in Flag.objects.filter(revision_id__in=computed.keys())
-    }
+    existing = {(flag.revision_id, flag.rule_id): flag for flag in Flag.objects.filter(revision_id__in=computed.keys())}
     wanted = {}
     for revision_id, found in computed.items():
         for rule_id, (rule, reason_ja, reason_en) in found.items():
             wanted[(revision_id, rule_id)] = Flag(
-                revision_id=revision_id, rule_id=rule_id, code=rule.code, severity=rule.severity,
-                reason_ja=reason_ja, reason_en=reason_en,
-            )  # fmt: skip
-    stale = [
-        flag.pk for key, flag in existing.items()
-        if key not in wanted or not same_flag(flag, wanted[key])
-    ]  # fmt: skip
+                revision_id=revision_id,
+                rule_id=rule_id,
+                code=rule.code,
+                severity=rule.severity,
+                reason_ja=reason_ja,
+                reason_en=reason_en,
+            )
+    stale = [flag.pk for key, flag in existing.items() if key not in wanted or not same_flag(flag, wanted[key])]
     Flag.objects.filter(pk__in=stale).delete()
     kept = set(existing) - {(f.revision_id, f.rule_id) for f in existing.values() if f.pk in stale}
     created = Flag.objects.bulk_create([flag for key, flag in wanted.items() if key not in kept])

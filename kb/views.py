@@ -30,11 +30,19 @@ def article_list(request):
         articles = articles.filter(tags__name=tag)
     page = Paginator(articles.order_by("-pk"), 30).get_page(request.GET.get("page"))
     rows = reports.article_rows(page.object_list, get_language())
-    return render(request, "kb/article_list.html", {
-        "page": page, "rows": rows, "kinds": Kind.choices, "kind": kind, "tag": tag,
-        "pages": page_links(request, page.number, page.paginator.num_pages),
-        "tags": Tag.objects.filter(articles__withdrawn_at__isnull=True).distinct(),
-    })  # fmt: skip
+    return render(
+        request,
+        "kb/article_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "kinds": Kind.choices,
+            "kind": kind,
+            "tag": tag,
+            "pages": page_links(request, page.number, page.paginator.num_pages),
+            "tags": Tag.objects.filter(articles__withdrawn_at__isnull=True).distinct(),
+        },
+    )
 
 
 @revalidated
@@ -55,14 +63,20 @@ def revision_page(request, slug, lang, number):
 
 def render_revision(request, article, revision, current):
     flags = list(revision.flags.all())
-    return render(request, "kb/article.html", {
-        "article": article, "revision": revision, "is_current": current,
-        "fallback": revision.lang != get_language(),
-        "flags": flags,
-        "tags": list(article.tags.all()),
-        "translations": Revision.objects.current().filter(article=article).exclude(lang=revision.lang).only("lang"),
-        "behind": reports.translation_behind(flags),
-    })  # fmt: skip
+    return render(
+        request,
+        "kb/article.html",
+        {
+            "article": article,
+            "revision": revision,
+            "is_current": current,
+            "fallback": revision.lang != get_language(),
+            "flags": flags,
+            "tags": list(article.tags.all()),
+            "translations": Revision.objects.current().filter(article=article).exclude(lang=revision.lang).only("lang"),
+            "behind": reports.translation_behind(flags),
+        },
+    )
 
 
 def check_lang(lang):
@@ -78,10 +92,16 @@ def history(request, slug, lang=None):
         text = reports.text_for(article, get_language())
         lang = text.lang if text else get_language()
     revisions = Revision.objects.filter(article=article, lang=check_lang(lang)).order_by("-number")
-    return render(request, "kb/history.html", {
-        "article": article, "lang": lang, "revisions": revisions,
-        "other_langs": [code for code in LANGUAGES if code != lang],
-    })  # fmt: skip
+    return render(
+        request,
+        "kb/history.html",
+        {
+            "article": article,
+            "lang": lang,
+            "revisions": revisions,
+            "other_langs": [code for code in LANGUAGES if code != lang],
+        },
+    )
 
 
 @revalidated
@@ -96,14 +116,31 @@ def diff(request, slug, lang):
     old = revisions.filter(number=old_number).first()
     new = revisions.filter(number=new_number).first()
     if old is None or new is None:
-        return render(request, "kb/diff.html", {
-            "article": article, "lang": lang, "error": True, "revisions": revisions.order_by("number"),
-        }, status=404)  # fmt: skip
+        return render(
+            request,
+            "kb/diff.html",
+            {
+                "article": article,
+                "lang": lang,
+                "error": True,
+                "revisions": revisions.order_by("number"),
+            },
+            status=404,
+        )
     rows = diffing.diff_texts(old.title + "\n\n" + old.body, new.title + "\n\n" + new.body)
-    return render(request, "kb/diff.html", {
-        "article": article, "lang": lang, "old": old, "new": new, "rows": rows,
-        "summary": diffing.summary(rows), "revisions": revisions.order_by("number"),
-    })  # fmt: skip
+    return render(
+        request,
+        "kb/diff.html",
+        {
+            "article": article,
+            "lang": lang,
+            "old": old,
+            "new": new,
+            "rows": rows,
+            "summary": diffing.summary(rows),
+            "revisions": revisions.order_by("number"),
+        },
+    )
 
 
 def to_int(value, default):
@@ -124,12 +161,22 @@ def translation_status(request, slug, lang):
     current_source = Revision.objects.current(source.lang).filter(article=article).first()
     rows = []
     if current_source and current_source.number != source.number:
-        rows = diffing.diff_texts(source.title + "\n\n" + source.body, current_source.title + "\n\n" + current_source.body)
-    return render(request, "kb/translation.html", {
-        "article": article, "translation": translation, "source": source,
-        "current_source": current_source, "rows": rows, "behind": reports.translation_behind(translation.flags.all()),
-        "summary": diffing.summary(rows),
-    })  # fmt: skip
+        rows = diffing.diff_texts(
+            source.title + "\n\n" + source.body, current_source.title + "\n\n" + current_source.body
+        )
+    return render(
+        request,
+        "kb/translation.html",
+        {
+            "article": article,
+            "translation": translation,
+            "source": source,
+            "current_source": current_source,
+            "rows": rows,
+            "behind": reports.translation_behind(translation.flags.all()),
+            "summary": diffing.summary(rows),
+        },
+    )
 
 
 def asset(request, slug, path):
@@ -152,9 +199,18 @@ def search_page(request):
             unavailable = True
     template = "kb/search.html#results" if request.htmx else "kb/search.html"
     pages = page_links(request, results.page, results.pages, target="#search-results") if results else None
-    return render(request, template, {
-        "params": params, "results": results, "unavailable": unavailable, "kinds": Kind.choices, "pages": pages,
-    }, status=503 if unavailable else 200)  # fmt: skip
+    return render(
+        request,
+        template,
+        {
+            "params": params,
+            "results": results,
+            "unavailable": unavailable,
+            "kinds": Kind.choices,
+            "pages": pages,
+        },
+        status=503 if unavailable else 200,
+    )
 
 
 def page_links(request, number, count, target=""):
@@ -166,9 +222,12 @@ def page_links(request, number, count, target=""):
         return f"{request.path}?{query.urlencode()}"
 
     return {
-        "number": number, "count": count, "target": target,
-        "previous": url(number - 1) if number > 1 else "", "next": url(number + 1) if number < count else "",
-    }  # fmt: skip
+        "number": number,
+        "count": count,
+        "target": target,
+        "previous": url(number - 1) if number > 1 else "",
+        "next": url(number + 1) if number < count else "",
+    }
 
 
 @require_GET
@@ -186,10 +245,16 @@ def search_api(request):
 @staff_member_required
 def editor(request):
     sort = request.GET.get("sort", "severity")
-    return render(request, "kb/editor.html", {
-        "rows": reports.flagged_rows(sort), "coverage": reports.coverage(), "sort": sort,
-        "sort_choices": reports.sort_choices(),
-    })  # fmt: skip
+    return render(
+        request,
+        "kb/editor.html",
+        {
+            "rows": reports.flagged_rows(sort),
+            "coverage": reports.coverage(),
+            "sort": sort,
+            "sort_choices": reports.sort_choices(),
+        },
+    )
 
 
 def healthz(request):

@@ -75,8 +75,15 @@ def make_article(slug="sample", *, lang="ja", title="サンプル", body="本文
     """A minimal article with one current revision, without going through files."""
     article = Article.objects.create(slug=slug, kind=kind, source_root="test", source_lang=lang, **fields)
     Revision.objects.create(
-        article=article, lang=lang, number=1, title=title, body=body, body_hash=body_hash(body),
-        html=f"<p>{body}</p>", headings=[], source_path=f"test/{slug}/{lang}.md",
+        article=article,
+        lang=lang,
+        number=1,
+        title=title,
+        body=body,
+        body_hash=body_hash(body),
+        html=f"<p>{body}</p>",
+        headings=[],
+        source_path=f"test/{slug}/{lang}.md",
     )
     return article
 

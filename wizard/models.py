@@ -18,9 +18,7 @@ class TreeRevision(models.Model):
         ordering = ["slug", "number"]
         constraints = [
             models.UniqueConstraint(fields=["slug", "number"], name="unique_tree_revision"),
-            models.UniqueConstraint(
-                fields=["slug"], condition=Q(is_current=True), name="one_current_tree"
-            ),
+            models.UniqueConstraint(fields=["slug"], condition=Q(is_current=True), name="one_current_tree"),
         ]
 
     def __str__(self):
@@ -46,6 +44,4 @@ class Feedback(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["tree", "node", "visitor"], name="one_vote_per_visitor")
-        ]
+        constraints = [models.UniqueConstraint(fields=["tree", "node", "visitor"], name="one_vote_per_visitor")]

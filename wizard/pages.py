@@ -95,7 +95,13 @@ def article_links(links, lang, since=None):
     """The articles a result cites, in the visitor's language where it exists, with their flags."""
     slugs = [link["slug"] for link in links]
     texts = {}
-    for revision in Revision.objects.current().visible().filter(article__slug__in=slugs).select_related("article").prefetch_related("flags"):
+    for revision in (
+        Revision.objects.current()
+        .visible()
+        .filter(article__slug__in=slugs)
+        .select_related("article")
+        .prefetch_related("flags")
+    ):
         texts.setdefault(revision.article.slug, {})[revision.lang] = revision
     result = []
     for link in links:
@@ -111,10 +117,17 @@ def article_links(links, lang, since=None):
             anchor = link["section"][revision.lang]
             url += "#" + anchor
             section = next((h["text"] for h in revision.headings if h["id"] == anchor), "")
-        result.append(ArticleLink(
-            link["slug"], revision.title, url, revision.lang, list(revision.flags.all()),
-            updated_since=bool(since and revision.imported_at.date() > since), section=section,
-        ))  # fmt: skip
+        result.append(
+            ArticleLink(
+                link["slug"],
+                revision.title,
+                url,
+                revision.lang,
+                list(revision.flags.all()),
+                updated_since=bool(since and revision.imported_at.date() > since),
+                section=section,
+            )
+        )
     return result
 
 
@@ -129,10 +142,14 @@ def answered_steps(walk: trees.Walk, lang, slug=""):
         else:
             moment = trees.parse_moment(step.value)
             answer = moment.astimezone(dt.timezone(dt.timedelta(hours=9))).strftime("%Y-%m-%d %H:%M JST")
-        rows.append({
-            "question": step.node.text[lang], "answer": answer, "value": step.value,
-            "change_url": step_url(slug, walk.answers[:index]) if slug else "",
-        })  # fmt: skip
+        rows.append(
+            {
+                "question": step.node.text[lang],
+                "answer": answer,
+                "value": step.value,
+                "change_url": step_url(slug, walk.answers[:index]) if slug else "",
+            }
+        )
     return rows
 
 
@@ -141,9 +158,13 @@ def ticket_summary(live: LiveTree, walk: trees.Walk, lang, links, permalink):
     node = walk.node
     with translation.override(lang):
         label = {
-            "result": _("Troubleshooting result"), "answers": _("Answers"), "cause": _("Likely cause"),
-            "remediation": _("Remediation"), "articles": _("Articles"), "link": _("Permanent link"),
-        }  # fmt: skip
+            "result": _("Troubleshooting result"),
+            "answers": _("Answers"),
+            "cause": _("Likely cause"),
+            "remediation": _("Remediation"),
+            "articles": _("Articles"),
+            "link": _("Permanent link"),
+        }
         answers = answered_steps(walk, lang)
     lines = [f"{label['result']}: {node.text[lang]}", "", f"{label['answers']}:"]
     lines += [f"- {row['question']} → {row['answer']}" for row in answers]
@@ -167,7 +188,12 @@ def outline(tree: trees.Tree):
         edges = [(a.label, a.next) for a in node.answers]
         if node.kind == "when":
             edges = [(WHEN_LABELS["incident"], node.incident_next), (WHEN_LABELS["other"], node.next)]
-        return {"node": node, "label": label, "ref": False, "children": [branch(target, edge) for edge, target in edges]}
+        return {
+            "node": node,
+            "label": label,
+            "ref": False,
+            "children": [branch(target, edge) for edge, target in edges],
+        }
 
     return branch(tree.start, None)
 

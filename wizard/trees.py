@@ -43,14 +43,19 @@ SIGNATURES = {"type": "array", "items": {"type": "string", "minLength": 3}}
 NODE = {
     "type": "object",
     "properties": {
-        "question": TEXT, "when": TEXT, "result": TEXT, "help": TEXT, "cause": TEXT,
+        "question": TEXT,
+        "when": TEXT,
+        "result": TEXT,
+        "help": TEXT,
+        "cause": TEXT,
         "answers": {"type": "array", "items": ANSWER},
         "remediation": {"type": "array", "items": TEXT},
         "articles": {"type": "array", "items": ARTICLE_LINK},
         "rcas": {"type": "array", "items": {"type": "string"}},
         "signatures": SIGNATURES,
-        "next": {"type": "string"}, "incident_next": {"type": "string"},
-    },  # fmt: skip
+        "next": {"type": "string"},
+        "incident_next": {"type": "string"},
+    },
     "additionalProperties": False,
     "oneOf": [
         {"required": ["question", "answers"]},
@@ -145,12 +150,19 @@ def build(slug: str, data: dict) -> Tree:
     for node_id, raw in data["nodes"].items():
         kind = next(k for k in ("question", "when", "result") if k in raw)
         nodes[node_id] = Node(
-            id=node_id, kind=kind, text=raw[kind], help=raw.get("help"),
+            id=node_id,
+            kind=kind,
+            text=raw[kind],
+            help=raw.get("help"),
             answers=[Answer(a["id"], a["label"], a["next"], a.get("unknown", False)) for a in raw.get("answers", [])],
-            next=raw.get("next", ""), incident_next=raw.get("incident_next", ""), cause=raw.get("cause"),
-            remediation=raw.get("remediation", []), articles=raw.get("articles", []),
-            rcas=raw.get("rcas", []), signatures=raw.get("signatures", []),
-        )  # fmt: skip
+            next=raw.get("next", ""),
+            incident_next=raw.get("incident_next", ""),
+            cause=raw.get("cause"),
+            remediation=raw.get("remediation", []),
+            articles=raw.get("articles", []),
+            rcas=raw.get("rcas", []),
+            signatures=raw.get("signatures", []),
+        )
     return Tree(slug, data["title"], data.get("description"), data["start"], nodes)
 
 
@@ -163,7 +175,9 @@ def schema_problems(data):
         detail = ".".join(str(p) for p in path[2:]) if where else ".".join(map(str, path))
         message = error.message
         if error.validator == "oneOf":
-            message = "a node needs question+answers, when+next+incident_next+rcas, or result+cause+remediation+articles"
+            message = (
+                "a node needs question+answers, when+next+incident_next+rcas, or result+cause+remediation+articles"
+            )
         problems.append(f"{where}{detail + ': ' if detail else ''}{message}")
     return problems
 
@@ -191,7 +205,7 @@ def node_problems(tree: Tree, node: Node):
         if len(set(ids)) != len(ids):
             problems.append(f"node {node.id}: answer ids repeat")
         if sum(a.unknown for a in node.answers) != 1:
-            problems.append(f"node {node.id}: needs exactly one answer marked unknown: true (\"I don't know\")")
+            problems.append(f'node {node.id}: needs exactly one answer marked unknown: true ("I don\'t know")')
     if node.kind == "result" and not node.remediation:
         problems.append(f"node {node.id}: a result needs at least one remediation step")
     if node.kind == "result" and not node.articles:
@@ -209,7 +223,9 @@ def link_problems(tree: Tree, headings):
                 if ids is None:
                     problems.append(f"node {node.id}: article {link['slug']!r} has no {lang} text")
                 elif "section" in link and link["section"][lang] not in ids:
-                    problems.append(f"node {node.id}: article {link['slug']!r} ({lang}) has no section {link['section'][lang]!r}")
+                    problems.append(
+                        f"node {node.id}: article {link['slug']!r} ({lang}) has no section {link['section'][lang]!r}"
+                    )
         for slug in node.rcas:
             if not any((slug, lang) in headings for lang in ("ja", "en")):
                 problems.append(f"node {node.id}: RCA {slug!r} is not an article")
@@ -290,9 +306,7 @@ def sync_file(path: Path) -> SyncResult:
         return SyncResult("unchanged", "tree")
     number = (current.number if current else 0) + 1
     TreeRevision.objects.filter(slug=slug, is_current=True).update(is_current=False)
-    TreeRevision.objects.create(
-        slug=slug, number=number, data=data, data_hash=digest, source_path=stored_path(path)
-    )
+    TreeRevision.objects.create(slug=slug, number=number, data=data, data_hash=digest, source_path=stored_path(path))
     return SyncResult("new" if number == 1 else "updated", f"tree r{number}")
 
 

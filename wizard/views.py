@@ -90,7 +90,11 @@ def step(request, tree):
 def render_step(request, live, walk, problem=""):
     lang = get_language()
     context = {
-        "live": live, "walk": walk, "node": walk.node, "lang": lang, "problem": problem,
+        "live": live,
+        "walk": walk,
+        "node": walk.node,
+        "lang": lang,
+        "problem": problem,
         "history": pages.answered_steps(walk, lang, live.tree.slug),
         "choices": [
             {"answer": a, "url": pages.step_url(live.tree.slug, [*walk.answers, a.id])} for a in walk.node.answers
@@ -98,7 +102,7 @@ def render_step(request, live, walk, problem=""):
         "unknown_url": pages.step_url(live.tree.slug, [*walk.answers, trees.UNKNOWN]),
         "back_url": pages.step_url(live.tree.slug, walk.answers[:-1]) if walk.steps else None,
         "progress": len(walk.steps) + 1,
-    }  # fmt: skip
+    }
     if walk.node.kind == "result":  # a walk that stopped on a result because of a bad answer
         return redirect(pages.result_url(live, walk.node.id, walk.answers))
     template = "wizard/step.html#step" if request.htmx else "wizard/step.html"
@@ -137,10 +141,16 @@ def result(request, tree, node):
     if recorded is not live and recorded is not None:
         old_walk = trees.walk(recorded.tree, answers or [], incidents)
         if old_walk.finished and old_walk.node.id == node and (not walk.finished or walk.node.id != node):
-            notices.append(_("The troubleshooting tree changed since this link was made. This is the result as it was then; the current tree leads elsewhere."))
+            notices.append(
+                _(
+                    "The troubleshooting tree changed since this link was made. This is the result as it was then; the current tree leads elsewhere."
+                )
+            )
             live, walk = recorded, old_walk
         elif walk.finished and walk.node.id == node:
-            notices.append(_("The troubleshooting tree was updated since this link was made; this result is still the same."))
+            notices.append(
+                _("The troubleshooting tree was updated since this link was made; this result is still the same.")
+            )
     if not walk.finished or walk.node.id != node:
         problem = walk.problem or _("These answers do not lead to this result. Here is the furthest step they reach.")
         if walk.finished:
@@ -167,18 +177,28 @@ def render_result(request, live, walk, notices):
     if any(link.updated_since for link in links):
         notices.append(_("An article this result cites was updated since this link was made."))
     rcas = pages.article_links([{"slug": slug} for slug in rca_slugs(walk)], lang)
-    permalink = request.build_absolute_uri(pages.result_url(live, node.id, walk.answers, made_on or timezone.localdate()))
+    permalink = request.build_absolute_uri(
+        pages.result_url(live, node.id, walk.answers, made_on or timezone.localdate())
+    )
     absolute = [dataclasses.replace(link, url=request.build_absolute_uri(link.url)) for link in links]
     if not request.htmx:
         count_reached(live.tree.slug, node.id)
     context = {
-        "live": live, "walk": walk, "node": node, "lang": lang, "links": links, "rcas": rcas,
-        "notices": notices, "history": pages.answered_steps(walk, lang, live.tree.slug), "permalink": permalink,
+        "live": live,
+        "walk": walk,
+        "node": node,
+        "lang": lang,
+        "links": links,
+        "rcas": rcas,
+        "notices": notices,
+        "history": pages.answered_steps(walk, lang, live.tree.slug),
+        "permalink": permalink,
         "summary": pages.ticket_summary(live, walk, lang, absolute, permalink),
         "incident": next((step.incident for step in walk.steps if step.incident), ""),
-        "votes": vote_counts(live.tree.slug, node.id), "voted": request.GET.get("voted"),
+        "votes": vote_counts(live.tree.slug, node.id),
+        "voted": request.GET.get("voted"),
         "back_url": pages.step_url(live.tree.slug, walk.answers[:-1]),
-    }  # fmt: skip
+    }
     template = "wizard/result.html#result" if request.htmx else "wizard/result.html"
     response = render(request, template, context)
     if request.htmx:  # the step that led here was redirected: show the result's own URL
@@ -233,7 +253,9 @@ def feedback(request, tree, node):
     except IntegrityError:
         pass  # the same visitor voting twice at the same instant: one vote stands
     response = redirect(back + ("&" if "?" in back else "?") + "voted=1")
-    response.set_signed_cookie(VISITOR_COOKIE, visitor, salt="kb.visitor", max_age=365 * 86400, httponly=True, samesite="Lax")
+    response.set_signed_cookie(
+        VISITOR_COOKIE, visitor, salt="kb.visitor", max_age=365 * 86400, httponly=True, samesite="Lax"
+    )
     return response
 
 
@@ -261,7 +283,14 @@ def diagram(request, tree):
     votes = {}
     for row in Feedback.objects.filter(tree=tree).values("node", "helpful").annotate(n=Count("pk")):
         votes.setdefault(row["node"], {"yes": 0, "no": 0})["yes" if row["helpful"] else "no"] = row["n"]
-    return render(request, "wizard/diagram.html", {
-        "live": live, "lang": get_language(), "outline": pages.outline(live.tree),
-        "stats": stats, "votes": votes,
-    })  # fmt: skip
+    return render(
+        request,
+        "wizard/diagram.html",
+        {
+            "live": live,
+            "lang": get_language(),
+            "outline": pages.outline(live.tree),
+            "stats": stats,
+            "votes": votes,
+        },
+    )

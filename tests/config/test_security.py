@@ -12,9 +12,10 @@ from kb.models import Revision
 from tests.conftest import CONTENT, REPO, article_file, run
 
 PAYLOADS = [
-    line for line in (REPO / "tests" / "data" / "xss-payloads.txt").read_text(encoding="utf-8").splitlines()
+    line
+    for line in (REPO / "tests" / "data" / "xss-payloads.txt").read_text(encoding="utf-8").splitlines()
     if line and not line.startswith("#")
-]  # fmt: skip
+]
 SAFE_SCHEMES = {"http", "https", "mailto"}
 
 
@@ -42,7 +43,10 @@ def dangerous(html):
     problems = []
     for tag, attrs in parser.found:
         if tag in {"iframe", "object", "embed", "base", "meta", "link", "svg", "math", "style", "bgsound"} and not (
-            tag == "meta" and set(attrs) <= {"charset", "name", "content"} or tag == "link" and attrs.get("rel") in {"stylesheet", "icon"}
+            tag == "meta"
+            and set(attrs) <= {"charset", "name", "content"}
+            or tag == "link"
+            and attrs.get("rel") in {"stylesheet", "icon"}
         ):
             problems.append(f"<{tag}>")
         if tag == "script" and not (attrs.get("src", "").startswith("/static/") and len(attrs) <= 2):
@@ -50,7 +54,9 @@ def dangerous(html):
         for name, value in attrs.items():
             if name.startswith("on") or name == "style":
                 problems.append(f"<{tag} {name}>")
-            if name in {"href", "src", "action", "background", "dynsrc", "data", "formaction"} and unsafe_url(value or ""):
+            if name in {"href", "src", "action", "background", "dynsrc", "data", "formaction"} and unsafe_url(
+                value or ""
+            ):
                 problems.append(f"<{tag} {name}={value!r}>")
     return problems
 
@@ -60,8 +66,12 @@ class TestXssPayloads:
     @pytest.fixture
     def hostile(self, content_dir):
         body = "\n\n".join(f"Payload {n}: {payload}" for n, payload in enumerate(PAYLOADS))
-        article_file(content_dir, "xss", "ja", title='"<script>alert(1)</script> XSS 記事"', body=body, tags="['<b>tag</b>']")
-        english = article_file(content_dir, "xss", "en", title="<img src=x onerror=alert(1)>", body=body, translated_from="ja")
+        article_file(
+            content_dir, "xss", "ja", title='"<script>alert(1)</script> XSS 記事"', body=body, tags="['<b>tag</b>']"
+        )
+        english = article_file(
+            content_dir, "xss", "en", title="<img src=x onerror=alert(1)>", body=body, translated_from="ja"
+        )
         assert run(content_dir).ok
         english.write_text(english.read_text(encoding="utf-8").replace("Payload 0", "Payload zero"), encoding="utf-8")
         assert run(content_dir).ok
@@ -70,12 +80,20 @@ class TestXssPayloads:
     @pytest.mark.parametrize(
         "url",
         [
-            "/ja/articles/xss/", "/en/articles/xss/", "/ja/articles/xss/ja/history/", "/en/articles/xss/en/r1/",
-            "/en/articles/xss/en/diff/?from=1&to=2", "/ja/articles/", "/ja/articles/?tag=%3Cb%3Etag%3C/b%3E",
-            "/ja/search/?q=Payload", "/en/search/?q=javascript", "/en/search/?q=onerror",
-            "/en/search/?q=%3Cscript%3Ealert(1)%3C/script%3E", "/ja/wizard/?paste=%3Cscript%3Ealert(1)%3C/script%3E",
+            "/ja/articles/xss/",
+            "/en/articles/xss/",
+            "/ja/articles/xss/ja/history/",
+            "/en/articles/xss/en/r1/",
+            "/en/articles/xss/en/diff/?from=1&to=2",
+            "/ja/articles/",
+            "/ja/articles/?tag=%3Cb%3Etag%3C/b%3E",
+            "/ja/search/?q=Payload",
+            "/en/search/?q=javascript",
+            "/en/search/?q=onerror",
+            "/en/search/?q=%3Cscript%3Ealert(1)%3C/script%3E",
+            "/ja/wizard/?paste=%3Cscript%3Ealert(1)%3C/script%3E",
         ],
-    )  # fmt: skip
+    )
     def test_no_page_that_shows_the_article_contains_anything_that_runs(self, hostile, client, url):
         response = client.get(url)
         assert response.status_code == 200
@@ -94,7 +112,13 @@ class TestXssPayloads:
 @pytest.mark.usefixtures("seeds")
 class TestHeaders:
     def test_security_headers_on_every_page(self, client):
-        for url in ("/ja/", "/en/articles/vmagent-notready/", "/en/search/?q=VM", "/en/wizard/vm-troubleshooting/", "/api/search?q=vm"):
+        for url in (
+            "/ja/",
+            "/en/articles/vmagent-notready/",
+            "/en/search/?q=VM",
+            "/en/wizard/vm-troubleshooting/",
+            "/api/search?q=vm",
+        ):
             response = client.get(url)
             csp = response["Content-Security-Policy"]
             assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp and "frame-ancestors 'none'" in csp
@@ -104,9 +128,15 @@ class TestHeaders:
 
     @pytest.mark.parametrize(
         "url",
-        ["/ja/", "/en/articles/vmagent-notready/", "/ja/search/?q=更新中", "/en/wizard/vm-troubleshooting/?a=management-ops,windows",
-         "/en/wizard/vm-troubleshooting/result/result-agent-stopped/?a=agent-not-ready,can-connect,stopped&r=1", "/ja/wizard/"],
-    )  # fmt: skip
+        [
+            "/ja/",
+            "/en/articles/vmagent-notready/",
+            "/ja/search/?q=更新中",
+            "/en/wizard/vm-troubleshooting/?a=management-ops,windows",
+            "/en/wizard/vm-troubleshooting/result/result-agent-stopped/?a=agent-not-ready,can-connect,stopped&r=1",
+            "/ja/wizard/",
+        ],
+    )
     def test_no_inline_script_or_style_so_the_csp_holds(self, client, url):
         assert dangerous(client.get(url).content.decode()) == []
 
@@ -130,10 +160,13 @@ class TestHeaders:
 
 def production_env(**extra):
     env = {
-        **os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "0", "DJANGO_HTTPS": "1",
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_HTTPS": "1",
         "DJANGO_SECRET_KEY": "k" * 20 + "-production-like-secret-that-is-long-and-random-3f9a8b7c6d5e",
         "DJANGO_ALLOWED_HOSTS": "kb.example.com",
-    }  # fmt: skip
+    }
     env.update(extra)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests, never in production
     return env
@@ -142,8 +175,12 @@ def production_env(**extra):
 def test_check_deploy_reports_nothing_in_production_configuration():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=REPO, env=production_env(), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=REPO,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -151,7 +188,9 @@ def test_check_deploy_reports_nothing_in_production_configuration():
 def test_production_settings_refuse_to_start_without_a_secret_key():
     env = production_env()
     env.pop("DJANGO_SECRET_KEY")
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
 
 

@@ -20,7 +20,9 @@ def test_read_in_japanese_switch_to_english_open_history_and_a_diff(site, page):
 
     # An editor fixes the English text: a second revision appears.
     english = site.content / "articles" / "vmagent-notready" / "en.md"
-    english.write_text(english.read_text(encoding="utf-8").replace("is not ready", "is still not ready", 1), encoding="utf-8")
+    english.write_text(
+        english.read_text(encoding="utf-8").replace("is not ready", "is still not ready", 1), encoding="utf-8"
+    )
     assert run(site.content).ok
 
     page.reload()

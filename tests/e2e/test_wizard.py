@@ -28,8 +28,14 @@ def test_agent_not_ready_ssh_works_agent_stopped_then_reopen_the_permalink(site,
     answer(page, "stopped")
     expect_result(page, "result-agent-stopped")
     assert page.evaluate("window.notReloaded") is True  # every step was swapped in place
-    expect(page).to_have_url(re.compile(r"/en/wizard/vm-troubleshooting/result/result-agent-stopped/\?a=agent-not-ready%2Ccan-connect%2Cstopped&r=1"))
-    expect(page.locator(".sources a").first).to_have_attribute("href", "/en/articles/vmagent-notready/#scenario-1-the-virtual-machine-agent-is-stopped")
+    expect(page).to_have_url(
+        re.compile(
+            r"/en/wizard/vm-troubleshooting/result/result-agent-stopped/\?a=agent-not-ready%2Ccan-connect%2Cstopped&r=1"
+        )
+    )
+    expect(page.locator(".sources a").first).to_have_attribute(
+        "href", "/en/articles/vmagent-notready/#scenario-1-the-virtual-machine-agent-is-stopped"
+    )
     summary = page.locator("#ticket-text").input_value()
     assert summary.startswith("Troubleshooting result: The VM agent is stopped")
 
@@ -71,7 +77,9 @@ def test_provisioning_failed_with_a_dns_server_that_does_not_exist(site, page):
 
 def test_pasting_an_error_for_a_vm_stuck_updating_behind_an_nsg(site, page):
     page.goto(f"{site.url}/en/wizard/")
-    page.fill("#paste-text", "Long running operation failed with status 'Failed'. ErrorCode: VMExtensionProvisioningError")
+    page.fill(
+        "#paste-text", "Long running operation failed with status 'Failed'. ErrorCode: VMExtensionProvisioningError"
+    )
     page.get_by_role("button", name="Find the step").click()
     expect_question(page, "updating-nsg")
     answer(page, "nsg-restricts")
@@ -97,7 +105,9 @@ def test_windows_vm_start_failed_on_the_afternoon_of_2021_10_13(site, page):
 def test_copy_for_ticket_puts_the_summary_on_the_clipboard(site, browser):
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
-    page.goto(f"{site.url}/en/wizard/vm-troubleshooting/result/result-agent-stopped/?a=agent-not-ready,can-connect,stopped&r=1")
+    page.goto(
+        f"{site.url}/en/wizard/vm-troubleshooting/result/result-agent-stopped/?a=agent-not-ready,can-connect,stopped&r=1"
+    )
     page.get_by_role("button", name="Copy for ticket").click()
     expect(page.get_by_role("button", name="Copied")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == page.locator("#ticket-text").input_value()

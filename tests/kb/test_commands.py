@@ -12,8 +12,14 @@ class TestReadCommands:
         call_command("search", "VMExtensionProvisioningError", "--lang", "ja", "--json")
         payload = json.loads(capsys.readouterr().out)
         assert payload["total"] == 1
-        assert payload["results"][0]["slug"] == "vm-stuck-in-updating-when-nsg-rule-restricts-outbound-internet-connectivity"
-        assert payload["results"][0]["url"] == "/ja/articles/vm-stuck-in-updating-when-nsg-rule-restricts-outbound-internet-connectivity/"
+        assert (
+            payload["results"][0]["slug"]
+            == "vm-stuck-in-updating-when-nsg-rule-restricts-outbound-internet-connectivity"
+        )
+        assert (
+            payload["results"][0]["url"]
+            == "/ja/articles/vm-stuck-in-updating-when-nsg-rule-restricts-outbound-internet-connectivity/"
+        )
 
     def test_search_prints_a_table(self, capsys):
         call_command("search", "0NC_-L9G")

@@ -21,8 +21,11 @@ class TestProjectContent:
         slugs = set(Article.objects.values_list("slug", flat=True))
         assert slugs == {
             "vm-stuck-in-updating-when-nsg-rule-restricts-outbound-internet-connectivity",
-            "vm-provisioning-failed", "vmagent-notready", "windows-vm-extensions", "20211013-rca-azure-vm",
-        }  # fmt: skip
+            "vm-provisioning-failed",
+            "vmagent-notready",
+            "windows-vm-extensions",
+            "20211013-rca-azure-vm",
+        }
         assert Revision.objects.current("ja").count() == 5
         assert Revision.objects.current("en").count() == 5
         rca = Article.objects.get(slug="20211013-rca-azure-vm")
@@ -55,8 +58,9 @@ class TestRevisions:
         assert [str(r) for r in report.results] == [f"updated ja r2 {path}"]
         revisions = Revision.objects.filter(article__slug="agent").order_by("number")
         assert [(r.number, r.is_current, r.body) for r in revisions] == [
-            (1, False, "最初の本文です。"), (2, True, "二番目の本文です。"),
-        ]  # fmt: skip
+            (1, False, "最初の本文です。"),
+            (2, True, "二番目の本文です。"),
+        ]
 
     def test_a_title_change_alone_is_a_new_revision(self, content_dir):
         path = article_file(content_dir, "agent", "ja", title="古い題", body="本文")
@@ -107,8 +111,15 @@ class TestTranslations:
         ja = article_file(content_dir, "t", "ja", title="原文", body="第一版です。")
         run(content_dir)
         first = Revision.objects.get(lang="ja", number=1)
-        article_file(content_dir, "t", "en", title="Translation", body="First version.",
-                     translated_from="ja", source_hash=first.body_hash[:12])  # fmt: skip
+        article_file(
+            content_dir,
+            "t",
+            "en",
+            title="Translation",
+            body="First version.",
+            translated_from="ja",
+            source_hash=first.body_hash[:12],
+        )
         ja.write_text(ja.read_text(encoding="utf-8").replace("第一版", "第二版"), encoding="utf-8")
         run(content_dir)
         english = Revision.objects.current("en").get()
@@ -123,9 +134,21 @@ BAD_INPUTS = {
     "unparseable date": ("---\ntitle: 日付\ndate: 2020-13-45\n---\n本文\n", "date: cannot read", 3),
     "yaml that is not a mapping": ("---\n- a\n- b\n---\n本文\n", "front matter must be a mapping", 2),
     "invalid yaml": ("---\ntitle: t\ntags: [unclosed\n---\n本文\n", "front matter is not valid YAML", 3),
-    "translation of itself": ("---\ntitle: t\ntranslated_from: ja\n---\n本文\n", "translated_from: a text cannot be translated from its own language", 3),
-    "bad source hash": ("---\ntitle: t\ntranslated_from: en\nsource_hash: xyz\n---\nbody\n", "source_hash: expected 8 to 64 hex digits", 4),
-    "bad review interval": ("---\ntitle: t\nreview_every: soon\n---\n本文\n", "review_every: 'soon' is not a duration", 3),
+    "translation of itself": (
+        "---\ntitle: t\ntranslated_from: ja\n---\n本文\n",
+        "translated_from: a text cannot be translated from its own language",
+        3,
+    ),
+    "bad source hash": (
+        "---\ntitle: t\ntranslated_from: en\nsource_hash: xyz\n---\nbody\n",
+        "source_hash: expected 8 to 64 hex digits",
+        4,
+    ),
+    "bad review interval": (
+        "---\ntitle: t\nreview_every: soon\n---\n本文\n",
+        "review_every: 'soon' is not a duration",
+        3,
+    ),
 }
 
 
@@ -168,7 +191,9 @@ class TestBadInput:
         assert counts() == good_state
 
     def test_translation_pointing_at_an_unknown_source_revision(self, content_dir, good_state):
-        path = article_file(content_dir, "good", "en", title="Good", body="text", translated_from="ja", source_hash="0123456789ab")
+        path = article_file(
+            content_dir, "good", "en", title="Good", body="text", translated_from="ja", source_hash="0123456789ab"
+        )
         report = run(content_dir)
         assert [str(p) for p in report.problems] == [
             f"{path}: source_hash: no ja revision of 'good' has hash 0123456789ab"
@@ -187,10 +212,12 @@ class TestBadInput:
         fr = write(content_dir / "articles" / "good" / "fr.md", "---\ntitle: t\n---\nx\n")
         upper = write(content_dir / "articles" / "Bad Name" / "ja.md", "---\ntitle: t\n---\nx\n")
         problems = sorted(str(p) for p in run(content_dir).problems)
-        assert problems == sorted([
-            f"{upper.parent}: folder name is not a slug (a-z, 0-9, -)",
-            f"{fr}: unknown language file (use ja.md, en.md)",
-        ])  # fmt: skip
+        assert problems == sorted(
+            [
+                f"{upper.parent}: folder name is not a slug (a-z, 0-9, -)",
+                f"{fr}: unknown language file (use ja.md, en.md)",
+            ]
+        )
 
     def test_the_command_prints_one_line_per_problem_and_exits_non_zero(self, content_dir, good_state, capsys):
         write(content_dir / "articles" / "bad" / "ja.md", "---\ntitle: t\ndate: someday\n---\nx\n")
@@ -221,7 +248,9 @@ class TestSourceFormats:
     def test_blog_quirks_are_read_with_a_warning(self, tmp_path):
         blog = tmp_path / "blog"
         write(blog / "vm" / "blank-first.md", "\n\n---\ntitle: 空行のあと\n---\n本文です。\n", dedent=False)
-        write(blog / "vm" / "colon.md", "---\ntitle: Azure VM: 再起動の手順\ndate: 2020/01/02 10:00:00\n---\n本文です。\n")
+        write(
+            blog / "vm" / "colon.md", "---\ntitle: Azure VM: 再起動の手順\ndate: 2020/01/02 10:00:00\n---\n本文です。\n"
+        )
         write(blog / "vm" / "heading only.md", "# 見出しが題名\n\n本文です。\n")
         write(blog / "network" / "WAF誤検知対応.md", "---\ntitle: WAF の誤検知\n---\n本文です。\n")
         write(blog / "network" / "colon.md", "---\ntitle: 同じ名前の別記事\n---\n本文です。\n")
@@ -230,9 +259,13 @@ class TestSourceFormats:
         assert report.ok, report.problems
         titles = dict(Revision.objects.values_list("article__slug", "title"))
         assert titles == {
-            "blank-first": "空行のあと", "colon": "同じ名前の別記事", "colon-2": "Azure VM: 再起動の手順",
-            "heading-only": "見出しが題名", "waf誤検知対応": "WAF の誤検知", "english": "An English post",
-        }  # fmt: skip
+            "blank-first": "空行のあと",
+            "colon": "同じ名前の別記事",
+            "colon-2": "Azure VM: 再起動の手順",
+            "heading-only": "見出しが題名",
+            "waf誤検知対応": "WAF の誤検知",
+            "english": "An English post",
+        }
         assert Revision.objects.get(article__slug="english").lang == "en"
         assert Revision.objects.get(article__slug="heading-only").body == "本文です。"
         warnings = " ".join(str(w) for w in report.warnings)
@@ -264,9 +297,12 @@ class TestSourceFormats:
 class TestSanitising:
     def test_script_in_front_matter_and_body_never_reaches_the_html(self, content_dir, client):
         article_file(
-            content_dir, "xss", "ja", title="'<script>alert(1)</script>'",
+            content_dir,
+            "xss",
+            "ja",
+            title="'<script>alert(1)</script>'",
             body='<script>alert(2)</script>\n\n<img src=x onerror="alert(3)">\n\n[link](javascript:alert(4))',
-        )  # fmt: skip
+        )
         assert run(content_dir).ok
         revision = Revision.objects.get()
         assert "<script" not in revision.html and "onerror" not in revision.html and "javascript:" not in revision.html
@@ -280,4 +316,3 @@ def test_paths_are_shown_relative_to_the_working_directory(monkeypatch, tmp_path
 
     monkeypatch.chdir(tmp_path)
     assert str(Problem(tmp_path / "content" / "x.md", "bad", 3)) == f"{Path('content') / 'x.md'}:3: bad"
-

@@ -31,7 +31,9 @@ def test_the_english_alert_keeps_its_english_title():
 
 
 def test_fenced_code_is_highlighted_and_placeholders_stay_visible():
-    rendered = render("```powershell\nGet-AzVM -Name <name>\n```\n\nRun `Get-AzureRmVM -name <name>` or Get-AzureRmVM -name <vmname> -status")
+    rendered = render(
+        "```powershell\nGet-AzVM -Name <name>\n```\n\nRun `Get-AzureRmVM -name <name>` or Get-AzureRmVM -name <vmname> -status"
+    )
     assert '<div class="highlight">' in rendered.html
     assert "&lt;vmname&gt;" in rendered.html  # a placeholder outside code is text, not a tag
 
@@ -62,7 +64,7 @@ def test_missing_images_show_their_alt_text_or_file_name():
         '<iframe src="https://example.com"></iframe>',
         '<div style="background:url(javascript:alert(1))" onclick="alert(1)">x</div>',
         "<svg onload=alert(1)>",
-        '<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>',
+        "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
         "```\n</code><script>alert(1)</script>\n```",
     ],
 )

@@ -94,7 +94,9 @@ class TestSeedRelevance:
         first = search.search("VM", page=1, page_size=3)
         second = search.search("VM", page=2, page_size=3)
         assert first.total == second.total > 3
-        assert len(first.hits) == 3 and not {(h.slug, h.lang) for h in first.hits} & {(h.slug, h.lang) for h in second.hits}
+        assert len(first.hits) == 3 and not {(h.slug, h.lang) for h in first.hits} & {
+            (h.slug, h.lang) for h in second.hits
+        }
 
     def test_a_phrase_is_marked_where_its_words_stand_together_not_word_by_word(self):
         snippet = search.search("更新中", lang="ja").hits[0].snippet
@@ -110,14 +112,29 @@ class TestSeedRelevance:
 @pytest.mark.parametrize(
     ("lang", "together", "apart", "phrase", "words"),
     [
-        ("en", "The disk cache mode is off.", "Disk cache enabled. Cache mode disabled.",
-         '"disk cache mode"', "disk cache mode"),
-        ("ja", "対象のアクセスを許可します。", "対象の設定を確認し、既定のアクセスを許可します。",
-         "対象のアクセス", "対象 の アクセス"),
-        ("en", "Resize the VM to Standard_D2s_v3 first.", "Standard disks: v3 of the D2s guide.",
-         "Standard_D2s_v3", "Standard D2s v3"),
+        (
+            "en",
+            "The disk cache mode is off.",
+            "Disk cache enabled. Cache mode disabled.",
+            '"disk cache mode"',
+            "disk cache mode",
+        ),
+        (
+            "ja",
+            "対象のアクセスを許可します。",
+            "対象の設定を確認し、既定のアクセスを許可します。",
+            "対象のアクセス",
+            "対象 の アクセス",
+        ),
+        (
+            "en",
+            "Resize the VM to Standard_D2s_v3 first.",
+            "Standard disks: v3 of the D2s guide.",
+            "Standard_D2s_v3",
+            "Standard D2s v3",
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_words_of_a_phrase_must_stand_in_sequence(content_dir, lang, together, apart, phrase, words):
     """Both articles hold every word (even every neighbouring pair), only one the phrase."""
     article_file(content_dir, "together", lang, title="One", body=together)
@@ -170,12 +187,53 @@ def test_one_rebuild_at_a_time_and_no_second_one_for_a_waiting_process(seeds, se
     assert search.usable(directory)
     assert search.rebuild(directory) == 10  # a forced rebuild still rebuilds
 
+
 HOSTILE = [
-    "", " ", '"', '"unbalanced', "((", "))", "(a OR", "AND", "OR", "NOT", "NOT NOT", "a AND", "*", "**", "?",
-    "title:", "title:foo", "body:*", "slug:x", "a^2", "[a TO b]", "{a TO}", "~", "a~2", "'", "\\", "%", "_",
-    "<script>alert(1)</script>", "' OR 1=1 --", "\"; DROP TABLE kb_article; --", "\x00\x01\x1f", "🙂🔥",
-    "x" * 10_000, "更新中 " * 2000, "\u202e\u200b", "NOT 更新中", "更新中 OR 準備", "(更新中 AND VM) OR \"agent\"",
-    "更新中 REQUIRE 準備", "VM ANDMAYBE 更新中", '"更新中 VM"~3', "*:*", "REQUIRE", "ANDMAYBE ANDNOT",
+    "",
+    " ",
+    '"',
+    '"unbalanced',
+    "((",
+    "))",
+    "(a OR",
+    "AND",
+    "OR",
+    "NOT",
+    "NOT NOT",
+    "a AND",
+    "*",
+    "**",
+    "?",
+    "title:",
+    "title:foo",
+    "body:*",
+    "slug:x",
+    "a^2",
+    "[a TO b]",
+    "{a TO}",
+    "~",
+    "a~2",
+    "'",
+    "\\",
+    "%",
+    "_",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    '"; DROP TABLE kb_article; --',
+    "\x00\x01\x1f",
+    "🙂🔥",
+    "x" * 10_000,
+    "更新中 " * 2000,
+    "\u202e\u200b",
+    "NOT 更新中",
+    "更新中 OR 準備",
+    '(更新中 AND VM) OR "agent"',
+    "更新中 REQUIRE 準備",
+    "VM ANDMAYBE 更新中",
+    '"更新中 VM"~3',
+    "*:*",
+    "REQUIRE",
+    "ANDMAYBE ANDNOT",
 ]
 
 
@@ -200,7 +258,8 @@ class TestHostileQueries:
         assert set(api.json()) >= {"query", "total", "results"}
 
     @pytest.mark.parametrize(
-        "params", [{"lang": "xx"}, {"limit": "-5"}, {"limit": "1e9"}, {"page": "abc"}, {"page": "99999999"}, {"kind": "<b>"}]
+        "params",
+        [{"lang": "xx"}, {"limit": "-5"}, {"limit": "1e9"}, {"page": "abc"}, {"page": "99999999"}, {"kind": "<b>"}],
     )
     def test_bad_parameters_fall_back_to_defaults(self, params, client):
         assert client.get("/api/search", {"q": "VM", **params}).status_code == 200
@@ -228,5 +287,3 @@ class TestHostileQueries:
     def test_query_syntax_soup_is_harmless(self, client, query):
         search.search(query)
         assert client.get("/en/search/", {"q": query}).status_code == 200
-
-

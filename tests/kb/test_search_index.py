@@ -101,4 +101,3 @@ def test_segment_caches_drop_the_least_recently_used_and_segments_that_are_gone(
     assert set(cache.items) == {("ix", "a", 1), ("ix", "c", 1), ("ix", "d", 1)}
     cache.keep_only("ix", {"a"})
     assert set(cache.items) == {("ix", "a", 1)} and cache.size == 800
-

@@ -24,7 +24,13 @@ class TestSeedArticles:
 
     @pytest.mark.parametrize("lang", ["ja", "en"])
     def test_the_2016_article_is_archived_old_and_names_retired_things(self, lang):
-        assert rule_ids(NSG, lang) == ["age-guide", "archived-tag", "azurerm-powershell", "blogs-msdn", "outdated-banner"]
+        assert rule_ids(NSG, lang) == [
+            "age-guide",
+            "archived-tag",
+            "azurerm-powershell",
+            "blogs-msdn",
+            "outdated-banner",
+        ]
 
     def test_flag_reasons_say_what_and_offer_the_alternative_in_both_languages(self):
         flag = Flag.objects.get(revision__article__slug=NSG, revision__lang="en", rule_id="azurerm-powershell")
@@ -50,8 +56,15 @@ class TestTranslationBehind:
         ja = article_file(content_dir, "agent", "ja", title="エージェント", body="エージェントが停止しています。")
         run(content_dir)
         made_from = Revision.objects.get(lang="ja").body_hash[:12]
-        article_file(content_dir, "agent", "en", title="Agent", body="The agent is stopped.",
-                     translated_from="ja", source_hash=made_from)  # fmt: skip
+        article_file(
+            content_dir,
+            "agent",
+            "en",
+            title="Agent",
+            body="The agent is stopped.",
+            translated_from="ja",
+            source_hash=made_from,
+        )
         run(content_dir)
         return ja
 
@@ -66,7 +79,10 @@ class TestTranslationBehind:
         report = run(content_dir)
         assert rule_ids("agent", "en") == ["translation-behind"]
         flag = Flag.objects.get(rule_id="translation-behind")
-        assert flag.reason_en == "This English text was translated from an older version of the Japanese article (r1; current r2)."
+        assert (
+            flag.reason_en
+            == "This English text was translated from an older version of the Japanese article (r1; current r2)."
+        )
         assert report.flag_counts["translation-behind"] == 1
 
     def test_the_import_says_which_translation_is_behind(self, content_dir, translated, capsys):
@@ -95,15 +111,22 @@ class TestTranslationBehind:
         current = Revision.objects.current("ja").get().body_hash[:12]
         english = content_dir / "articles" / "agent" / "en.md"
         text = english.read_text(encoding="utf-8")
-        english.write_text(text.replace("is stopped", "may be stopped").replace(text.split("source_hash: ")[1][:12], current), encoding="utf-8")
+        english.write_text(
+            text.replace("is stopped", "may be stopped").replace(text.split("source_hash: ")[1][:12], current),
+            encoding="utf-8",
+        )
         run(content_dir)
         assert rule_ids("agent", "en") == []
 
 
 @pytest.mark.django_db
 def test_a_review_past_due_raises_a_flag(content_dir):
-    article_file(content_dir, "due", "ja", title="期限", body="本文", reviewed="2020-01-01", review_every="180d", owner="vm-team")
-    article_file(content_dir, "fresh", "ja", title="新しい", body="本文", reviewed=dt.date.today().isoformat(), review_every="1y")
+    article_file(
+        content_dir, "due", "ja", title="期限", body="本文", reviewed="2020-01-01", review_every="180d", owner="vm-team"
+    )
+    article_file(
+        content_dir, "fresh", "ja", title="新しい", body="本文", reviewed=dt.date.today().isoformat(), review_every="1y"
+    )
     run(content_dir)
     assert rule_ids("due", "ja") == ["review-due"]
     assert Flag.objects.get(rule_id="review-due").reason_en == "A review was due by 2020-06-29 and has not happened."
@@ -128,17 +151,37 @@ class TestRulesFile:
     @pytest.mark.parametrize(
         ("old", "new", "message"),
         [
-            ("severity: warning\n    pattern: '\\b[A-Z]", "severity: urgent\n    pattern: '\\b[A-Z]",
-             "rule azurerm-powershell, severity: 'urgent' is not one of"),
-            ("pattern: '\\b[A-Z][a-z]+-AzureRm", "pattern: '(\\b[A-Z][a-z]+-AzureRm", "rule azurerm-powershell: pattern does not compile"),
-            ("- id: blogs-msdn\n    type: url", "- id: blogs-msdn\n    type: link", "rule blogs-msdn, type: 'link' is not one of"),
-            ("hosts: [blogs.msdn.microsoft.com,", "hosts: [blogs.msdm.microsoft.com,",
-             "rule blogs-msdn: example 'https://blogs.msdn.microsoft.com/japan_azure_support/2016/06/15/post/' should match but does not"),
-            ("rules:\n", "rules:\n  - {id: archived-tag, type: tag, severity: info, tags: [x], message: {ja: x, en: x}}\n", "rule archived-tag: id used more than once"),
+            (
+                "severity: warning\n    pattern: '\\b[A-Z]",
+                "severity: urgent\n    pattern: '\\b[A-Z]",
+                "rule azurerm-powershell, severity: 'urgent' is not one of",
+            ),
+            (
+                "pattern: '\\b[A-Z][a-z]+-AzureRm",
+                "pattern: '(\\b[A-Z][a-z]+-AzureRm",
+                "rule azurerm-powershell: pattern does not compile",
+            ),
+            (
+                "- id: blogs-msdn\n    type: url",
+                "- id: blogs-msdn\n    type: link",
+                "rule blogs-msdn, type: 'link' is not one of",
+            ),
+            (
+                "hosts: [blogs.msdn.microsoft.com,",
+                "hosts: [blogs.msdm.microsoft.com,",
+                "rule blogs-msdn: example 'https://blogs.msdn.microsoft.com/japan_azure_support/2016/06/15/post/' should match but does not",
+            ),
+            (
+                "rules:\n",
+                "rules:\n  - {id: archived-tag, type: tag, severity: info, tags: [x], message: {ja: x, en: x}}\n",
+                "rule archived-tag: id used more than once",
+            ),
             ("rules:\n", "rules: [\n", "not valid YAML"),
         ],
-    )  # fmt: skip
-    def test_a_malformed_rules_file_is_refused_and_the_previous_flags_stay(self, content_dir, flagged, old, new, message):
+    )
+    def test_a_malformed_rules_file_is_refused_and_the_previous_flags_stay(
+        self, content_dir, flagged, old, new, message
+    ):
         path = self.broken(content_dir, old, new)
         report = run(content_dir)
         assert len(report.problems) == 1
@@ -146,7 +189,9 @@ class TestRulesFile:
         assert sorted(Flag.objects.values_list("rule_id", flat=True)) == flagged
 
     def test_the_problem_names_the_line_of_the_rule(self, content_dir, flagged):
-        path = self.broken(content_dir, "    severity: warning\n    pattern: '\\b[A-Z]", "    severity: urgent\n    pattern: '\\b[A-Z]")
+        path = self.broken(
+            content_dir, "    severity: warning\n    pattern: '\\b[A-Z]", "    severity: urgent\n    pattern: '\\b[A-Z]"
+        )
         line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "urgent" in text)
         assert f"{path}:{line}:" in str(run(content_dir).problems[0])
 

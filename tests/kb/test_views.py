@@ -70,10 +70,18 @@ class TestLanguageFallback:
 class TestHistoryAndDiff:
     @pytest.fixture
     def edited(self, content_dir):
-        path = article_file(content_dir, "agent", "ja", title="エージェント",
-                            body="仮想マシン エージェントが停止している場合、サービスを起動してください。\n\n変わらない段落です。")  # fmt: skip
+        path = article_file(
+            content_dir,
+            "agent",
+            "ja",
+            title="エージェント",
+            body="仮想マシン エージェントが停止している場合、サービスを起動してください。\n\n変わらない段落です。",
+        )
         run(content_dir)
-        path.write_text(path.read_text(encoding="utf-8").replace("起動してください", "再起動してから状態を確認してください"), encoding="utf-8")
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("起動してください", "再起動してから状態を確認してください"),
+            encoding="utf-8",
+        )
         run(content_dir)
 
     def test_history_lists_every_revision(self, client, edited):

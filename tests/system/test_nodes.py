@@ -43,11 +43,15 @@ def database_url(tmp_path):
 def node_env(database_url, tmp_path):
     def env(node):
         return {
-            **os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": "system-test-secret", "DATABASE_URL": database_url,
-            "KB_INDEX_DIR": str(tmp_path / f"index-{node}"), "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "system-test-secret",
+            "DATABASE_URL": database_url,
+            "KB_INDEX_DIR": str(tmp_path / f"index-{node}"),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "KB_VAR_DIR": str(tmp_path / "var"),
-        }  # fmt: skip
+        }
 
     manage(env("a"), "migrate", "--noinput", "-v0")
     return env
@@ -55,7 +59,13 @@ def node_env(database_url, tmp_path):
 
 def manage(env, *args, check=True):
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=check
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=check,
     )
 
 
@@ -77,9 +87,19 @@ def gunicorn():
     def start(env):
         port = free_port()
         process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         processes.append(process)
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -125,12 +145,16 @@ def test_two_imports_at_once_both_land_and_nothing_is_lost(node_env, tmp_path):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(f"---\ntitle: {word} {n}\n---\n{word} の本文 {n} です。\n", encoding="utf-8")
     with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda root: manage(node_env("a"), "import_content", str(root), check=False), (first, second)))
+        results = list(
+            pool.map(lambda root: manage(node_env("a"), "import_content", str(root), check=False), (first, second))
+        )
     for result in results:
         refused_clearly = result.returncode != 0 and "is another import running?" in result.stderr
         assert result.returncode == 0 or refused_clearly, result.stderr
     for result, root in zip(results, (first, second), strict=True):
         if result.returncode != 0:  # refused: running it again completes it
             manage(node_env("a"), "import_content", str(root))
-    check = manage(node_env("a"), "shell", "--no-imports", "-c", "from kb.models import Revision; print(Revision.objects.count())")
+    check = manage(
+        node_env("a"), "shell", "--no-imports", "-c", "from kb.models import Revision; print(Revision.objects.count())"
+    )
     assert check.stdout.strip() == "80"

@@ -25,7 +25,10 @@ class TestTreeRevisions:
     def test_a_broken_tree_is_refused_and_the_previous_tree_stays_live(self, client, real_content):
         assert run(real_content).ok
         tree = real_content / "wizard" / "vm-troubleshooting.yaml"
-        tree.write_text(tree.read_text(encoding="utf-8").replace("next: result-agent-stopped", "next: result-gone", 1), encoding="utf-8")
+        tree.write_text(
+            tree.read_text(encoding="utf-8").replace("next: result-agent-stopped", "next: result-gone", 1),
+            encoding="utf-8",
+        )
         report = run(real_content)
         assert [str(p) for p in report.problems] == [f"{tree}: node agent-service: leads to unknown node 'result-gone'"]
         assert TreeRevision.objects.count() == 1
@@ -38,5 +41,3 @@ class TestTreeRevisions:
         assert run(real_content).ok
         body = client.get(result_url("result-agent-stopped", AGENT_STOPPED, r=1, at="2020-01-01")).content.decode()
         assert "An article this result cites was updated since this link was made." in body
-
-

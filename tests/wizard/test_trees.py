@@ -37,11 +37,20 @@ def small_tree():
                 ],
             },
             "when": {"when": text("When?"), "rcas": ["rca"], "incident_next": "r2", "next": "r1"},
-            "r1": {"result": text("R1"), "cause": text("c"), "remediation": [text("fix")],
-                   "articles": [{"slug": "a", "section": {"ja": "見出し", "en": "heading"}}],
-                   "signatures": ["AgentError"]},  # fmt: skip
-            "r2": {"result": text("R2"), "cause": text("c"), "remediation": [text("wait")], "articles": [{"slug": "rca"}],
-                   "signatures": ["VMAgentError", "Agent"]},  # fmt: skip
+            "r1": {
+                "result": text("R1"),
+                "cause": text("c"),
+                "remediation": [text("fix")],
+                "articles": [{"slug": "a", "section": {"ja": "見出し", "en": "heading"}}],
+                "signatures": ["AgentError"],
+            },
+            "r2": {
+                "result": text("R2"),
+                "cause": text("c"),
+                "remediation": [text("wait")],
+                "articles": [{"slug": "rca"}],
+                "signatures": ["VMAgentError", "Agent"],
+            },
         },
     }
 
@@ -66,15 +75,27 @@ def broken(mutate):
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d["nodes"].update({"orphan": copy.deepcopy(d["nodes"]["r1"])}), "node orphan: not reachable from 'q1'"),
+        (
+            lambda d: d["nodes"].update({"orphan": copy.deepcopy(d["nodes"]["r1"])}),
+            "node orphan: not reachable from 'q1'",
+        ),
         (lambda d: d["nodes"]["q1"]["answers"][0].update(next="q1"), "node q1: cycle q1 -> q1"),
         (lambda d: d["nodes"]["q1"]["answers"][0].update(next="nowhere"), "node q1: leads to unknown node 'nowhere'"),
         (lambda d: d["nodes"]["r1"].update(remediation=[]), "node r1: a result needs at least one remediation step"),
         (lambda d: d["nodes"]["r1"].update(articles=[]), "node r1: a result needs at least one article link"),
         (lambda d: d["nodes"]["r1"]["articles"][0].update(slug="missing"), "node r1: article 'missing' has no ja text"),
-        (lambda d: d["nodes"]["r1"]["articles"][0]["section"].update(en="nope"), "node r1: article 'a' (en) has no section 'nope'"),
-        (lambda d: d["nodes"]["q1"]["answers"][2].pop("unknown"), "node q1: needs exactly one answer marked unknown: true"),
-        (lambda d: d["nodes"]["q1"]["answers"].__setitem__(slice(0, 2), []), "node q1: a question needs at least two answers"),
+        (
+            lambda d: d["nodes"]["r1"]["articles"][0]["section"].update(en="nope"),
+            "node r1: article 'a' (en) has no section 'nope'",
+        ),
+        (
+            lambda d: d["nodes"]["q1"]["answers"][2].pop("unknown"),
+            "node q1: needs exactly one answer marked unknown: true",
+        ),
+        (
+            lambda d: d["nodes"]["q1"]["answers"].__setitem__(slice(0, 2), []),
+            "node q1: a question needs at least two answers",
+        ),
         (lambda d: d["nodes"]["q1"]["answers"][1].update(id="yes-ssh"), "node q1: answer ids repeat"),
         (lambda d: d["nodes"]["r1"]["cause"].pop("en"), "node r1: cause: 'en' is a required property"),
         (lambda d: d["nodes"]["q1"].pop("answers"), "node q1: a node needs question+answers"),
@@ -82,7 +103,7 @@ def broken(mutate):
         (lambda d: d["nodes"]["r2"].update(rcas=["no-such-rca"]), "node r2: RCA 'no-such-rca' is not an article"),
         (lambda d: d["nodes"].update({"Bad Id": d["nodes"].pop("r2")}), "'Bad Id' does not match"),
     ],
-)  # fmt: skip
+)
 def test_one_broken_tree_per_rule(mutate, expected):
     found = broken(mutate)
     assert any(expected in problem for problem in found), found
@@ -138,7 +159,10 @@ class TestWalk:
 
     def test_path_to_finds_the_shortest_answers(self):
         assert trees.path_to(self.tree, "r1") == ["yes-ssh"]
-        assert trees.path_to(self.tree, "r2", {"rca": INCIDENTS["20211013-rca-azure-vm"]}) == ["no-ssh", "2021-10-13T06:27Z"]
+        assert trees.path_to(self.tree, "r2", {"rca": INCIDENTS["20211013-rca-azure-vm"]}) == [
+            "no-ssh",
+            "2021-10-13T06:27Z",
+        ]
         assert trees.path_to(self.tree, "r2") is None
 
     def test_the_longest_matching_signature_wins(self):
@@ -166,15 +190,24 @@ class TestTheRealTree:
             (["provisioning-failed", "custom-not-generalized"], "result-image-not-generalized"),
             (["provisioning-failed", "custom-generalized", "iptables-on"], "result-guest-firewall"),
             (["provisioning-failed", "marketplace", "ok", "forced-tunneling"], "result-forced-tunneling"),
-            (["provisioning-failed", "marketplace", "ok", "no-forced-tunneling", "restricted"], "result-diagnostics-no-internet"),
+            (
+                ["provisioning-failed", "marketplace", "ok", "no-forced-tunneling", "restricted"],
+                "result-diagnostics-no-internet",
+            ),
             (["extension-failed", "linux", "unsupported-os"], "result-extension-os-unsupported"),
             (["extension-failed", "linux", "timeout", "package-manager-busy"], "result-extension-package-manager"),
             (["extension-failed", "linux", "timeout", "no-contention"], "result-extension-timeout"),
             (["extension-failed", "linux", "other-extension-failed"], "result-extension-failed-state"),
             (["extension-failed", "linux", "other-error", "ready", "blocked"], "result-extension-network-blocked"),
-            (["extension-failed", "linux", "other-error", "ready", "reachable", "unsupported"], "result-extension-agent-unsupported"),
+            (
+                ["extension-failed", "linux", "other-error", "ready", "reachable", "unsupported"],
+                "result-extension-agent-unsupported",
+            ),
             (["management-ops", "windows", "2021-10-13T07:00Z"], "result-rca-20211013"),
-            (["management-ops", "windows", "2021-10-14T07:00Z", "agent-not-ready", "can-connect", "stopped"], "result-agent-stopped"),
+            (
+                ["management-ops", "windows", "2021-10-14T07:00Z", "agent-not-ready", "can-connect", "stopped"],
+                "result-agent-stopped",
+            ),
         ],
     )
     def test_cases_from_the_seed_articles(self, answers, result):
@@ -189,7 +222,10 @@ class TestTheRealTree:
     @pytest.mark.parametrize(
         ("pasted", "node"),
         [
-            ("Long running operation failed with status 'Failed'. ErrorCode: VMExtensionProvisioningError", "updating-nsg"),
+            (
+                "Long running operation failed with status 'Failed'. ErrorCode: VMExtensionProvisioningError",
+                "updating-nsg",
+            ),
             ("VMAgent: VM Agent is unresponsive.", "updating-nsg"),
             ("2022/08/18 WARNING ExtHandler Wireserver Exception ...", "result-wireserver-blocked"),
             ("Provisioning failed. OS Provisioning for VM 'vm1' did not finish", "provisioning-image"),

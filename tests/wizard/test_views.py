@@ -61,7 +61,10 @@ class TestSteps:
         assert '<html lang="ja">' in body and "仮想マシンに SSH / RDP で接続 (サインイン) できますか？" in body
 
     def test_when_question_takes_a_local_time(self, client):
-        response = client.get("/en/wizard/vm-troubleshooting/when/", {"a": "management-ops,windows", "date": "2021-10-13", "time": "16:00", "tz": "jst"})
+        response = client.get(
+            "/en/wizard/vm-troubleshooting/when/",
+            {"a": "management-ops,windows", "date": "2021-10-13", "time": "16:00", "tz": "jst"},
+        )
         assert response.status_code == 302
         follow = client.get(response["Location"])
         assert follow.status_code == 302 and "result/result-rca-20211013/" in follow["Location"]
@@ -71,7 +74,9 @@ class TestSteps:
 @pytest.mark.usefixtures("seeds")
 class TestResults:
     def test_a_result_shows_remediation_articles_and_rca(self, client):
-        page = client.get(result_url("result-rca-20211013", ["management-ops", "windows", "2021-10-13T07:00Z"])).content.decode()
+        page = client.get(
+            result_url("result-rca-20211013", ["management-ops", "windows", "2021-10-13T07:00Z"])
+        ).content.decode()
         assert "Related incident reports (RCA)" in page
         assert "/en/articles/20211013-rca-azure-vm/" in page
         assert "falls inside the impact window" in page
@@ -85,10 +90,19 @@ class TestResults:
         page = client.get(result_url("result-agent-stopped", AGENT_STOPPED)).content.decode()
         summary = re.search(r'<textarea id="ticket-text"[^>]*>(.*?)</textarea>', page, re.S).group(1)
         assert summary.startswith("Troubleshooting result: The VM agent is stopped")
-        assert "Remediation:" in summary and "Permanent link: http://testserver/en/wizard/vm-troubleshooting/result/result-agent-stopped/" in summary
-        assert "http://testserver/en/articles/vmagent-notready/#scenario-1-the-virtual-machine-agent-is-stopped" in summary
+        assert (
+            "Remediation:" in summary
+            and "Permanent link: http://testserver/en/wizard/vm-troubleshooting/result/result-agent-stopped/" in summary
+        )
+        assert (
+            "http://testserver/en/articles/vmagent-notready/#scenario-1-the-virtual-machine-agent-is-stopped" in summary
+        )
         ja = client.get(result_url("result-agent-stopped", AGENT_STOPPED, lang="ja")).content.decode()
-        assert "http://testserver/ja/articles/vmagent-notready/#" + quote("シナリオ1--仮想マシンエージェントが停止している") in ja
+        assert (
+            "http://testserver/ja/articles/vmagent-notready/#"
+            + quote("シナリオ1--仮想マシンエージェントが停止している")
+            in ja
+        )
 
     def test_reaching_a_result_is_counted(self, client):
         client.get(result_url("result-agent-stopped", AGENT_STOPPED))
@@ -121,7 +135,9 @@ class TestTamperedLinks:
         assert "wizard-step" in body or "wizard-result" in body
 
     def test_an_answer_that_does_not_belong_shows_the_nearest_valid_step(self, client):
-        body = client.get(result_url("result-agent-stopped", ["agent-not-ready", "can-connect", "bogus"])).content.decode()
+        body = client.get(
+            result_url("result-agent-stopped", ["agent-not-ready", "can-connect", "bogus"])
+        ).content.decode()
         assert "is not an answer to this question" in body
         assert "Inside the guest OS, is the VM agent service" in body
         assert "Start again" in body
@@ -134,7 +150,9 @@ class TestTamperedLinks:
 @pytest.mark.usefixtures("seeds")
 class TestPaste:
     def test_a_known_error_jumps_to_its_step(self, client):
-        response = client.post("/en/wizard/paste/", {"text": "ErrorCode: VMExtensionProvisioningError ErrorMessage: ..."})
+        response = client.post(
+            "/en/wizard/paste/", {"text": "ErrorCode: VMExtensionProvisioningError ErrorMessage: ..."}
+        )
         assert response.status_code == 302 and response["Location"] == "/en/wizard/vm-troubleshooting/?a=updating"
 
     def test_an_unknown_message_offers_search(self, client):
@@ -181,7 +199,9 @@ class TestFeedback:
         assert Feedback.objects.count() == 20
 
     def test_only_results_take_votes(self, client):
-        assert client.post("/en/wizard/vm-troubleshooting/result/symptom/feedback/", {"helpful": "yes"}).status_code == 404
+        assert (
+            client.post("/en/wizard/vm-troubleshooting/result/symptom/feedback/", {"helpful": "yes"}).status_code == 404
+        )
 
     def test_the_redirect_stays_on_this_site(self, client):
         response = client.post(self.url, {"helpful": "yes", "next": "https://evil.example/"})
@@ -198,7 +218,9 @@ class TestDiagram:
     def test_it_draws_every_node_and_the_counts(self, client):
         client.force_login(User.objects.create_user("editor", is_staff=True))
         client.get(result_url("result-agent-stopped", AGENT_STOPPED))
-        client.post("/en/wizard/vm-troubleshooting/result/result-agent-stopped/feedback/", {"helpful": "yes", "next": "/en/"})
+        client.post(
+            "/en/wizard/vm-troubleshooting/result/result-agent-stopped/feedback/", {"helpful": "yes", "next": "/en/"}
+        )
         body = client.get(self.url).content.decode()
         import yaml
 

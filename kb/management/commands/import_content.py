@@ -39,7 +39,9 @@ class Command(BaseCommand):
 
     def print_summary(self, report):
         counts = Counter(result.status for result in report.results)
-        parts = [f"{counts[s]} {s}" for s in ("new", "updated", "unchanged", "removed", "withdrawn", "restored") if counts[s]]
+        parts = [
+            f"{counts[s]} {s}" for s in ("new", "updated", "unchanged", "removed", "withdrawn", "restored") if counts[s]
+        ]
         prefix = "dry run, nothing written: " if report.dry_run else ""
         self.stdout.write(self.style.SUCCESS(prefix + (", ".join(parts) or "nothing to import")))
         if report.warnings:
@@ -49,10 +51,12 @@ class Command(BaseCommand):
             self.stdout.write(f"flags on current revisions: {flags}")
         for revision in report.behind:
             current = staleness.revisions_behind(revision).last()
-            self.stdout.write(self.style.WARNING(
-                f"translation behind: {revision.source_path} was made from {revision.translated_from.lang} "
-                f"r{revision.translated_from.number}, which is now r{current.number if current else '?'}: "
-                f"see /{revision.lang}/articles/{revision.article.slug}/{revision.lang}/translation/"
-            ))  # fmt: skip
+            self.stdout.write(
+                self.style.WARNING(
+                    f"translation behind: {revision.source_path} was made from {revision.translated_from.lang} "
+                    f"r{revision.translated_from.number}, which is now r{current.number if current else '?'}: "
+                    f"see /{revision.lang}/articles/{revision.article.slug}/{revision.lang}/translation/"
+                )
+            )
         for rule_id in report.unmatched_rules:
             self.stdout.write(self.style.WARNING(f"rule {rule_id} matches nothing"))

@@ -10,9 +10,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--procs", type=int, default=0,
+            "--procs",
+            type=int,
+            default=0,
             help="indexing processes (default: one per CPU, at most 4, from 2,000 texts up)",
-        )  # fmt: skip
+        )
 
     def handle(self, *args, procs=0, **options):
         started = time.perf_counter()

@@ -27,7 +27,9 @@ class Command(BaseCommand):
         self.stdout.write(f"{payload['total']} result(s) for {payload['query']!r}")
         for number, result in enumerate(payload["results"], 1):
             flags = f"  [{', '.join(result['flags'])}]" if result["flags"] else ""
-            self.stdout.write(f"{number:>3}. {result['score']:>7.2f}  {result['lang']}  {result['kind']:<9} {result['title']}{flags}")
+            self.stdout.write(
+                f"{number:>3}. {result['score']:>7.2f}  {result['lang']}  {result['kind']:<9} {result['title']}{flags}"
+            )
             self.stdout.write(f"     {result['url']}")
         if payload["suggestion"]:
             self.stdout.write(f"did you mean: {payload['suggestion']}")

@@ -17,21 +17,39 @@ class Command(BaseCommand):
         rows = reports.flagged_rows(sort)
         coverage = reports.coverage()
         if as_json:
-            self.stdout.write(json.dumps({
-                "coverage": coverage,
-                "flagged": [
+            self.stdout.write(
+                json.dumps(
                     {
-                        "slug": row["article"].slug, "lang": row["revision"].lang, "revision": row["revision"].number,
-                        "published": row["published"].date().isoformat() if row["published"] else None,
-                        "flags": [{"rule": f.rule_id, "code": f.code, "severity": f.severity, "reason": f.reason(lang)} for f in row["flags"]],
-                    }  # fmt: skip
-                    for row in rows
-                ],
-            }, ensure_ascii=False, indent=2))  # fmt: skip
+                        "coverage": coverage,
+                        "flagged": [
+                            {
+                                "slug": row["article"].slug,
+                                "lang": row["revision"].lang,
+                                "revision": row["revision"].number,
+                                "published": row["published"].date().isoformat() if row["published"] else None,
+                                "flags": [
+                                    {
+                                        "rule": f.rule_id,
+                                        "code": f.code,
+                                        "severity": f.severity,
+                                        "reason": f.reason(lang),
+                                    }
+                                    for f in row["flags"]
+                                ],
+                            }
+                            for row in rows
+                        ],
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
             return
         for row in rows:
             self.stdout.write(f"{row['article'].slug} {row['revision'].lang} r{row['revision'].number}")
             for flag in row["flags"]:
                 self.stdout.write(f"    {flag.severity:<8} {flag.rule_id:<26} {flag.reason(lang)}")
         for figure in coverage:
-            self.stdout.write(f"coverage {figure['lang']}: {figure['up_to_date']}/{figure['total']} current ({figure['percent']} %)")
+            self.stdout.write(
+                f"coverage {figure['lang']}: {figure['up_to_date']}/{figure['total']} current ({figure['percent']} %)"
+            )
