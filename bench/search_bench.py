@@ -710,7 +710,7 @@ def fts_expression(q):
 
 
 def fts_build(path, rows_source):
-    from kb.search import plain_text
+    from kb.search.documents import plain_text
 
     t0 = time.perf_counter()
     rows = [(slug, lang, title, plain_text(html)) for slug, lang, title, html in rows_source()]
@@ -878,6 +878,8 @@ def main():
 
     from kb import search
     from kb.models import Revision
+    from kb.search import analysis
+    from kb.search import index as search_index
 
     started = time.perf_counter()
     busy_start, own_start = cpu_busy_seconds(), own_cpu_seconds()
@@ -900,11 +902,11 @@ def main():
         queries = build_queries(args.queries, material, generator, random.Random(args.seed + 1))
 
         # Warm what the first build would otherwise pay for: Sudachi's dictionary, the DB pages.
-        list(search.terms("仮想マシンのサーバーを再起動します。VMExtensionProvisioningError"))
+        list(analysis.terms("仮想マシンのサーバーを再起動します。VMExtensionProvisioningError"))
         list(Revision.objects.values_list("html", flat=True))
 
         # The default build (what `manage.py rebuild_index` does) comes last: its index is queried.
-        procs = search.build_processes()
+        procs = search_index.build_processes()
         builds = {}
         for label, n in ([] if args.no_single or procs == 1 else [("one process", 1)]) + [("rebuild_index", 0)]:
             t0 = time.perf_counter()
@@ -912,7 +914,7 @@ def main():
             builds[label] = (time.perf_counter() - t0, count)
             print(f"rebuild(procs={n or procs}): {builds[label][0]:.1f} s for {count} documents", flush=True)
         default_build = builds["rebuild_index"][0]
-        index_bytes = sum(f.stat().st_size for f in search.index_dir().iterdir() if f.is_file())
+        index_bytes = sum(f.stat().st_size for f in search_index.index_dir().iterdir() if f.is_file())
 
         ours, info = bench_ours(queries, args.rounds)
         print(f"queries (ours): {len(queries)} x {args.rounds} rounds done", flush=True)
@@ -936,7 +938,7 @@ def main():
 
         update_times, refresh_times, misses = bench_updates(layout, args.updates, random.Random(args.seed + 2))
         print(f"updates: {len(update_times)} done", flush=True)
-        with search.open_index().reader() as reader:
+        with search_index.open_index().reader() as reader:
             segments = len(list(reader.leaf_readers()))
             deleted = reader.doc_count_all() - reader.doc_count()
         after, _info = bench_ours(queries, 1)  # the index as it stays after incremental updates

@@ -3,6 +3,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
+from kb import search
+from kb.search import index as search_index
 from tests.conftest import CONTENT, write
 
 
@@ -50,11 +52,10 @@ def test_check_content_validates_without_writing(db, capsys, tmp_path):
 
 
 def test_rebuild_index_recreates_a_lost_index_from_the_database(seeds, settings, tmp_path, capsys):
-    from kb import search
 
     settings.KB_INDEX_DIR = tmp_path / "fresh"
     search.forget_searchers()
     call_command("rebuild_index")
     assert capsys.readouterr().out.startswith("indexed 10 texts in ")
-    assert search.usable(settings.KB_INDEX_DIR) and search.read_marker(settings.KB_INDEX_DIR) > 0
+    assert search_index.usable(settings.KB_INDEX_DIR) and search_index.read_marker(settings.KB_INDEX_DIR) > 0
     assert [hit.slug for hit in search.search("0NC_-L9G", lang="ja").hits] == ["20211013-rca-azure-vm"]

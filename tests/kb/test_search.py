@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kb import search
+from kb.search import index as search_index
 from tests.conftest import article_file, run
 
 NSG = "vm-stuck-in-updating-when-nsg-rule-restricts-outbound-internet-connectivity"
@@ -175,16 +176,16 @@ def test_one_rebuild_at_a_time_and_no_second_one_for_a_waiting_process(seeds, se
         finally:
             connection.close()
 
-    with search.rebuilding(directory):
+    with search_index.rebuilding(directory):
         worker = threading.Thread(target=other_worker)
         worker.start()
         started.wait()
         worker.join(timeout=0.5)
         assert worker.is_alive() and results == []  # waiting for the lock
-        assert search.build(directory, procs=1) == 10
+        assert search_index.build(directory, procs=1) == 10
     worker.join()
     assert results == [0]  # nothing left to do
-    assert search.usable(directory)
+    assert search_index.usable(directory)
     assert search.rebuild(directory) == 10  # a forced rebuild still rebuilds
 
 

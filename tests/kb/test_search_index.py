@@ -7,7 +7,8 @@ import pytest
 
 from kb import search
 from kb.models import ImportRun, Revision
-from tests.conftest import CONTENT, CORPUS, article_file, run
+from kb.search import segments
+from tests.conftest import CONTENT, CORPUS, article_file, make_article, run
 
 
 def found(query, **kwargs):
@@ -86,7 +87,7 @@ def test_corpus_rankings():
 def test_segment_caches_drop_the_least_recently_used_and_segments_that_are_gone():
     import numpy as np
 
-    cache = search.SegmentCache(max_bytes=3 * 800)
+    cache = segments.SegmentCache(max_bytes=3 * 800)
     computed = []
 
     def compute(key):
@@ -101,3 +102,20 @@ def test_segment_caches_drop_the_least_recently_used_and_segments_that_are_gone(
     assert set(cache.items) == {("ix", "a", 1), ("ix", "c", 1), ("ix", "d", 1)}
     cache.keep_only("ix", {"a"})
     assert set(cache.items) == {("ix", "a", 1)} and cache.size == 800
+
+
+@pytest.mark.django_db
+def test_an_index_written_by_the_previous_code_is_rebuilt_never_read(isolated_index):
+    """tests/data/index-format-4 was written by the code before kb/search became a package:
+    its metadata names kb.search.HybridTokenizer, which no longer exists. Opening it would
+    fail (or, worse, read it with other analysis); its format number says to rebuild."""
+    from django.conf import settings
+
+    from kb.search import index as search_index
+
+    shutil.copytree(settings.BASE_DIR / "tests" / "data" / "index-format-4", isolated_index)
+    assert (isolated_index / "format").read_text() == "4" and not search_index.usable(isolated_index)
+    make_article("fresh", title="新しい記事", body="更新中のまま終わらない。")
+    search.forget_searchers()
+    assert found("更新中") == [("fresh", "ja")]  # not the old index's "old-index" article
+    assert search_index.usable(isolated_index)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from kb import ranking
+from kb.search import ranking
 
 
 def collection(lengths, deleted=()):

@@ -1,0 +1,242 @@
+"""Text analysis: the words a text is indexed as, and a query is looked up as.
+
+Three passes share positions:
+
+* ASCII runs (identifiers, English words) are cut out first: an identifier such as
+  ``VMExtensionProvisioningError`` or ``168.63.129.16`` is indexed whole and as its
+  CamelCase/punctuation parts, so both the whole string and ``ProvisioningError`` find it;
+  plain English words are lower-cased and stemmed ("extensions" finds "extension").
+* The Japanese in between goes to SudachiPy (split mode A, normalised forms, so サーバ and
+  サーバー are one word).
+* A query word the analyzer splits, such as 「更新中」 (更新 followed by 中), is a phrase: each
+  document keeps its words in order (``word_positions``), so a phrase is found by comparing
+  arrays, not by reading positions.
+
+``bench/analyzers.py`` compares Japanese analyzers by replacing ``japanese_terms`` in this
+module; nothing here exists for it.
+"""
+
+import re
+import threading
+import unicodedata
+import zlib
+from functools import lru_cache
+
+import numpy as np
+from sudachipy import dictionary as sudachi_dictionary
+from sudachipy import tokenizer as sudachi_tokenizer
+from whoosh.analysis import STOP_WORDS, Token, Tokenizer
+from whoosh.lang.porter import stem
+
+ASCII_RUN = re.compile(r"[\x21-\x7e]+")
+CAMEL_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+PLAIN_WORD = re.compile(r"^[A-Za-z][a-z]*$|^[A-Z]+$")
+SKIPPED_POS = {"補助記号", "空白"}
+SUDACHI_CHUNK = 8000  # Sudachi refuses inputs over ~49 KB; keep well below in characters
+MAX_JOINED = 5  # identifier parts joined into single terms (see ascii_terms)
+JOIN = "\u00b7"  # a character the analyzer never produces otherwise
+
+_local = threading.local()
+
+
+def sudachi():
+    if not hasattr(_local, "sudachi"):
+        _local.sudachi = sudachi_dictionary.Dictionary().tokenizer()
+    return _local.sudachi
+
+
+class SingleCharNFKC(dict):
+    """A str.translate table: each character to its NFKC form when that is one character
+    (full-width ＡＢＣ, half-width ｶﾅ), so offsets stay those of the original text."""
+
+    def __missing__(self, code):
+        char = chr(code)
+        folded = unicodedata.normalize("NFKC", char)
+        self[code] = folded if len(folded) == 1 else char
+        return self[code]
+
+
+NFKC_TABLE = SingleCharNFKC()
+
+
+def normalize(text: str) -> str:
+    return text if text.isascii() else text.translate(NFKC_TABLE)
+
+
+@lru_cache(maxsize=100_000)
+def ascii_terms(run: str, mode: str) -> tuple:
+    """(term, start, end, same position as previous) for one ASCII run: a word, or an
+    identifier. An identifier is indexed whole, as its parts, and as every run of 2 to
+    MAX_JOINED consecutive parts joined into one term, so that a query for the identifier
+    or for a piece of it (``ProvisioningError``, ``waagent.log``) is one term lookup
+    instead of a slow phrase of parts."""
+    stripped = run.strip("\"'()[]{}<>,;:!?.`*=|")
+    if not stripped:
+        return ()
+    offset = run.index(stripped)
+    if PLAIN_WORD.match(stripped):
+        word = stripped.lower()
+        return () if word in STOP_WORDS else ((stem(word), offset, offset + len(stripped), False),)
+    parts = [(m.group(0).lower(), offset + m.start(), offset + m.end()) for m in CAMEL_PARTS.finditer(stripped)]
+    parts = [(stem(t) if t.isalpha() else t, s, e) for t, s, e in parts]
+    whole = (stripped.lower(), offset, offset + len(stripped), False)
+    if len(parts) <= 1:
+        return (whole,) if not parts or parts[0][0] != whole[0] else ((*parts[0], False),)
+    if mode == "query":
+        if len(parts) <= MAX_JOINED:
+            return ((JOIN.join(t for t, _, _ in parts), parts[0][1], parts[-1][2], False),)
+        return tuple((t, s, e, False) for t, s, e in parts)
+    found = [whole]
+    for i, (term, start, end) in enumerate(parts):
+        found.append((term, start, end, i == 0))
+        for length in range(2, min(MAX_JOINED, len(parts) - i) + 1):
+            run_parts = parts[i : i + length]
+            found.append((JOIN.join(t for t, _, _ in run_parts), start, run_parts[-1][2], True))
+    return tuple(found)
+
+
+def japanese_terms(segment: str):
+    """(term, start, end) of the Japanese between two ASCII runs."""
+    if segment.isspace():  # the space between two English words: nothing for Sudachi
+        return
+    for start in range(0, len(segment), SUDACHI_CHUNK):
+        chunk = segment[start : start + SUDACHI_CHUNK]
+        for morpheme in sudachi().tokenize(chunk, sudachi_tokenizer.Tokenizer.SplitMode.A):
+            if morpheme.part_of_speech()[0] in SKIPPED_POS:
+                continue
+            yield morpheme.normalized_form().lower(), start + morpheme.begin(), start + morpheme.end()
+
+
+def terms(text: str, mode: str = "index"):
+    """(term, start, end, same position as previous) over a text, in order."""
+    text = normalize(text)
+    cursor = 0
+    for match in ASCII_RUN.finditer(text):
+        if match.start() > cursor:
+            for term, start, end in japanese_terms(text[cursor : match.start()]):
+                yield term, cursor + start, cursor + end, False
+        for term, start, end, same_position in ascii_terms(match.group(0), mode):
+            yield term, match.start() + start, match.start() + end, same_position
+        cursor = match.end()
+    if cursor < len(text):
+        for term, start, end in japanese_terms(text[cursor:]):
+            yield term, cursor + start, cursor + end, False
+
+
+def analysed(value: str) -> list:
+    """terms() of a text being indexed, computed once for the fields that read it."""
+    cached = getattr(_local, "analysed", None)
+    if cached is not None and (cached[0] is value or cached[0] == value):
+        return cached[1]
+    found = list(terms(value, "index"))
+    _local.analysed = (value, found)
+    return found
+
+
+def word_hash(word: str) -> int:
+    return zlib.crc32(word.encode())
+
+
+def word_positions(found) -> list:
+    """One (term, start, end) per position of a text, in order. Where an identifier puts
+    several terms at one position, its part is kept (``standard`` of ``Standard_D2s_v3``,
+    then ``d``, ``2``, …): an identifier is the run of its parts."""
+    kept = []
+    for term, start, end, same_position in found:
+        if JOIN in term:
+            continue
+        if same_position and kept:
+            kept[-1] = (term, start, end)
+        else:
+            kept.append((term, start, end))
+    return kept
+
+
+def run_of(words) -> np.ndarray:
+    """The hashes a phrase or joined identifier term is looked for as, in sequences."""
+    return np.array([word_hash(part) for word in words for part in word.split(JOIN)], dtype=np.uint32)
+
+
+class RegionText(str):
+    """A document's title and body as one string, with the (start, end, name) regions of the
+    title and of each heading."""
+
+    regions: tuple = ()
+
+
+def region_text(title: str, body: str, headings) -> RegionText:
+    text = RegionText(f"{title}\n{body}")
+    regions = [(0, len(title), "title")]
+    cursor = len(title) + 1
+    for heading in headings:
+        found = text.find(heading, cursor) if heading else -1
+        if found >= 0:
+            regions.append((found, found + len(heading), "headings"))
+            cursor = found + len(heading)
+    text.regions = tuple(regions)
+    return text
+
+
+def in_region(found, regions, name):
+    """The terms of ``found`` (in order of their start) that start inside the regions called
+    ``name``."""
+    spans = [(start, end) for start, end, region in regions if region == name]
+    inside, span = [], 0
+    for item in found:
+        while span < len(spans) and spans[span][1] <= item[1]:
+            span += 1
+        if span == len(spans):
+            break
+        if spans[span][0] <= item[1]:
+            inside.append(item)
+    return inside
+
+
+class HybridTokenizer(Tokenizer):
+    """The analysis above as a whoosh tokenizer; with ``region``, only the words of the title
+    or of the headings of a RegionText. (whoosh pickles this class into the index: its
+    import path is part of the index format, see ``kb.search.index.INDEX_FORMAT``.)"""
+
+    region = None
+
+    def __init__(self, region=None):
+        self.region = region
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            token.original = token.text = value
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar, token.endchar = start_char, start_char + len(value)
+            yield token
+            return
+        found = analysed(value) if mode == "index" else terms(value, mode)
+        if self.region:
+            found = in_region(found, getattr(value, "regions", ()), self.region)
+        position = start_pos - 1
+        for term, start, end, same_position in found:
+            if not same_position:
+                position += 1
+            token.text = term
+            token.boost, token.stopped = 1.0, False  # the token is reused: undo any filter's marks
+            if keeporiginal:
+                token.original = value[start:end]
+            if positions:
+                token.pos = position
+            if chars:
+                token.startchar, token.endchar = start_char + start, start_char + end
+            yield token

@@ -1,0 +1,87 @@
+"""Snippets: escaped text around the matches, with <mark>, from the stored characters of
+each word (nothing is re-analysed). A phrase or an identifier is marked where its words
+stand together."""
+
+import re
+
+from django.utils.html import escape
+from whoosh import highlight, query
+from whoosh.analysis import Token
+
+from kb.search import ranking
+from kb.search.analysis import run_of
+from kb.search.segments import Searchable
+
+SNIPPET_CHARS = 160
+SPACES = re.compile(r"\s+")
+
+
+class Highlights:
+    def __init__(self, q, data: Searchable):
+        self.data = data
+        self.runs = {}  # hashes as bytes: hashes
+        self.collect(q)
+
+    def collect(self, node):
+        if isinstance(node, query.Not):
+            return
+        if isinstance(node, query.AndNot):
+            self.collect(node.a)
+            return
+        if isinstance(node, query.Phrase) and node.fieldname == "text":
+            groups = [node.words] if node.slop == 1 else [[word] for word in node.words]
+        elif isinstance(node, query.Term) and node.fieldname == "text":
+            groups = [[node.text]]
+        else:
+            groups = []
+        for words in groups:
+            run = run_of(words)
+            self.runs[run.tobytes()] = run
+        for child in node.children():
+            self.collect(child)
+
+    def spans(self, docnum):
+        words, characters = self.data.sequence(docnum)
+        if len(characters) != words.size:  # not written by this schema: no marks, no error
+            return []
+        return sorted(
+            (int(characters[start, 0]), int(characters[start + run.size - 1, 1]))
+            for run in self.runs.values()
+            for start in ranking.run_starts(words, run)
+        )
+
+    def snippet(self, docnum, title, body):
+        offset = len(title) + 1  # the indexed text is the title, a newline, then the body
+        tokens = []
+        for start, end in self.spans(docnum):
+            if start >= offset:
+                token = Token(startchar=start - offset, endchar=end - offset, matched=True)
+                token.text = body[token.startchar : token.endchar]
+                tokens.append(token)
+        if not tokens:
+            return escape(SPACES.sub(" ", body[:SNIPPET_CHARS]))
+        fragments = FRAGMENTER.fragment_matches(body, tokens)
+        best = highlight.top_fragments(fragments, 2, highlight.BasicFragmentScorer(), highlight.FIRST)
+        return SPACES.sub(" ", MarkFormatter().format(best))
+
+
+class MarkFormatter(highlight.Formatter):
+    between = " … "
+
+    def format_token(self, text, token, replace=False):
+        return f"<mark>{escape(highlight.get_text(text, token, replace))}</mark>"
+
+    def format_fragment(self, fragment, replace=False):
+        output, index_ = [], fragment.startchar
+        text = fragment.text
+        for token in fragment.matches:
+            if token.startchar < index_:
+                continue
+            output.append(escape(text[index_ : token.startchar]))
+            output.append(self.format_token(text, token, replace))
+            index_ = token.endchar
+        output.append(escape(text[index_ : fragment.endchar]))
+        return "".join(output)
+
+
+FRAGMENTER = highlight.PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=60, autotrim=True)
