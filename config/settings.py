@@ -54,8 +54,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
-    "kb",
-    "wizard",
+    "kb.apps.KbConfig",
+    "wizard.apps.WizardConfig",
 ]
 
 MIDDLEWARE = [

@@ -48,7 +48,7 @@ class RevisionAdmin(ReadOnlyAdmin):
 class FlagAdmin(ReadOnlyAdmin):
     list_display = ("revision", "rule_id", "code", "severity", "raised_at")
     list_filter = ("code", "severity", "rule_id", "revision__is_current")
-    search_fields = ("revision__article__slug", "rule_id", "reason_en", "reason_ja")
+    search_fields = ("revision__article__slug", "rule_id", "reasons")
 
 
 @admin.register(ImportRun)

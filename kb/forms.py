@@ -1,14 +1,71 @@
-"""Search parameters from a query string. Anything a visitor types is coerced to something
-searchable: a bad page, limit or language falls back to its default instead of an error."""
+"""Search parameters from a query string, through a Django form. Anything a visitor types
+becomes something searchable: a field that does not validate falls back to its default
+instead of an error, and numbers are brought into range."""
 
 from dataclasses import dataclass
 
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kb import languages
 from kb.models import Kind
 from kb.search import clean_query
 
-LANG_CHOICES = ("", "ja", "en", "all")
+ALL_LANGUAGES = "all"
 MAX_LIMIT = 50
 MAX_PAGE = 1000
+MAX_TAG = 100
+
+
+class ClampedIntegerField(forms.IntegerField):
+    """An integer brought into [low, high] rather than refused for being outside it."""
+
+    def __init__(self, *, low, high, **kwargs):
+        self.low, self.high = low, high
+        super().__init__(required=False, **kwargs)
+
+    def clean(self, value):
+        number = super().clean(value)
+        return None if number is None else min(max(number, self.low), self.high)
+
+
+class QueryField(forms.CharField):
+    """Free text as the search reads it: control characters gone, spaces collapsed, cut."""
+
+    def to_python(self, value):
+        return clean_query(super().to_python(value))
+
+
+def language_choices():
+    return [
+        ("", _("Mine first, then the others")),
+        *((code, languages.local_name(code)) for code in languages.codes()),
+        (ALL_LANGUAGES, _("All, by relevance")),
+    ]
+
+
+class SearchForm(forms.Form):
+    q = QueryField(required=False, strip=False)
+    lang = forms.ChoiceField(required=False)
+    kind = forms.ChoiceField(required=False, choices=[("", _("All kinds")), *Kind.choices])
+    tag = QueryField(required=False, strip=False)
+    page = ClampedIntegerField(low=1, high=MAX_PAGE)
+    limit = ClampedIntegerField(low=1, high=MAX_LIMIT)
+
+    defaults = {"q": "", "lang": "", "kind": "", "tag": "", "page": 1, "limit": 10}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lang"].choices = language_choices()
+
+    def values(self) -> dict:
+        """Every field's cleaned value, or its default where it did not validate."""
+        self.is_valid()
+        cleaned = self.cleaned_data
+        return {
+            name: default if name in self.errors or cleaned.get(name) in (None, "") else cleaned[name]
+            for name, default in self.defaults.items()
+        }
 
 
 @dataclass
@@ -22,25 +79,10 @@ class SearchParams:
 
     @property
     def language_filter(self):
-        return self.lang if self.lang in ("ja", "en") else None
-
-
-def bounded_int(value, default, upper):
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return min(max(number, 1), upper)
+        return self.lang if self.lang in languages.codes() else None
 
 
 def search_params(data) -> SearchParams:
-    lang = data.get("lang", "")
-    kind = data.get("kind", "")
-    return SearchParams(
-        q=clean_query(data.get("q", "")),
-        lang=lang if lang in LANG_CHOICES else "",
-        kind=kind if kind in Kind.values else "",
-        tag=clean_query(data.get("tag", ""))[:100],
-        page=bounded_int(data.get("page"), 1, MAX_PAGE),
-        limit=bounded_int(data.get("limit"), 10, MAX_LIMIT),
-    )
+    values = SearchForm(data).values()
+    values["tag"] = values["tag"][:MAX_TAG]
+    return SearchParams(**values)

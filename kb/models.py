@@ -9,7 +9,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-LANGUAGES = ("ja", "en")
+from kb import languages
+
+LANGUAGE_CODE_LENGTH = 10  # "ja", "en", "zh-hans": the languages themselves are settings
 
 
 class Kind(models.TextChoices):
@@ -37,7 +39,7 @@ class Article(models.Model):
     slug = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.GUIDE)
     tags = models.ManyToManyField(Tag, blank=True, related_name="articles")
-    source_lang = models.CharField(max_length=2, default="ja")
+    source_lang = models.CharField(max_length=LANGUAGE_CODE_LENGTH, default=languages.source)
     # Which imported folder owns the article: a removed file withdraws only its own articles.
     source_root = models.CharField(max_length=500)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
@@ -85,7 +87,7 @@ class Revision(models.Model):
         MINOR = "minor", _("Minor")
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
-    lang = models.CharField(max_length=2)
+    lang = models.CharField(max_length=LANGUAGE_CODE_LENGTH)  # one of settings.LANGUAGES, checked at import
     number = models.PositiveIntegerField()
     is_current = models.BooleanField(default=True)
     title = models.CharField(max_length=500)
@@ -112,7 +114,6 @@ class Revision(models.Model):
             models.UniqueConstraint(
                 fields=["article", "lang"], condition=Q(is_current=True), name="one_current_revision"
             ),
-            models.CheckConstraint(condition=Q(lang__in=LANGUAGES), name="revision_lang_known"),
         ]
 
     def __str__(self):
@@ -129,6 +130,8 @@ class Revision(models.Model):
 class Flag(models.Model):
     """A staleness flag raised on one revision by one rule of content/staleness.yaml."""
 
+    TRANSLATION_BEHIND = "translation_behind"  # the code of flags on a translation of an older source
+
     class Severity(models.TextChoices):
         INFO = "info", _("Info")
         WARNING = "warning", _("Warning")
@@ -138,8 +141,7 @@ class Flag(models.Model):
     rule_id = models.CharField(max_length=100)
     code = models.CharField(max_length=40)  # the kind of flag: archived, age, retired_term, …
     severity = models.CharField(max_length=10, choices=Severity.choices)
-    reason_ja = models.TextField()
-    reason_en = models.TextField()
+    reasons = models.JSONField(default=dict)  # {lang: the reason in that language}
     raised_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -152,7 +154,11 @@ class Flag(models.Model):
         return f"{self.rule_id} on {self.revision}"
 
     def reason(self, lang):
-        return self.reason_ja if lang == "ja" else self.reason_en
+        return self.reasons.get(lang) or self.reasons.get(languages.source(), "")
+
+    @property
+    def is_translation_behind(self):
+        return self.code == self.TRANSLATION_BEHIND
 
 
 class ImportRun(models.Model):

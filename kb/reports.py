@@ -7,8 +7,9 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import translation
 
+from kb import languages
 from kb import search as search_index
-from kb.models import LANGUAGES, Article, Flag, Revision
+from kb.models import Article, Flag, Revision
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
@@ -25,7 +26,7 @@ def text_for(article: Article, lang: str):
 
 def translation_behind(flags):
     """Whether a text's flags say it was translated from an older source text."""
-    return any(flag.code == "translation_behind" for flag in flags)
+    return any(flag.is_translation_behind for flag in flags)
 
 
 def article_rows(articles, lang):
@@ -74,8 +75,8 @@ def hit_url(hit):
         return reverse("kb:article", kwargs={"slug": hit.slug})
 
 
-def search_payload(params, request, visitor_lang="ja"):
-    results = search(params, visitor_lang) if params.q else search_index.Results(query=params.q)
+def search_payload(params, request, visitor_lang=None):
+    results = search(params, visitor_lang or languages.source()) if params.q else search_index.Results(query=params.q)
     return {
         "query": results.query,
         "total": results.total,
@@ -136,9 +137,9 @@ def coverage():
     articles = Article.objects.visible()
     total = articles.count()
     figures = []
-    for lang in LANGUAGES:
+    for lang in languages.codes():
         texts = Revision.objects.current(lang).visible()
-        behind = texts.filter(flags__code="translation_behind").distinct().count()
+        behind = texts.filter(flags__code=Flag.TRANSLATION_BEHIND).distinct().count()
         present = texts.count()
         figures.append(
             {

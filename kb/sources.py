@@ -22,7 +22,8 @@ import yaml
 from django.conf import settings
 from django.utils.text import slugify
 
-from kb.models import LANGUAGES, Kind
+from kb import languages
+from kb.models import Kind
 
 FRONT_MATTER_FENCE = re.compile(r"^(---|\.\.\.)\s*$")
 CONTENT_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,199}$")
@@ -362,9 +363,9 @@ def pick_language(meta, body, front, first_line):
     declared = meta.get("lang")
     if declared is None:
         return detect_language(body)
-    if declared not in LANGUAGES:
+    if declared not in languages.codes():
         raise SourceError(
-            f"lang: {declared!r} is not one of {', '.join(LANGUAGES)}",
+            f"lang: {declared!r} is not one of {', '.join(languages.codes())}",
             key_line(front, first_line, "lang"),
         )
     return declared
@@ -415,7 +416,7 @@ def apply_metadata(doc, meta, front, first_line, strict):
 
 
 def check_consistency(doc, at):
-    if doc.translated_from and doc.translated_from not in LANGUAGES:
+    if doc.translated_from and doc.translated_from not in languages.codes():
         raise SourceError(f"translated_from: {doc.translated_from!r} is not a language", at("translated_from"))
     if doc.translated_from == doc.lang:
         raise SourceError("translated_from: a text cannot be translated from its own language", at("translated_from"))

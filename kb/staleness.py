@@ -14,19 +14,28 @@ from urllib.parse import urlsplit
 
 import jsonschema
 import yaml
+from django.conf import settings
 from django.db import transaction
 
+from kb import languages
+from kb.importer import ContentKind, ImportReport, Plan, Problem
 from kb.models import Flag, Revision
 from kb.sources import DURATION, DURATION_DAYS
 
-LANGUAGE_NAMES = {"ja": {"ja": "日本語", "en": "英語"}, "en": {"ja": "Japanese", "en": "English"}}
 URL = re.compile(r"https?://[^\s)\]>\"'<]+", re.IGNORECASE)
-MESSAGE = {
-    "type": "object",
-    "required": ["ja", "en"],
-    "properties": {"ja": {"type": "string", "minLength": 1}, "en": {"type": "string", "minLength": 1}},
-    "additionalProperties": False,
-}
+TRANSLATION_BEHIND = Flag.TRANSLATION_BEHIND
+
+
+def message_schema():
+    """A message in every content language."""
+    return {
+        "type": "object",
+        "required": list(languages.codes()),
+        "properties": {code: {"type": "string", "minLength": 1} for code in languages.codes()},
+        "additionalProperties": False,
+    }
+
+
 RULE_SCHEMA = {
     "type": "object",
     "required": ["id", "type", "severity", "message"],
@@ -35,7 +44,7 @@ RULE_SCHEMA = {
         "type": {"enum": ["tag", "text", "url", "age", "translation", "review"]},
         "code": {"type": "string"},
         "severity": {"enum": ["info", "warning", "critical"]},
-        "message": MESSAGE,
+        "message": {"$ref": "#/$defs/message"},
         "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1},
         "pattern": {"type": "string", "minLength": 1},
         "hosts": {"type": "array", "items": {"type": "string"}, "minItems": 1},
@@ -61,12 +70,16 @@ RULE_SCHEMA = {
         {"if": {"properties": {"type": {"const": "age"}}}, "then": {"required": ["kinds", "older_than"]}},
     ],
 }
-RULES_SCHEMA = {
-    "type": "object",
-    "required": ["rules"],
-    "properties": {"rules": {"type": "array", "items": RULE_SCHEMA}},
-    "additionalProperties": False,
-}
+
+
+def rules_schema():
+    return {
+        "type": "object",
+        "required": ["rules"],
+        "properties": {"rules": {"type": "array", "items": RULE_SCHEMA}},
+        "additionalProperties": False,
+        "$defs": {"message": message_schema()},
+    }
 
 
 class RulesError(Exception):
@@ -93,10 +106,10 @@ class Rule:
     retired: str = ""
     examples: dict = field(default_factory=dict)
 
-    def reason(self, lang, **values):
+    def reason(self, in_lang, **values):
         values.setdefault("replacement", self.replacement)
         values.setdefault("retired", self.retired)
-        return self.message[lang].format_map(FormatValues(values))
+        return self.message[in_lang].format_map(FormatValues(values))
 
 
 class FormatValues(dict):
@@ -137,7 +150,7 @@ def load_rules(path: Path) -> Rules:
         mark = getattr(exc, "problem_mark", None)
         raise RulesError(f"not valid YAML: {getattr(exc, 'problem', exc)}", mark.line + 1 if mark else None) from exc
     try:
-        jsonschema.validate(data, RULES_SCHEMA)
+        jsonschema.validate(data, rules_schema())
     except jsonschema.ValidationError as exc:
         raise RulesError(describe_schema_error(data, exc), line_of(text, exc.absolute_path)) from exc
     rules = []
@@ -210,7 +223,7 @@ def default_code(rule_type):
         "text": "retired_term",
         "url": "retired_url",
         "age": "age",
-        "translation": "translation_behind",
+        "translation": TRANSLATION_BEHIND,
         "review": "review_due",
     }[rule_type]
 
@@ -245,11 +258,20 @@ def text_matches(rule: Rule, text: str):
 
 
 def evaluate(rule: Rule, revision: Revision, context: Context):
-    """Return (reason_ja, reason_en) when the rule flags the revision, else None."""
+    """The reason in every content language ({lang: text}) when the rule flags the revision,
+    else None."""
     values = match_values(rule, revision, context)
     if values is None:
         return None
-    return rule.reason("ja", **values), rule.reason("en", **values)
+    return {lang: rule.reason(lang, **localised(values, lang)) for lang in languages.codes()}
+
+
+def localised(values, lang):
+    """Values that name a language, named in the language of the message."""
+    return {key: languages.name(value, lang) if key in LANGUAGE_VALUES else value for key, value in values.items()}
+
+
+LANGUAGE_VALUES = {"lang", "source_lang"}
 
 
 def match_values(rule, revision, context):
@@ -266,14 +288,11 @@ def match_values(rule, revision, context):
             return None
         return {"date": context.published_at.date().isoformat(), "years": age // 365}
     if rule.type == "translation" and context.behind:
-        source_lang = revision.translated_from.lang
         return {
             "source_number": context.behind[0],
             "current_number": context.behind[1],
-            "lang_ja": LANGUAGE_NAMES["ja"][revision.lang],
-            "lang_en": LANGUAGE_NAMES["en"][revision.lang],
-            "source_lang_ja": LANGUAGE_NAMES["ja"][source_lang],
-            "source_lang_en": LANGUAGE_NAMES["en"][source_lang],
+            "lang": revision.lang,
+            "source_lang": revision.translated_from.lang,
         }
     if rule.type == "review" and context.review_due and context.review_due < context.today:
         return {"due": context.review_due.isoformat()}
@@ -324,7 +343,7 @@ def revisions_behind(revision):
 
 
 def compute_flags(rules: Rules, revisions, today):
-    """{revision id: {rule id: (rule, reason_ja, reason_en)}} for the given revisions."""
+    """{revision id: {rule id: (rule, {lang: reason})}} for the given revisions."""
     revisions = list(revisions)
     article_ids = {r.article_id for r in revisions}
     history = {}
@@ -342,7 +361,7 @@ def compute_flags(rules: Rules, revisions, today):
         for rule in rules:
             reasons = evaluate(rule, revision, context)
             if reasons:
-                found[rule.id] = (rule, *reasons)
+                found[rule.id] = (rule, reasons)
         flags[revision.id] = found
     return flags
 
@@ -368,14 +387,13 @@ def store_flags(computed):
     existing = {(flag.revision_id, flag.rule_id): flag for flag in Flag.objects.filter(revision_id__in=computed.keys())}
     wanted = {}
     for revision_id, found in computed.items():
-        for rule_id, (rule, reason_ja, reason_en) in found.items():
+        for rule_id, (rule, reasons) in found.items():
             wanted[(revision_id, rule_id)] = Flag(
                 revision_id=revision_id,
                 rule_id=rule_id,
                 code=rule.code,
                 severity=rule.severity,
-                reason_ja=reason_ja,
-                reason_en=reason_en,
+                reasons=reasons,
             )
     stale = [flag.pk for key, flag in existing.items() if key not in wanted or not same_flag(flag, wanted[key])]
     Flag.objects.filter(pk__in=stale).delete()
@@ -385,4 +403,69 @@ def store_flags(computed):
 
 
 def same_flag(a, b):
-    return (a.code, a.severity, a.reason_ja, a.reason_en) == (b.code, b.severity, b.reason_ja, b.reason_en)
+    return (a.code, a.severity, a.reasons) == (b.code, b.severity, b.reasons)
+
+
+# -- as a kind of content -----------------------------------------------------------------
+
+
+class StalenessRules(ContentKind):
+    """content/staleness.yaml. Flags are recomputed for every current text at each import
+    (a rule change applies then); an import without rules of its own (a blog folder) uses
+    the project's."""
+
+    name = "rules"
+    order = 90  # after every text is written
+
+    def marks_content_root(self, root):
+        return (root / "staleness.yaml").is_file()
+
+    def read(self, plan, root, layout):
+        if layout == "content" and (root / "staleness.yaml").exists():
+            plan.parts[self.name] = load_or_report(plan, root / "staleness.yaml")
+
+    def validate(self, plan):
+        if self.name not in plan.parts:
+            plan.parts[self.name] = load_or_report(plan, settings.CONTENT_DIR / "staleness.yaml")
+
+    def sync(self, plan: Plan, report: ImportReport):
+        from django.utils import timezone
+
+        counts, unmatched, changed = refresh_flags(plan.parts[self.name], timezone.now())
+        report.flag_counts = dict(counts)
+        if changed:
+            report.changed_kinds.add(self.name)
+        if counts:
+            report.notes.append(
+                ("info", "flags on current revisions: " + ", ".join(f"{r} {n}" for r, n in sorted(counts.items())))
+            )
+        report.notes += [("warning", behind_note(revision)) for revision in translations_behind()]
+        report.notes += [("warning", f"rule {rule_id} matches nothing") for rule_id in unmatched]
+
+
+def load_or_report(plan, path):
+    try:
+        return load_rules(path)
+    except RulesError as exc:
+        plan.problems.append(Problem(path, exc.message, exc.line))
+        return None
+
+
+def translations_behind():
+    return (
+        Revision.objects.current()
+        .visible()
+        .filter(flags__code=TRANSLATION_BEHIND)
+        .select_related("article", "translated_from")
+        .order_by("article__slug", "lang")
+    )
+
+
+def behind_note(revision):
+    current = revisions_behind(revision).last()
+    made_from = revision.translated_from
+    return (
+        f"translation behind: {revision.source_path} was made from {made_from.lang} r{made_from.number}, "
+        f"which is now r{current.number if current else '?'}: "
+        f"see /{revision.lang}/articles/{revision.article.slug}/{revision.lang}/translation/"
+    )

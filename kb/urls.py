@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from kb import views
+from kb import languages, views
 
 
 class SlugConverter:
@@ -16,9 +16,13 @@ class SlugConverter:
 
 
 class LangConverter:
-    regex = "ja|en"
+    """A content language (settings.LANGUAGES, read per request so tests may change them)."""
+
+    regex = r"[a-z]{2,3}(?:-[a-z0-9]+)?"
 
     def to_python(self, value):
+        if value not in languages.codes():
+            raise ValueError(value)
         return value
 
     def to_url(self, value):

@@ -8,10 +8,10 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from kb import diffing, reports, search
+from kb import diffing, languages, reports, search
 from kb.caching import revalidated
-from kb.forms import search_params
-from kb.models import LANGUAGES, Article, Kind, Revision, Tag
+from kb.forms import language_choices, search_params
+from kb.models import Article, Kind, Revision, Tag
 from kb.rendering import asset_path
 
 
@@ -80,7 +80,7 @@ def render_revision(request, article, revision, current):
 
 
 def check_lang(lang):
-    if lang not in LANGUAGES:
+    if lang not in languages.codes():
         raise Http404("unknown language")
     return lang
 
@@ -99,7 +99,7 @@ def history(request, slug, lang=None):
             "article": article,
             "lang": lang,
             "revisions": revisions,
-            "other_langs": [code for code in LANGUAGES if code != lang],
+            "other_langs": languages.others(lang),
         },
     )
 
@@ -204,6 +204,7 @@ def search_page(request):
         template,
         {
             "params": params,
+            "lang_choices": language_choices(),
             "results": results,
             "unavailable": unavailable,
             "kinds": Kind.choices,

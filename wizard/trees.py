@@ -1,7 +1,8 @@
 """Troubleshooting trees: load a tree file, validate it, walk a path of answers to a node.
 
-Everything here except ``sync_file`` is pure: a tree is plain data, a walk is a function of
-the tree, the answers and the known incident windows. Views resolve, call and render.
+Everything here is pure: a tree is plain data, a walk is a function of the tree, the answers
+and the known incident windows. Views resolve, call and render; ``wizard.tree_import``
+stores tree files.
 """
 
 import datetime as dt
@@ -15,13 +16,10 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from kb import languages
+
 NODE_ID = "^[a-z0-9][a-z0-9-]*$"
-TEXT = {
-    "type": "object",
-    "required": ["ja", "en"],
-    "properties": {"ja": {"type": "string", "minLength": 1}, "en": {"type": "string", "minLength": 1}},
-    "additionalProperties": False,
-}
+TEXT = {"$ref": "#/$defs/text"}
 ANSWER = {
     "type": "object",
     "required": ["id", "label", "next"],
@@ -166,8 +164,18 @@ def build(slug: str, data: dict) -> Tree:
     return Tree(slug, data["title"], data.get("description"), data["start"], nodes)
 
 
+def text_schema():
+    """A text in every content language."""
+    return {
+        "type": "object",
+        "required": list(languages.codes()),
+        "properties": {code: {"type": "string", "minLength": 1} for code in languages.codes()},
+        "additionalProperties": False,
+    }
+
+
 def schema_problems(data):
-    validator = jsonschema.Draft202012Validator(TREE_SCHEMA)
+    validator = jsonschema.Draft202012Validator({**TREE_SCHEMA, "$defs": {"text": text_schema()}})
     problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         path = list(error.absolute_path)
@@ -214,11 +222,11 @@ def node_problems(tree: Tree, node: Node):
 
 
 def link_problems(tree: Tree, headings):
-    """Every article and section a tree names must exist, in both languages."""
+    """Every article and section a tree names must exist, in every content language."""
     problems = []
     for node in tree.nodes.values():
         for link in node.articles:
-            for lang in ("ja", "en"):
+            for lang in languages.codes():
                 ids = headings.get((link["slug"], lang))
                 if ids is None:
                     problems.append(f"node {node.id}: article {link['slug']!r} has no {lang} text")
@@ -227,7 +235,7 @@ def link_problems(tree: Tree, headings):
                         f"node {node.id}: article {link['slug']!r} ({lang}) has no section {link['section'][lang]!r}"
                     )
         for slug in node.rcas:
-            if not any((slug, lang) in headings for lang in ("ja", "en")):
+            if not any((slug, lang) in headings for lang in languages.codes()):
                 problems.append(f"node {node.id}: RCA {slug!r} is not an article")
     return problems
 
@@ -286,28 +294,6 @@ def check_file(path: Path, headings):
 
 def data_hash(data):
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-@dataclass
-class SyncResult:
-    status: str
-    detail: str
-
-
-def sync_file(path: Path) -> SyncResult:
-    """Store a validated tree file as a new revision when it changed."""
-    from kb.importer import stored_path
-    from wizard.models import TreeRevision
-
-    slug, data = Path(path).stem, read_file(path)
-    digest = data_hash(data)
-    current = TreeRevision.objects.filter(slug=slug, is_current=True).first()
-    if current and current.data_hash == digest:
-        return SyncResult("unchanged", "tree")
-    number = (current.number if current else 0) + 1
-    TreeRevision.objects.filter(slug=slug, is_current=True).update(is_current=False)
-    TreeRevision.objects.create(slug=slug, number=number, data=data, data_hash=digest, source_path=stored_path(path))
-    return SyncResult("new" if number == 1 else "updated", f"tree r{number}")
 
 
 # -- walking ------------------------------------------------------------------------------

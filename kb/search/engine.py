@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from whoosh import query
 from whoosh.qparser import AndGroup, BoostPlugin, FieldsPlugin, MultifieldParser, OrGroup, RangePlugin, WildcardPlugin
 
+from kb import languages
 from kb.search import index, ranking
 from kb.search.matching import evaluate
 from kb.search.segments import Searchable
@@ -108,11 +109,11 @@ def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, pa
 
 def run(s, q, results, lang, prefer_lang, kind, tag, page_size):
     """One page of hits. With a preferred language, all its hits come first, then the
-    other's; scores are BM25 over the whole index either way."""
+    others'; scores are BM25 over the whole index either way."""
     data = Searchable.of(s)
-    if prefer_lang in ("ja", "en") and lang not in ("ja", "en"):
-        other = "en" if prefer_lang == "ja" else "ja"
-        groups = [data.filter(prefer_lang, kind, tag), data.filter(other, kind, tag)]
+    if prefer_lang in languages.codes() and not lang:
+        order = [prefer_lang, *languages.others(prefer_lang)]
+        groups = [data.filter(code, kind, tag) for code in order]
     else:
         groups = [data.filter(lang, kind, tag)]
     match = evaluate(q, data)

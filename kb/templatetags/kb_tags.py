@@ -13,3 +13,9 @@ BACKTICKS = re.compile(r"`([^`]+)`")
 def inline_code(text):
     """Flag reasons name commands in `backticks`: show them as code, escape the rest."""
     return mark_safe(BACKTICKS.sub(r"<code>\1</code>", escape(text)))
+
+
+@register.filter
+def reason(flag, lang):
+    """A flag's reason in the page's language, with `commands` as code."""
+    return inline_code(flag.reason(lang))

@@ -44,7 +44,7 @@ def test_check_content_validates_without_writing(db, capsys, tmp_path):
 
     before = (Article.objects.count(), Revision.objects.count())
     call_command("check_content", str(CONTENT))
-    assert "10 texts and 1 tree(s) are valid" in capsys.readouterr().out
+    assert "valid: 10 texts, 1 tree" in capsys.readouterr().out
     write(tmp_path / "blog" / "bad.md", "---\ntitle: x\ndate: tomorrow\n---\nbody\n")
     with pytest.raises(CommandError, match="1 problem"):
         call_command("check_content", str(tmp_path / "blog"))

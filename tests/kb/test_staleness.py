@@ -34,11 +34,15 @@ class TestSeedArticles:
 
     def test_flag_reasons_say_what_and_offer_the_alternative_in_both_languages(self):
         flag = Flag.objects.get(revision__article__slug=NSG, revision__lang="en", rule_id="azurerm-powershell")
-        assert "`Get-AzureRmVM`" in flag.reason_en and "29 Feb 2024" in flag.reason_en and "Get-AzVM" in flag.reason_en
-        assert "`Get-AzureRmVM`" in flag.reason_ja and "Az モジュール" in flag.reason_ja
+        assert (
+            "`Get-AzureRmVM`" in flag.reason("en")
+            and "29 Feb 2024" in flag.reason("en")
+            and "Get-AzVM" in flag.reason("en")
+        )
+        assert "`Get-AzureRmVM`" in flag.reason("ja") and "Az モジュール" in flag.reason("ja")
         age = Flag.objects.get(revision__article__slug=NSG, revision__lang="ja", rule_id="age-guide")
         years = (dt.date.today() - dt.date(2016, 5, 6)).days // 365
-        assert age.reason_en == f"Published 2016-05-06, over {years} years ago."
+        assert age.reason("en") == f"Published 2016-05-06, over {years} years ago."
 
     def test_an_rca_does_not_age(self):
         assert "age-guide" not in rule_ids("20211013-rca-azure-vm", "ja")
@@ -80,7 +84,7 @@ class TestTranslationBehind:
         assert rule_ids("agent", "en") == ["translation-behind"]
         flag = Flag.objects.get(rule_id="translation-behind")
         assert (
-            flag.reason_en
+            flag.reason("en")
             == "This English text was translated from an older version of the Japanese article (r1; current r2)."
         )
         assert report.flag_counts["translation-behind"] == 1
@@ -129,7 +133,7 @@ def test_a_review_past_due_raises_a_flag(content_dir):
     )
     run(content_dir)
     assert rule_ids("due", "ja") == ["review-due"]
-    assert Flag.objects.get(rule_id="review-due").reason_en == "A review was due by 2020-06-29 and has not happened."
+    assert Flag.objects.get(rule_id="review-due").reason("en") == "A review was due by 2020-06-29 and has not happened."
     assert rule_ids("fresh", "ja") == []
 
 

@@ -18,4 +18,5 @@ class Command(BaseCommand):
             self.stderr.write(self.style.ERROR(f"error {problem}"))
         if plan.problems:
             raise CommandError(f"{len(plan.problems)} problem(s)")
-        self.stdout.write(self.style.SUCCESS(f"{len(plan.documents)} texts and {len(plan.trees)} tree(s) are valid"))
+        read = [kind.describe(plan) for kind in importer.kinds()]
+        self.stdout.write(self.style.SUCCESS(f"valid: {', '.join(part for part in read if part)}"))

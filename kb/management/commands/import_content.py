@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError
 
-from kb import importer, search, staleness
+from kb import importer, search
 
 
 class Command(BaseCommand):
@@ -39,24 +39,11 @@ class Command(BaseCommand):
 
     def print_summary(self, report):
         counts = Counter(result.status for result in report.results)
-        parts = [
-            f"{counts[s]} {s}" for s in ("new", "updated", "unchanged", "removed", "withdrawn", "restored") if counts[s]
-        ]
+        statuses = ("new", "updated", "unchanged", "removed", "withdrawn", "restored")
+        parts = [f"{counts[s]} {s}" for s in statuses if counts[s]]
         prefix = "dry run, nothing written: " if report.dry_run else ""
         self.stdout.write(self.style.SUCCESS(prefix + (", ".join(parts) or "nothing to import")))
         if report.warnings:
             self.stdout.write(f"{len(report.warnings)} warning(s)")
-        if report.flag_counts:
-            flags = ", ".join(f"{rule} {n}" for rule, n in sorted(report.flag_counts.items()))
-            self.stdout.write(f"flags on current revisions: {flags}")
-        for revision in report.behind:
-            current = staleness.revisions_behind(revision).last()
-            self.stdout.write(
-                self.style.WARNING(
-                    f"translation behind: {revision.source_path} was made from {revision.translated_from.lang} "
-                    f"r{revision.translated_from.number}, which is now r{current.number if current else '?'}: "
-                    f"see /{revision.lang}/articles/{revision.article.slug}/{revision.lang}/translation/"
-                )
-            )
-        for rule_id in report.unmatched_rules:
-            self.stdout.write(self.style.WARNING(f"rule {rule_id} matches nothing"))
+        for level, text in report.notes:
+            self.stdout.write(self.style.WARNING(text) if level == "warning" else text)

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class KbConfig(AppConfig):
+    name = "kb"
+    verbose_name = "Knowledge base"
+
+    def ready(self):
+        from kb import article_import, importer, staleness
+
+        importer.register(article_import.Articles())
+        importer.register(staleness.StalenessRules())
