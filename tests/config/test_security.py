@@ -125,6 +125,8 @@ class TestHeaders:
             assert response["X-Content-Type-Options"] == "nosniff"
             assert response["Referrer-Policy"] == "same-origin"
             assert response["X-Frame-Options"] == "DENY"
+            assert response["Permissions-Policy"] == "camera=(), microphone=(), geolocation=()"
+            assert response["Cross-Origin-Opener-Policy"] == "same-origin"
 
     @pytest.mark.parametrize(
         "url",
