@@ -286,7 +286,8 @@ def match_values(rule, revision, context):
         age = (context.today - context.published_at.date()).days
         if age <= rule.older_than_days:
             return None
-        return {"date": context.published_at.date().isoformat(), "years": age // 365}
+        published = context.published_at.date()
+        return {"date": published.isoformat(), "years": whole_years(published, context.today)}
     if rule.type == "translation" and context.behind:
         return {
             "source_number": context.behind[0],
@@ -297,6 +298,11 @@ def match_values(rule, revision, context):
     if rule.type == "review" and context.review_due and context.review_due < context.today:
         return {"due": context.review_due.isoformat()}
     return None
+
+
+def whole_years(start: dt.date, end: dt.date) -> int:
+    """Completed years from start to end, as a person counts them (not days // 365)."""
+    return end.year - start.year - ((end.month, end.day) < (start.month, start.day))
 
 
 def context_for(revision: Revision, today, source_current, history) -> Context:

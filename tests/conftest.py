@@ -118,3 +118,27 @@ def seeds(seeded_index, db, settings):
     settings.KB_INDEX_DIR = seeded_index
     search.forget_searchers()
     return seeded_index
+
+
+# The smallest valid tree: one question, two results, linking to the article "agent".
+TINY_TREE = """
+title: {ja: 小さな木, en: A tiny tree}
+start: q
+nodes:
+  q:
+    question: {ja: "接続できますか？", en: "Can you connect?"}
+    answers:
+      - {id: can, label: {ja: できる, en: I can}, next: r-can}
+      - {id: cannot, label: {ja: できない, en: I cannot}, next: r-cannot}
+      - {id: unknown, label: {ja: わからない, en: "I don't know"}, next: r-can, unknown: true}
+  r-can:
+    result: {ja: 接続できる, en: Connected}
+    cause: {ja: 問題ありません。, en: Nothing is wrong.}
+    remediation: [{ja: 何もしません。, en: Do nothing.}]
+    articles: [{slug: agent}]
+  r-cannot:
+    result: {ja: 接続できない, en: Not connected}
+    cause: {ja: 接続できません。, en: It does not connect.}
+    remediation: [{ja: 再起動します。, en: Restart.}]
+    articles: [{slug: agent}]
+"""

@@ -57,7 +57,7 @@ class SearchUnavailable(Exception):
 
 def clean_query(text: str) -> str:
     text = CONTROL.sub(" ", text or "")
-    return " ".join(text.split())[:MAX_QUERY_LENGTH]
+    return " ".join(text.split())[:MAX_QUERY_LENGTH].rstrip()
 
 
 def parser(schema, group=AndGroup):

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from kb.models import Article, Revision
-from tests.conftest import CONTENT, SEEDS, article_file, run, write
+from tests.conftest import CONTENT, SEEDS, TINY_TREE, article_file, run, write
 from wizard.models import TreeRevision
 
 
@@ -14,7 +14,7 @@ def counts():
 
 
 @pytest.mark.django_db
-class TestProjectContent:
+class TestSeedContent:
     def test_every_seed_article_imports_in_both_languages(self):
         report = run(CONTENT)
         assert report.ok, report.problems
@@ -34,18 +34,24 @@ class TestProjectContent:
         assert rca.impact_start == dt.datetime(2021, 10, 13, 15, 27, tzinfo=jst)
         assert rca.impact_end == dt.datetime(2021, 10, 13, 21, 42, tzinfo=jst)
 
-    def test_every_translation_points_at_the_japanese_revision_it_was_made_from(self):
+    def test_every_seed_translation_points_at_the_japanese_revision_it_was_made_from(self):
         run(CONTENT)
         for english in Revision.objects.current("en"):
             assert english.translated_from == Revision.objects.current("ja").get(article=english.article)
 
-    def test_reimport_of_unchanged_files_creates_nothing(self):
-        run(CONTENT)
-        before = counts()
-        report = run(CONTENT)
-        assert counts() == before
-        assert {r.status for r in report.results} == {"unchanged"}
-        assert report.changed_slugs == set()
+
+
+@pytest.mark.django_db
+def test_reimport_of_unchanged_files_creates_nothing(content_dir):
+    article_file(content_dir, "agent", "ja", title="エージェント", body="本文です。")
+    article_file(content_dir, "agent", "en", title="Agent", body="The body.", translated_from="ja")
+    write(content_dir / "wizard" / "tiny.yaml", TINY_TREE)
+    assert run(content_dir).ok
+    before = counts()
+    report = run(content_dir)
+    assert counts() == before == (1, 2, 1)
+    assert [(r.status, r.detail) for r in report.results] == [("unchanged", "ja"), ("unchanged", "en"), ("unchanged", "tree")]
+    assert report.changed_slugs == set() and report.changed_kinds == set()
 
 
 @pytest.mark.django_db
@@ -239,8 +245,9 @@ class TestSourceFormats:
         assert set(Revision.objects.values_list("lang", flat=True)) == {"ja"}
         plain = Revision.objects.get(article__slug="001_e4b332ca4e86d53c")
         assert "Freigeben" not in plain.body and "Freigeben" not in plain.html
-        assert "- 仮想マシンのイメージ" in plain.body or "\n- " in plain.body  # "•" bullets became a list
-        assert "<li>" in plain.html
+        # "•" bullets became a Markdown list, and so an HTML one
+        assert "\n- 「OSは立ち上がっているように見受けられる、、、が、いつまでも更新が終わらない 」\n" in plain.body
+        assert "<li>「OSは立ち上がっているように見受けられる、、、が、いつまでも更新が終わらない 」</li>" in plain.html
         warnings = [str(w) for w in report.warnings]
         assert any("001_e4b332ca4e86d53c.txt" in w and "Freigeben über" in w for w in warnings)
         assert not Article.objects.filter(slug="readme").exists()

@@ -238,6 +238,27 @@ HOSTILE = [
 ]
 
 
+SEED_TEXTS = 10  # five articles in two languages
+
+
+def assert_consistent(results):
+    """What holds for any search, whatever was typed: a clean query, a page of distinct hits
+    that agrees with the total, snippets that are escaped text with marks."""
+    assert len(results.query) <= search.MAX_QUERY_LENGTH and results.query == " ".join(results.query.split())
+    assert not re.search(r"[\x00-\x1f\x7f]", results.query)
+    assert 0 <= results.total <= SEED_TEXTS
+    assert len(results.hits) == min(results.total, search.PAGE_SIZE)
+    assert len({(hit.slug, hit.lang) for hit in results.hits}) == len(results.hits)
+    for hit in results.hits:
+        assert "<" not in re.sub(r"</?mark>", "", hit.snippet)
+
+
+def shown_count(body):
+    """The number of results a search page says it found (0 for "Nothing found")."""
+    found = re.search(r'<p class="count">(\d+) results?</p>', body)
+    return int(found.group(1)) if found else 0 if "Nothing found for" in body else None
+
+
 @pytest.mark.django_db
 class TestHostileQueries:
     @pytest.fixture(autouse=True)
@@ -245,26 +266,43 @@ class TestHostileQueries:
         pass
 
     @pytest.mark.parametrize("query", HOSTILE)
-    def test_search_never_raises(self, query):
-        results = search.search(query)
-        assert results.total >= 0 and len(results.query) <= search.MAX_QUERY_LENGTH
+    def test_search_never_raises_and_its_results_are_consistent(self, query):
+        assert_consistent(search.search(query))
 
     @pytest.mark.parametrize("query", HOSTILE)
-    def test_the_page_and_the_api_answer_normally(self, query, client):
-        page = client.get("/ja/search/", {"q": query})
-        assert page.status_code == 200
-        assert "<script>alert(1)</script>" not in page.content.decode()
+    def test_the_page_and_the_api_show_what_the_search_found(self, query, client):
+        expected = search.search(query).total
+        page = client.get("/en/search/", {"q": query})
+        body = page.content.decode()
+        assert page.status_code == 200 and "<script>alert(1)</script>" not in body
+        if search.clean_query(query):
+            assert shown_count(body) == expected
         api = client.get("/api/search", {"q": query})
-        assert api.status_code == 200
-        assert set(api.json()) >= {"query", "total", "results"}
+        assert api.status_code == 200 and api.json()["total"] == expected
 
     @pytest.mark.parametrize(
-        "params",
-        [{"lang": "xx"}, {"limit": "-5"}, {"limit": "1e9"}, {"page": "abc"}, {"page": "99999999"}, {"kind": "<b>"}],
+        ("params", "same_as"),
+        [
+            ({"lang": "xx"}, {}),
+            ({"limit": "-5"}, {"limit": "1"}),
+            ({"limit": "1e9"}, {}),
+            ({"limit": "999"}, {"limit": "50"}),
+            ({"page": "abc"}, {}),
+            ({"page": "0"}, {}),
+            ({"kind": "<b>"}, {}),
+        ],
     )
-    def test_bad_parameters_fall_back_to_defaults(self, params, client):
-        assert client.get("/api/search", {"q": "VM", **params}).status_code == 200
-        assert client.get("/ja/search/", {"q": "VM", **params}).status_code == 200
+    def test_bad_parameters_fall_back_to_defaults_or_into_range(self, params, same_as, client):
+        def api(extra):
+            return client.get("/api/search", {"q": "VM", "lang": "all", **extra}).json()
+
+        assert api(params) == api(same_as)
+        body = client.get("/en/search/", {"q": "VM", **params}).content.decode()
+        assert shown_count(body) == api({})["total"]
+
+    def test_a_page_far_beyond_the_last_is_empty_but_counts_everything(self, client):
+        body = client.get("/api/search", {"q": "VM", "page": "99999999"}).json()
+        assert body["page"] == 1000 and body["results"] == [] and body["total"] == search.search("VM").total > 0
 
     def test_the_api_returns_the_documented_shape(self, client):
         body = client.get("/api/search", {"q": "VMExtensionProvisioningError", "lang": "en", "limit": 5}).json()
@@ -279,12 +317,15 @@ class TestHostileQueries:
     @given(st.text(max_size=400))
     def test_any_text_is_a_query(self, client, query):
         results = search.search(query)
-        assert results.total == len(results.hits) or results.total > len(results.hits)
+        assert_consistent(results)
         response = client.get("/api/search", {"q": query.replace("\x00", "")})
-        assert response.status_code == 200 and json.loads(response.content)["total"] >= 0
+        assert response.status_code == 200
+        assert json.loads(response.content)["total"] == search.search(query.replace("\x00", "")).total
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(st.text(alphabet=st.sampled_from(list('"()*:^~[]{}ANDORNOT -+!?\\/更新中VMa1')), max_size=60))
     def test_query_syntax_soup_is_harmless(self, client, query):
-        search.search(query)
-        assert client.get("/en/search/", {"q": query}).status_code == 200
+        results = search.search(query)
+        assert_consistent(results)
+        body = client.get("/en/search/", {"q": query}).content.decode()
+        assert shown_count(body) == (results.total if results.query else None)

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 import shutil
 
 import pytest
@@ -41,8 +42,7 @@ class TestSeedArticles:
         )
         assert "`Get-AzureRmVM`" in flag.reason("ja") and "Az モジュール" in flag.reason("ja")
         age = Flag.objects.get(revision__article__slug=NSG, revision__lang="ja", rule_id="age-guide")
-        years = (dt.date.today() - dt.date(2016, 5, 6)).days // 365
-        assert age.reason("en") == f"Published 2016-05-06, over {years} years ago."
+        assert re.fullmatch(r"Published 2016-05-06, over (1\d) years ago\.", age.reason("en"))
 
     def test_an_rca_does_not_age(self):
         assert "age-guide" not in rule_ids("20211013-rca-azure-vm", "ja")
@@ -121,6 +121,23 @@ class TestTranslationBehind:
         )
         run(content_dir)
         assert rule_ids("agent", "en") == []
+
+
+@pytest.mark.parametrize(
+    ("today", "reason"),
+    [
+        (dt.date(2019, 5, 6), None),  # exactly three years: not older than 3y
+        (dt.date(2019, 5, 7), "Published 2016-05-06, over 3 years ago."),
+        (dt.date(2026, 5, 5), "Published 2016-05-06, over 9 years ago."),  # the day before the 10th anniversary
+        (dt.date(2026, 5, 7), "Published 2016-05-06, over 10 years ago."),
+    ],
+)
+def test_a_guide_ages_in_whole_years_counted_to_the_day(today, reason):
+    rule = next(rule for rule in staleness.load_rules(CONTENT / "staleness.yaml") if rule.id == "age-guide")
+    published = dt.datetime(2016, 5, 6, 17, 38, tzinfo=dt.UTC)
+    context = staleness.Context(kind="guide", tags=[], published_at=published, today=today)
+    found = staleness.evaluate(rule, Revision(lang="en", title="t", body="b"), context)
+    assert (found or {}).get("en") == reason
 
 
 @pytest.mark.django_db

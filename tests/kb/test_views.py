@@ -15,7 +15,8 @@ class TestArticlePage:
         body = client.get(f"/ja/articles/{NSG}/").content.decode()
         assert '<html lang="ja">' in body
         assert "NSG のルールでインターネットへの通信を制限している際に" in body
-        assert "2016-05-06" in body and "r1" in body and "Archive" in body
+        assert '<time datetime="2016-05-06T17:38:18+09:00">2016-05-06</time>' in body
+        assert "<dd>r1 · " in body and 'class="tag" href="/ja/articles/?tag=Archive">Archive</a>' in body
         assert 'href="/en/articles/' + NSG + '/"' in body  # the language switch keeps the page
 
     def test_flags_come_before_the_text_in_the_pages_language(self, client):
@@ -103,7 +104,9 @@ class TestHistoryAndDiff:
         assert response.status_code == 404 and 'class="notice notice-warning"' in response.content.decode()
 
     def test_garbage_revision_numbers_fall_back_to_the_last_change(self, client, edited):
-        assert client.get("/ja/articles/agent/ja/diff/?from=x&to=%00").status_code == 200
+        response = client.get("/ja/articles/agent/ja/diff/?from=x&to=%00")
+        body = response.content.decode()
+        assert response.status_code == 200 and "r1 → r2: " in body and "<ins>再</ins>" in body
 
 
 @pytest.mark.django_db
@@ -154,6 +157,7 @@ def test_search_pages_link_to_each_other_keeping_the_query(client):
 
 @pytest.mark.django_db
 def test_a_revision_knows_its_own_url(client):
-    revision = make_article("url-test").revisions.get()
-    assert revision.get_absolute_url().endswith("/articles/url-test/ja/r1/")
-    assert client.get(revision.get_absolute_url()).status_code == 200
+    revision = make_article("url-test", title="題名のテスト", body="本文のテスト").revisions.get()
+    assert revision.get_absolute_url().endswith("/articles/url-test/ja/r1/")  # in the active UI language
+    body = client.get(revision.get_absolute_url()).content.decode()
+    assert "<h1>題名のテスト</h1>" in body and "<p>本文のテスト</p>" in body
