@@ -1,50 +1,82 @@
-"""Which Japanese analysis for the whoosh index: relevance, phrase precision and speed.
+"""Which Japanese analysis for kb.search: relevance, phrase precision and speed.
 
-    .venv/bin/python bench/analyzers.py [--rounds 5] [--only NAME ...] [--verbose]
+    .venv/bin/python bench/analyzers.py [--rounds 5] [--passes 2] [--only NAME ...] [--verbose]
+                                        [--corpus DIR] [--keep]
 
-Every analyzer is the project's hybrid tokenizer (kb.search): ASCII runs are cut out first
-and indexed whole plus CamelCase/punctuation parts, English words stemmed. Only the function
-that analyses the Japanese between the ASCII runs differs:
+The real search pipeline, with only the Japanese analysis swapped. kb.search.analysis cuts the
+ASCII runs out first (indexed whole plus CamelCase/punctuation parts, English words stemmed)
+and hands the Japanese between them to the module-level function
+``kb.search.analysis.japanese_terms(segment)``, which yields (term, start, end).
+HybridTokenizer and terms() look that function up at call time, so replacing the module
+attribute changes both what the index holds and how a query is read. For each analyzer this
+bench sets the attribute, empties the per-thread analysis cache, points KB_INDEX_DIR at the
+analyzer's own folder and forgets the per-thread searcher. At the end it puts the original
+function back. The bench imports no whoosh: it builds with kb.search.index.rebuild and
+queries with kb.search.search, as the site does.
 
-  sudachi-A   kb.search.HybridTokenizer itself (SudachiPy split mode A, normalized_form)
-  sudachi-C   SudachiPy split mode C, normalized_form
+  sudachi-A   kb.search.analysis.japanese_terms itself (SudachiPy split mode A,
+              normalized_form): the production analysis
+  sudachi-C   the same with split mode C
   janome      janome (IPADIC), base_form
   fugashi     fugashi + unidic-lite (MeCab, UniDic), lemma (UniDic's "-english" gloss cut)
   bigram      overlapping character bigrams over each run of word characters; a run of one
               character is indexed as that character
 
-Punctuation and whitespace are dropped by each (Sudachi/UniDic 補助記号 and 空白, IPADIC 記号).
-janome and fugashi are not project dependencies: `.venv/bin/pip install janome fugashi
-unidic-lite` to include them; a missing one is skipped with a line saying so.
+Each analyzer drops punctuation and whitespace (Sudachi/UniDic 補助記号 and 空白, IPADIC 記号).
+janome and fugashi are not project dependencies. To include them, run
+`.venv/bin/pip install janome fugashi unidic-lite`. A missing one is skipped, with a line
+saying so.
 
-Corpus: content/articles/*/{ja,en}.md and the jpaztech posts (/work/shared/corpus/jpaztech-blog/
-articles/**/*.md, or --corpus). Each analyzer gets its own index in a temporary directory with
-the schema shape of kb.search (title/headings/body TEXT, the same field boosts,
-multitoken_query="phrase") and is queried through kb.search.parse (AND, then OR when nothing is
-found, as kb.search.search does).
+Corpus: a fresh SQLite database in a temporary directory, migrated. The real importer loads
+content/ first, then the jpaztech blog (/work/shared/corpus/jpaztech-blog, or --corpus). The
+two are separate imports: in one import, the posts that share a slug with a content article
+are duplicates, while in a second import they are numbered (vmagent-notready-2). The
+documents are the current revisions, as the index holds them. A document's text is its title
+and the plain text of its HTML (kb.search.documents.plain_text), which is the "title" + "body"
+the index stores.
+
+Judgements: tests/data/relevance/ja.yaml, a list of {q, expect} or {q, same_as}. An expect
+entry is a content slug (vmagent-notready) or a post's path under the corpus articles/ folder
+(vm/vmagent-notready.md). A path is mapped to its imported slug through the source_path of the
+current revisions.
 
 Figures:
-  hits@3     judgements (below) whose expected slug is among the first 3 hits (slug = the file's
-             stem; a post that is both a project article and a corpus post counts either way).
-             "same as Q": the first 3 hits equal those of the query Q (サーバ / サーバー).
-  FP         over the queries with a Japanese word that some analyzer splits into several tokens
-             (so it becomes a phrase): results of the AND query whose text does not contain
-             every Japanese word of the query. Text and query are compared NFKC, lower-cased,
-             without whitespace, punctuation and the long-vowel mark ー, so that "メモリダンプ"
-             is found in "メモリ ダンプ" and サーバ in サーバー (a proxy: a lemmatising analyzer
-             that finds できない for 出来ない is counted as a false positive here).
-  FP if AND  the same count had the words been parsed as AND of their tokens (multitoken_query
-             "default"): what the phrase setting saves.
-  missed     over the same queries when all-Japanese and longer than one character: documents
-             whose text contains the query (same comparison) but are not returned.
-  tok MB/s   the whole hybrid analyzer over title + headings + body of every document (UTF-8
-             MB / s), after the dictionary is loaded ("init" is that load).
-  build      add_document for every document + commit, in a temporary directory.
-             Throughput and build: --passes passes (default 2), analyzers interleaved, the
-             fastest pass kept, so a burst of load on the machine hits all of them alike.
-  p50/p95    parse + search(limit=10) + reading the 10 stored keys, no highlighting (the OR
-             retry when AND finds nothing, as in kb.search); --rounds rounds after a warm-up,
-             analyzers interleaved query by query.
+  hits@3     judgements whose expected text is among the first 3 hits of kb.search.search
+             (any language). For same_as, the first 3 hits must equal those of the other
+             query (サーバ / サーバー).
+  FP         counted over the queries with a Japanese word that some analyzer splits into
+             several tokens, so that the word is searched as a phrase. FP is the number of
+             results whose text does not contain every Japanese word of the query. All the
+             results are read (a page as large as the corpus). Text and query are compared
+             after NFKC, lower-casing, and removing whitespace, punctuation and the long-vowel
+             mark ー, so that "メモリダンプ" is found in "メモリ ダンプ" and サーバ in サーバー.
+             This is a proxy: a lemmatising analyzer that finds できない for 出来ない is counted
+             as a false positive here. Results of the relaxed OR retry (kb.search.search's
+             fallback when nothing has all the words) are not counted: the query then found
+             nothing.
+  missed     over the same queries, when all-Japanese and longer than one character: the
+             documents whose text contains the query (same comparison) but are not returned.
+  init s     the first analysis of a short text (dictionary load; the Sudachi dictionary is
+             shared by sudachi-A and sudachi-C, so the second pays nothing).
+  tok MB/s   kb.search.analysis.terms() over title + body of every document (UTF-8 MB / s),
+             after init. "terms" is the number of distinct terms it produced and "tokens"
+             the number of terms produced.
+  build s    kb.search.index.rebuild(procs=1) into the analyzer's own folder. This covers
+             reading the revisions, analysis, and writing and committing the index.
+             Throughput and build use --passes passes (default 2), with the analyzers
+             interleaved, and the fastest pass is kept, so that a burst of load on the
+             machine hits all of them alike.
+  p50/p95    kb.search.search(query) with the default page size. It covers parse, match,
+             rank, the relaxed OR retry, snippets and "did you mean", over every distinct
+             judgement query. After one warm-up round, --rounds rounds are run, with the
+             analyzers interleaved round by round (each switch reopens the searcher with one
+             untimed query).
+  index MB   the bytes of the files in the analyzer's index folder.
+
+Dropped: "FP if AND", which was the FP count had the query's words been parsed as an AND of
+their tokens (multitoken_query "default"). It needed a second whoosh schema that only this
+bench parsed with. kb.search has one schema, which always reads a split word as a phrase, and
+the bench no longer builds schemas of its own or imports whoosh.
 """
 
 import argparse
@@ -58,42 +90,47 @@ import sys
 import tempfile
 import time
 import unicodedata
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import yaml
+from machine import cpu_count, cpu_model  # bench/ is on the path when a script runs
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("DJANGO_SECRET_KEY", "x")
+DEFAULT_CORPUS = Path("/work/shared/corpus/jpaztech-blog")
+JUDGEMENTS_FILE = ROOT / "tests" / "data" / "relevance" / "ja.yaml"
+TOP = 3  # hits@3
+EVERYTHING = 1_000_000  # a page size larger than any result list: all the results
+INIT_TEXT = "準備できていません サーバー"
 
-from whoosh import index  # noqa: E402
-from whoosh.analysis.filters import LowercaseFilter  # noqa: E402
-from whoosh.fields import ID, TEXT, Schema  # noqa: E402
-from whoosh.qparser import OrGroup  # noqa: E402
 
-from kb import search as kbs  # noqa: E402  (no Django access at import time)
+def kb_analysis():
+    """kb.search.analysis, imported only once Django is set up."""
+    from kb.search import analysis
 
-DEFAULT_CORPUS = Path("/work/shared/corpus/jpaztech-blog/articles")
-CHUNK = kbs.SUDACHI_CHUNK
+    return analysis
+
 
 # -- the Japanese part of each analyzer ----------------------------------------------------------
 
 _cache = {}
 
 
-def chunks(segment):
-    for start in range(0, len(segment), CHUNK):
-        yield start, segment[start : start + CHUNK]
-
-
 def sudachi_c_terms(segment):
+    """kb.search.analysis.japanese_terms with split mode C instead of A (same sentence context)."""
     from sudachipy import tokenizer as sudachi_tokenizer
 
+    analysis = kb_analysis()
+    if segment.isspace():
+        return
+    context = analysis.SENTENCE_CONTEXT
     mode = sudachi_tokenizer.Tokenizer.SplitMode.C
-    for start, chunk in chunks(segment):
-        for m in kbs.sudachi().tokenize(chunk, mode):
-            if m.part_of_speech()[0] in kbs.SKIPPED_POS:
+    for start, chunk in analysis.chunks(segment):
+        for morpheme in analysis.sudachi().tokenize(context + chunk, mode):
+            begin = morpheme.begin() - len(context)
+            if begin < 0 or morpheme.part_of_speech()[0] in analysis.SKIPPED_POS:
                 continue
-            yield m.normalized_form().lower(), start + m.begin(), start + m.end()
+            yield morpheme.normalized_form().lower(), start + begin, start + morpheme.end() - len(context)
 
 
 def janome_tokenizer():
@@ -106,7 +143,7 @@ def janome_tokenizer():
 
 def janome_terms(segment):
     tokenizer = janome_tokenizer()
-    for start, chunk in chunks(segment):
+    for start, chunk in kb_analysis().chunks(segment):
         cursor = 0
         for t in tokenizer.tokenize(chunk):
             surface = t.surface
@@ -137,14 +174,15 @@ def unidic_form(word):
 
 def fugashi_terms(segment):
     tagger = fugashi_tagger()
-    for start, chunk in chunks(segment):
+    skipped = kb_analysis().SKIPPED_POS
+    for start, chunk in kb_analysis().chunks(segment):
         cursor = 0
         for word in tagger(chunk):
             surface = word.surface
             found = chunk.find(surface, cursor)
             begin = found if found >= 0 else cursor
             cursor = begin + len(surface)
-            if getattr(word.feature, "pos1", "") in kbs.SKIPPED_POS or not surface.strip():
+            if getattr(word.feature, "pos1", "") in skipped or not surface.strip():
                 continue
             yield unidic_form(word).lower(), start + begin, start + cursor
 
@@ -162,95 +200,31 @@ def bigram_terms(segment):
             yield text[i : i + 2], offset + i, offset + i + 2
 
 
-JAPANESE = {
-    "sudachi-A": kbs.japanese_terms,
-    "sudachi-C": sudachi_c_terms,
-    "janome": janome_terms,
-    "fugashi": fugashi_terms,
-    "bigram": bigram_terms,
-}
-
-
-# -- the hybrid tokenizer with a replaceable Japanese part (a copy of kb.search.terms) ----------
-
-
-def variant_terms(text, mode, japanese):
-    return kbs.terms(text, mode, japanese=japanese)
-
-
-class VariantTokenizer(kbs.HybridTokenizer):
-    """kb.search.HybridTokenizer with the Japanese function named by ``japanese``."""
-
-    def __init__(self, japanese):
-        self.japanese = japanese  # a key of JAPANESE: the schema is pickled into the index
-
-    def terms(self, value, mode=""):
-        return variant_terms(value, mode, JAPANESE[self.japanese])
-
-
 ANALYZERS = [
-    # name, required modules, tokenizer factory, description
-    ("sudachi-A", ["sudachipy"], kbs.HybridTokenizer, "SudachiPy mode A normalized_form (kb.search, current)"),
-    ("sudachi-C", ["sudachipy"], lambda: VariantTokenizer("sudachi-C"), "SudachiPy mode C normalized_form"),
-    ("janome", ["janome"], lambda: VariantTokenizer("janome"), "janome 0.5 (IPADIC) base_form"),
-    ("fugashi", ["fugashi", "unidic_lite"], lambda: VariantTokenizer("fugashi"), "fugashi + unidic-lite lemma"),
-    ("bigram", [], lambda: VariantTokenizer("bigram"), "character bigrams (1-char runs as unigrams)"),
+    # name, required modules, Japanese function (None: the production one), description
+    ("sudachi-A", ["sudachipy"], None, "SudachiPy mode A normalized_form (kb.search.analysis, production)"),
+    ("sudachi-C", ["sudachipy"], sudachi_c_terms, "SudachiPy mode C normalized_form"),
+    ("janome", ["janome"], janome_terms, "janome (IPADIC) base_form"),
+    ("fugashi", ["fugashi", "unidic_lite"], fugashi_terms, "fugashi + unidic-lite lemma"),
+    ("bigram", [], bigram_terms, "character bigrams (1-char runs as unigrams)"),
 ]
+NAMES = [name for name, *_rest in ANALYZERS]
 
 
-FIELDS = ("title", "headings", "body")
+def use(analyzer):
+    """Make ``analyzer`` the one kb.search indexes and queries with, on its own index folder."""
+    from django.conf import settings
+
+    from kb.search import index
+
+    analysis = kb_analysis()
+    analysis.japanese_terms = analyzer["japanese"]
+    analysis._local.__dict__.pop("analysed", None)  # the last text analysed, by the previous analyzer
+    settings.KB_INDEX_DIR = analyzer["dir"]
+    index.forget_searchers()
 
 
-def schema(tokenizer, multitoken="phrase"):
-    text = tokenizer | LowercaseFilter()
-    boosts = {"title": 4.0, "headings": 2.0}  # as kb.search weighs title and heading matches
-    return Schema(
-        key=ID(unique=True, stored=True),
-        slug=ID(stored=True),
-        lang=ID(stored=True),
-        title=TEXT(analyzer=text, stored=True, field_boost=boosts["title"], multitoken_query=multitoken),
-        headings=TEXT(analyzer=text, field_boost=boosts["headings"], multitoken_query=multitoken),
-        body=TEXT(analyzer=text, stored=True, chars=True, multitoken_query=multitoken),
-    )
-
-
-# -- corpus -------------------------------------------------------------------------------------
-
-TITLE_LINE = re.compile(r"^title:\s*(.*?)\s*$")
-HEADING_LINE = re.compile(r"^#{1,6}\s+(.*\S)\s*$")
-
-
-def read_doc(path, slug, lang, key):
-    text = path.read_text(encoding="utf-8").replace("\r\n", "\n").lstrip("\ufeff")
-    lines = text.split("\n")
-    first = next((i for i, line in enumerate(lines) if line.strip()), 0)
-    title, body = "", text
-    if lines and lines[first].strip() == "---":
-        end = next((i for i in range(first + 1, len(lines)) if lines[i].strip() == "---"), None)
-        if end is not None:
-            for line in lines[first + 1 : end]:
-                m = TITLE_LINE.match(line)
-                if m:
-                    title = m.group(1).strip("'\"")
-            body = "\n".join(lines[end + 1 :])
-    headings = [m.group(1) for line in body.split("\n") if (m := HEADING_LINE.match(line))]
-    if not title and headings:
-        title = headings[0]
-    return {"key": key, "slug": slug, "lang": lang, "title": title, "headings": "\n".join(headings), "body": body}
-
-
-def load_corpus(corpus_dir):
-    docs = []
-    for article in sorted((ROOT / "content" / "articles").iterdir()):
-        for lang in ("ja", "en"):
-            path = article / f"{lang}.md"
-            if path.exists():
-                docs.append(read_doc(path, article.name, lang, f"{article.name}:{lang}"))
-    for path in sorted(corpus_dir.rglob("*.md")):
-        rel = path.relative_to(corpus_dir).with_suffix("")
-        docs.append(read_doc(path, path.stem, "ja", f"corpus/{rel}"))
-    return docs
-
+# -- text comparison ----------------------------------------------------------------------------
 
 SQUASH = re.compile(r"[\W_ー]+")
 
@@ -264,128 +238,101 @@ def japanese_words(query):
     return [w for w in query.split() if not w.isascii()]
 
 
-# -- judgements ---------------------------------------------------------------------------------
-
-VM_STUCK = "vm-stuck-in-updating-when-nsg-rule-restricts-outbound-internet-connectivity"
-LOAD_BALANCER = {
-    "azurelb-tips",
-    "loadbalancer-troubleshooting",
-    "loadbalancer-troubleshooting2",
-    "loadbalancer-troubleshooting3",
-    "azure-lb-pre-warming-and-monitoring",
-}
-PRIVATE_KEY = {"cdn-common", "appgw-troubleshooting-cert", "do-not-provide-sensitive-data"}  # the 3 posts with 秘密鍵
-
-# (query, expected): a set of slugs, one of which must be in the first 3 hits, or ("same", Q).
-# Expectations come from reading the texts (titles, and where the word is the subject), not from
-# any analyzer's results.
-JUDGEMENTS = [
-    ("更新中", {VM_STUCK}),
-    ("更新中のまま", {VM_STUCK}),  # the text says “更新中” のまま
-    ("NSG 更新中", {VM_STUCK}),
-    ("準備できていません", {"vmagent-notready"}),
-    ("仮想マシンエージェント", {"vmagent-notready"}),  # corpus copy writes 仮想マシン エージェント
-    ("エージェントの状態", {"vmagent-notready"}),  # inside 仮想マシンエージェントの状態
-    ("プロビジョニングの失敗", {"vm-provisioning-failed"}),
-    ("プロビジョニング 失敗", {"vm-provisioning-failed"}),
-    ("拡張機能", {"windows-vm-extensions"}),
-    ("サーバ", ("same", "サーバー")),
-    ("ユーザ", ("same", "ユーザー")),
-    ("メールサーバ", {"smtp-on-azurevm", "azure-smtp-server-considerations"}),  # text: メールサーバー
-    ("コンピュータ名", {"how-to-rename-vm"}),  # text: コンピューター名
-    ("ロードバランサ", LOAD_BALANCER),  # text: ロードバランサー
-    ("ロードバランサー", LOAD_BALANCER),
-    ("鍵", PRIVATE_KEY),  # one character, only ever inside 秘密鍵
-    ("秘密鍵", PRIVATE_KEY),
-    ("中", {VM_STUCK, "fw-tls-cert"}),  # one character: the titles with 中 (更新中, 中間 CA)
-    ("ポート枯渇", {"snat-options-for-azure-vm"}),
-    ("枯渇", {"snat-options-for-azure-vm", "Azure_Firewall-capacity-issue"}),
-    ("送信接続", {"snat-options-for-azure-vm"}),
-    ("送信アクセス", {"default-outbound-access-for-vms-will-be-retired"}),
-    ("5RWW-K4G", {"notification_supplement_Tracking ID_5RWW-K4G"}),
-    ("169.254.169.254", {"get-scheduled-events-from-imds"}),
-    ("168.63.129.16", {"dns-168-63-129-16", "about-168-63-129-16"}),
-    ("Application Gateway 502", {"application-gateway-502-error-info", "appgw-502error"}),
-    ("VMExtensionProvisioningError", {VM_STUCK}),
-    ("OOMKill", {"aks-oom-202312", "aks-memory-troubleshoot"}),
-    ("7031 RdAgent", {"7031-rdagent-restart"}),
-    ("Azure Firewall キャパシティ", {"Azure_Firewall-capacity-issue"}),
-    ("伝送路 暗号化", {"connection-method-between-microsoft-and-on-prem"}),
-    ("暗号化スイート", {"p2s-tls-announcement-july-2018"}),
-    ("可用性セット", {"sla-singlevm-availability", "availability_options_with_ppg", "plwv-bt0"}),
-    ("近接配置グループ", {"availability_options_with_ppg"}),
-    ("ゾーン冗長", {"fw_notification_7kyk-r8g", "fw-snat"}),
-    ("強制トンネリング", {"vpn-defaultsite-update-2022feb", "forcetunneling-azure-to-onpre-configuration"}),
-    ("誤検知", {"handle-waf-false-positive", "handle-waf-false-postive", "WAF誤検知対応"}),
-    ("記憶域スペース", {"extend-storage-space-on-azure-windows-vm", "extand-storage-space-on-azure-windows-vm"}),
-    ("メモリダンプ", {"how_to_get_a_complete_memory_dump"}),  # text: メモリ ダンプ
-    ("完全メモリダンプ", {"how_to_get_a_complete_memory_dump"}),
-    ("ドライブ文字", {"drive-letter-changed-1", "drive-letter-changed-2"}),
-    ("一時ディスク", {"drive-letter-changed-2"}),
-    (
-        "非管理ディスク",
-        {
-            "change-disk-types-of-unmanaged-disk",
-            "change-disk-types-of-unmagaged-disk",
-            "noboot-recovery-unmanaged-disk",
-            "linux-noboot-recovery-managed-disk",
-        },
-    ),
-    ("再デプロイ", {"vm-redeploy", "vm-operation"}),
-    ("言語パック", {"win2019-jp-lpk", "win2016-jp-lpk-issue"}),
-    ("高速ネットワーク", {"vm-size-accelerated-networking"}),
-    ("ライセンス認証", {"kms-troubleshooting", "azure-vm-may-fail-to-activate-over-expressroute"}),
-    ("時刻同期", {"linux-time-sync", "linux-rime-sync"}),
-    (
-        "プライベートエンドポイント",
-        {"pe-troubleshooting", "pe-difference-se", "pe-introduction"},
-    ),  # text: プライベート エンドポイント
-    ("大文字小文字", {"resourcegroup-uppercase-lowercase"}),  # text: 大文字・小文字
-    ("根本原因", {"20211013-rca-azure-vm"}),
-    ("再起動を必要としないメンテナンス", {"get-scheduled-events-from-imds"}),
-    (
-        "ポイント対サイト",
-        {
-            "p2s-tls-announcement-july-2018",
-            "p2s-vpn-proxy-settings",
-            "important_information_p2s_cert",
-            "p2s-vpn-error798",
-        },
-    ),
-    ("中間証明書", {"appgw-troubleshooting-cert", "tls-certificate-update-2020", "ssl-intermediate-ca-change"}),
-    ("スナップショット", {"vm-replica-3", "network-setting-of-disk-and-snapshot"}),
-    ("provisioning failed", {"vm-provisioning-failed"}),
-    ("agent status not ready", {"vmagent-notready"}),
-    ("Updating NSG", {VM_STUCK}),
-    ("extensions", {"windows-vm-extensions"}),
-    ("root cause analysis", {"20211013-rca-azure-vm"}),
-]
+# -- setup: database, import, documents, judgements ---------------------------------------------
 
 
-def all_queries():
-    seen, out = set(), []
-    for q, expected in JUDGEMENTS:
-        for text in (q, expected[1]) if isinstance(expected, tuple) else (q,):
-            if text not in seen:
-                seen.add(text)
-                out.append(text)
-    return out
+def setup_django(workdir):
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["DJANGO_SECRET_KEY"] = "bench-only-not-a-secret"
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'db.sqlite3'}"
+    os.environ["KB_VAR_DIR"] = str(workdir / "var")
+    os.environ["KB_INDEX_DIR"] = str(workdir / "index")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
 
 
-def phrase_queries(built):
+def import_content(corpus_dir):
+    """content/ then the corpus, each one import run; exits on any problem."""
+    from kb import importer
+
+    counts = []
+    for root in (ROOT / "content", corpus_dir):
+        report = importer.run_import([root])
+        if not report.ok:
+            print(f"import of {root} failed:")
+            for problem in report.problems:
+                print(f"  {problem}")
+            raise SystemExit(1)
+        counts.append(f"{root}: {report.count('new')} new, {len(report.warnings)} warnings")
+    return counts
+
+
+def load_documents():
+    """{(slug, lang): title + "\\n" + plain body} of the revisions the index holds."""
+    from kb.models import Revision
+    from kb.search.documents import plain_text
+
+    revisions = Revision.objects.current().visible().select_related("article").order_by("pk")
+    return {(r.article.slug, r.lang): f"{r.title}\n{plain_text(r.html)}" for r in revisions}
+
+
+def load_judgements(path):
+    """[(query, set of slugs | None, same_as query | None)], expect entries resolved to slugs."""
+    from kb.models import Revision
+
+    slug_of_path = dict(Revision.objects.current().values_list("source_path", "article__slug"))
+    slugs = set(slug_of_path.values())
+    judgements, unknown = [], []
+    for item in yaml.safe_load(path.read_text(encoding="utf-8")):
+        query = str(item["q"])
+        if "same_as" in item:
+            judgements.append((query, None, str(item["same_as"])))
+            continue
+        expected = set()
+        for entry in item["expect"]:
+            if entry.endswith(".md") or "/" in entry:
+                found = {s for p, s in slug_of_path.items() if p == entry or p.endswith("/" + entry)}
+            else:
+                found = {entry} & slugs
+            if not found:
+                unknown.append(f"{query}: {entry}")
+            expected |= found
+        judgements.append((query, expected, None))
+    if unknown:
+        raise SystemExit(f"{path}: expected texts not imported: {unknown}")
+    return judgements
+
+
+def all_queries(judgements):
+    seen = {}
+    for query, _expected, same_as in judgements:
+        seen.setdefault(query)
+        if same_as:
+            seen.setdefault(same_as)
+    return list(seen)
+
+
+def phrase_queries(analyzers, queries):
     """Queries with a Japanese word that at least one analyzer splits into several tokens."""
-    out = []
-    for q in all_queries():
-        words = japanese_words(q)
-        if any(len(list(tok(w, mode="query"))) > 1 for _name, tok in built for w in words):
-            out.append(q)
-    return out
+    split = set()
+    for analyzer in analyzers:
+        use(analyzer)
+        for query in queries:
+            if any(len(list(kb_analysis().terms(w, "query"))) > 1 for w in japanese_words(query)):
+                split.add(query)
+    return [q for q in queries if q in split]
 
 
 # -- measuring ----------------------------------------------------------------------------------
 
 
-def available(modules):
+def missing_modules(modules):
     return [m for m in modules if importlib.util.find_spec(m) is None]
 
 
@@ -398,119 +345,91 @@ def percentile(values, pct):
     return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))]
 
 
-def run_query(s, sch, text, limit=10):
-    q = kbs.parse(text, sch, fields=FIELDS)
-    found = s.search(q, limit=limit)
-    keys = [hit["key"] for hit in found]
-    relaxed = False
-    if not keys:
-        relaxed_q = kbs.parse(text, sch, group=OrGroup, fields=FIELDS)
-        if relaxed_q != q:
-            found = s.search(relaxed_q, limit=limit)
-            keys = [hit["key"] for hit in found]
-            relaxed = bool(keys)
-    return keys, relaxed
+def found(query, page_size):
+    """((slug, lang) of the hits, total, relaxed) of kb.search.search."""
+    from kb import search
+
+    results = search.search(query, page_size=page_size)
+    return [(hit.slug, hit.lang) for hit in results.hits], results.total, results.relaxed
 
 
-def check_variant_copy(docs):
-    """The copied terms() with kb.search's Japanese function gives exactly kb.search.terms()."""
-    sample = docs[:10] + docs[10::25]
-    for doc in sample:
-        for mode in ("index", "query"):
-            text = doc["title"] + "\n" + doc["body"][:4000]
-            if list(variant_terms(text, mode, kbs.japanese_terms)) != list(kbs.terms(text, mode)):
-                raise SystemExit(f"variant_terms differs from kb.search.terms on {doc['key']} ({mode})")
-    return len(sample)
-
-
-def tokenize_all(tokenizer, docs):
-    """(seconds, UTF-8 bytes, tokens) for the analyzer over every field of every document."""
-    nbytes, ntokens = 0, 0
+def tokenize_all(texts):
+    """(seconds, UTF-8 bytes, distinct terms, terms) for kb.search.analysis.terms over texts."""
+    terms = kb_analysis().terms
+    nbytes, ntokens, vocabulary = 0, 0, set()
     t0 = time.perf_counter()
-    for doc in docs:
-        for field in ("title", "headings", "body"):
-            value = doc[field]
-            nbytes += len(value.encode("utf-8"))
-            for _token in tokenizer(value, positions=True, chars=True):
-                ntokens += 1
-    return time.perf_counter() - t0, nbytes, ntokens
+    for text in texts:
+        nbytes += len(text.encode("utf-8"))
+        for term, _start, _end, _same in terms(text):
+            vocabulary.add(term)
+            ntokens += 1
+    return time.perf_counter() - t0, nbytes, len(vocabulary), ntokens
 
 
-def build(tokenizer, docs, directory):
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
-    t0 = time.perf_counter()
-    ix = index.create_in(directory, schema(tokenizer))
-    writer = ix.writer(limitmb=256)
-    for doc in docs:
-        writer.add_document(**{k: doc[k] for k in ("key", "slug", "lang", "title", "headings", "body")})
-    writer.commit()
-    return time.perf_counter() - t0, ix
+def speed_pass(analyzer, texts):
+    """One tokenisation pass and one index build; the fastest pass of each is kept."""
+    from kb.search import index
 
-
-def speed_pass(analyzer, docs, workdir):
-    """One tokenization pass and one index build; the fastest pass of each is kept."""
-    seconds, nbytes, ntokens = tokenize_all(analyzer["tokenizer"], docs)
+    use(analyzer)
+    seconds, nbytes, analyzer["vocab"], analyzer["tokens"] = tokenize_all(texts)
     analyzer["mbps"] = max(analyzer.get("mbps", 0.0), nbytes / 1e6 / seconds)
-    analyzer["tokens"] = ntokens
-    if analyzer.get("ix") is not None:
-        analyzer["ix"].close()
-    seconds, analyzer["ix"] = build(analyzer["tokenizer"], docs, Path(workdir) / analyzer["name"])
-    analyzer["build"] = min(analyzer.get("build", float("inf")), seconds)
-    analyzer["size"] = dir_size(Path(workdir) / analyzer["name"])
+    use(analyzer)
+    t0 = time.perf_counter()
+    analyzer["count"] = index.rebuild(procs=1)
+    analyzer["build"] = min(analyzer.get("build", float("inf")), time.perf_counter() - t0)
+    analyzer["size"] = dir_size(analyzer["dir"])
 
 
-def judge(analyzer, by_key, slug_of, fp_queries):
-    """Relevance (hits@3), phrase false positives and substring misses on the built index."""
-    tokenizer = analyzer["tokenizer"]
-    sch = schema(tokenizer)
-    sch_and = schema(tokenizer, multitoken="default")  # only to parse: what AND of tokens would give
-    with analyzer["ix"].searcher() as s:
-        analyzer["vocab"] = sum(1 for _ in s.reader().lexicon("body"))
-        top, relaxed_used = {}, []
-        for text in all_queries():
-            keys, relaxed = run_query(s, sch, text, limit=3)
-            top[text] = keys
-            if relaxed:
-                relaxed_used.append(text)
-        passed, failures = 0, []
-        for text, expected in JUDGEMENTS:
-            got = top[text]
-            if isinstance(expected, tuple):
-                ok = bool(got) and set(got) == set(top[expected[1]])
-            else:
-                ok = any(slug_of[k] in expected for k in got)
-            if ok:
-                passed += 1
-            else:
-                failures.append((text, expected, got))
-        analyzer.update(passed=passed, failures=failures, top=top, relaxed=relaxed_used)
-        fp_total, fp_and_total, res_total, missed_total, detail = 0, 0, 0, 0, []
-        for text in fp_queries:
-            words = [squash(w) for w in japanese_words(text)]
-            returned = {hit["key"] for hit in s.search(kbs.parse(text, sch, fields=FIELDS), limit=None)}
-            returned_and = {hit["key"] for hit in s.search(kbs.parse(text, sch_and, fields=FIELDS), limit=None)}
-            fps = [k for k in returned if not all(w in by_key[k] for w in words)]
-            fps_and = [k for k in returned_and if not all(w in by_key[k] for w in words)]
-            missed = []
-            if text == " ".join(japanese_words(text)) and len(squash(text)) > 1:
-                literal = {k for k, t in by_key.items() if all(w in t for w in words)}
-                missed = sorted(literal - returned)
-            fp_total += len(fps)
-            fp_and_total += len(fps_and)
-            res_total += len(returned)
-            missed_total += len(missed)
-            if fps or missed:
-                detail.append((text, len(returned), len(fps), len(missed), sorted(fps)[:3], missed[:3]))
-        analyzer.update(fp=fp_total, fp_and=fp_and_total, results=res_total, missed=missed_total, fp_detail=detail)
+def judge(analyzer, judgements, documents, fp_queries):
+    """Relevance (hits@3), phrase false positives and substring misses on the analyzer's index."""
+    use(analyzer)
+    top, relaxed_used = {}, []
+    for query in all_queries(judgements):
+        keys, _total, relaxed = found(query, TOP)
+        top[query] = keys
+        if relaxed:
+            relaxed_used.append(query)
+    passed, failures = 0, []
+    for query, expected, same_as in judgements:
+        got = top[query]
+        ok = (bool(got) and got == top[same_as]) if same_as else any(slug in expected for slug, _lang in got)
+        if ok:
+            passed += 1
+        else:
+            failures.append((query, expected, same_as, got))
+    analyzer.update(passed=passed, failures=failures, top=top, relaxed=relaxed_used)
+
+    squashed = {key: squash(text) for key, text in documents.items()}
+    fp_total, results_total, missed_total, detail = 0, 0, 0, []
+    for query in fp_queries:
+        words = [squash(w) for w in japanese_words(query)]
+        keys, total, relaxed = found(query, EVERYTHING)
+        if total != len(keys):
+            raise SystemExit(f"{query!r}: {total} results but {len(keys)} hits read")
+        returned = set() if relaxed else set(keys)
+        fps = sorted(k for k in returned if not all(w in squashed[k] for w in words))
+        missed = []
+        if query == " ".join(japanese_words(query)) and len(squash(query)) > 1:
+            literal = {k for k, text in squashed.items() if all(w in text for w in words)}
+            missed = sorted(literal - returned)
+        fp_total += len(fps)
+        results_total += len(returned)
+        missed_total += len(missed)
+        if fps or missed:
+            detail.append((query, len(returned), len(fps), len(missed), fps[:3], missed[:3]))
+    analyzer.update(fp=fp_total, results=results_total, missed=missed_total, fp_detail=detail)
 
 
 def latency_round(analyzers, queries, timings):
-    """Each query once on each analyzer's index, analyzers interleaved query by query."""
-    for text in queries:
-        for analyzer in analyzers:
+    """Each query once on each analyzer's index, analyzers one after the other."""
+    from kb import search
+
+    for analyzer in analyzers:
+        use(analyzer)
+        search.search(queries[0])  # reopens the searcher: not timed
+        for query in queries:
             t0 = time.perf_counter()
-            run_query(analyzer["searcher"], analyzer["schema"], text)
+            search.search(query)
             timings[analyzer["name"]].append(time.perf_counter() - t0)
 
 
@@ -521,63 +440,87 @@ def load_average():
         return "n/a"
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--rounds", type=int, default=5, help="timed query rounds (default 5)")
-    parser.add_argument("--passes", type=int, default=2, help="tokenization + build passes, fastest kept (default 2)")
-    parser.add_argument("--only", nargs="*", help="analyzer names to run (default: all)")
-    parser.add_argument("--verbose", action="store_true", help="print every query's top 3 per analyzer")
-    args = parser.parse_args()
+def package_version(name):
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
 
-    t_start = time.perf_counter()
-    docs = load_corpus(args.corpus)
-    total_mb = sum(len((d["title"] + d["headings"] + d["body"]).encode()) for d in docs) / 1e6
-    n_ja = sum(d["lang"] == "ja" for d in docs)
-    print(f"{platform.python_version()}, {os.cpu_count()} CPUs, load average {load_average()} (timings are wall clock)")
-    print(f"corpus: {len(docs)} documents ({n_ja} ja, {len(docs) - n_ja} en), {total_mb:.2f} MB of title+headings+body")
-    by_key = {d["key"]: squash(d["title"] + "\n" + d["headings"] + "\n" + d["body"]) for d in docs}
-    slug_of = {d["key"]: d["slug"] for d in docs}
-    missing_slugs = sorted({s for _q, e in JUDGEMENTS if isinstance(e, set) for s in e} - set(slug_of.values()))
-    if missing_slugs:
-        raise SystemExit(f"judgements name slugs not in the corpus: {missing_slugs}")
-    print(f"check: copied hybrid tokenizer == kb.search.terms on {check_variant_copy(docs)} documents")
 
-    selected = [a for a in ANALYZERS if not args.only or a[0] in args.only]
-    built = []
-    for name, modules, factory, description in selected:
-        missing = available(modules)
-        if missing:
-            print(
-                f"skipped {name}: {', '.join(missing)} not installed (.venv/bin/pip install {' '.join(m.replace('_', '-') for m in missing)})"
-            )
-            continue
-        built.append((name, factory()))
-        print(f"analyzer {name}: {description}")
-    fp_queries = phrase_queries(built)
-    n_single = sum(len(q) == 1 for q in all_queries())
-    print(
-        f"queries: {len(all_queries())} distinct ({n_single} of one character), "
-        f"{len(JUDGEMENTS)} judgements; {len(fp_queries)} phrase queries for FP/missed"
+def machine_line():
+    versions = [("whoosh", "Whoosh-Reloaded"), ("SudachiPy", "SudachiPy"), ("SudachiDict-core", "SudachiDict-core")]
+    versions += [("janome", "janome"), ("fugashi", "fugashi"), ("unidic-lite", "unidic-lite")]
+    found_versions = [f"{label} {v}" for label, name in versions if (v := package_version(name))]
+    return (
+        f"machine: nproc {cpu_count()}, {cpu_model()}, Python {platform.python_version()}, "
+        + ", ".join(found_versions)
+        + f"; load average {load_average()} (timings are wall clock)"
     )
-    print()
 
-    analyzers = [{"name": name, "tokenizer": tokenizer} for name, tokenizer in built]
-    with tempfile.TemporaryDirectory(prefix="kb-analyzers-") as workdir:
+
+# -- main ---------------------------------------------------------------------------------------
+
+
+def select(args):
+    """The analyzers to run, as dicts; a line for each one skipped."""
+    analyzers = []
+    for name, modules, japanese, description in ANALYZERS:
+        if args.only and name not in args.only:
+            continue
+        missing = missing_modules(modules)
+        if missing:
+            wanted = " ".join(m.replace("_", "-") for m in missing)
+            print(f"skipped {name}: {', '.join(missing)} not installed (.venv/bin/pip install {wanted})")
+            continue
+        analyzers.append({"name": name, "japanese": japanese, "description": description})
+    return analyzers
+
+
+def run(args, workdir):
+    t_start = time.perf_counter()
+    print(machine_line())
+    setup_django(workdir)
+    for line in import_content(args.corpus):
+        print(f"imported {line}")
+    documents = load_documents()
+    texts = list(documents.values())
+    n_ja = sum(lang == "ja" for _slug, lang in documents)
+    total_mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
+    print(f"corpus: {len(documents)} documents ({n_ja} ja, {len(documents) - n_ja} other), {total_mb:.2f} MB")
+    judgements = load_judgements(JUDGEMENTS_FILE)
+    queries = all_queries(judgements)
+
+    analysis = kb_analysis()
+    original = analysis.japanese_terms
+    analyzers = select(args)
+    if not analyzers:
+        raise SystemExit("no analyzer to run")
+    for analyzer in analyzers:
+        analyzer["japanese"] = analyzer["japanese"] or original
+        analyzer["dir"] = workdir / "indexes" / analyzer["name"]
+        print(f"analyzer {analyzer['name']}: {analyzer['description']}")
+    try:
         for analyzer in analyzers:  # dictionary load
+            use(analyzer)
             t0 = time.perf_counter()
-            list(analyzer["tokenizer"]("準備できていません サーバー", positions=True, chars=True))
+            list(analysis.terms(INIT_TEXT))
             analyzer["init"] = time.perf_counter() - t0
+        fp_queries = phrase_queries(analyzers, queries)
+        n_single = sum(len(q) == 1 for q in queries)
+        print(
+            f"queries: {len(queries)} distinct ({n_single} of one character), {len(judgements)} judgements "
+            f"({JUDGEMENTS_FILE.relative_to(ROOT)}); {len(fp_queries)} phrase queries for FP/missed"
+        )
+        print()
         for n in range(args.passes):  # passes interleaved across analyzers; the fastest is kept
             for analyzer in analyzers:
                 t0 = time.perf_counter()
-                speed_pass(analyzer, docs, workdir)
+                speed_pass(analyzer, texts)
                 print(f"  pass {n + 1}/{args.passes} {analyzer['name']}: {time.perf_counter() - t0:.1f} s", flush=True)
         for analyzer in analyzers:
-            judge(analyzer, by_key, slug_of, fp_queries)
-            analyzer["schema"] = schema(analyzer["tokenizer"])
-            analyzer["searcher"] = analyzer["ix"].searcher()
-        queries = all_queries()
+            if analyzer["count"] != len(documents):
+                raise SystemExit(f"{analyzer['name']}: indexed {analyzer['count']} of {len(documents)} documents")
+            judge(analyzer, judgements, documents, fp_queries)
         timings = {a["name"]: [] for a in analyzers}
         latency_round(analyzers, queries, {a["name"]: [] for a in analyzers})  # warm-up
         for _ in range(args.rounds):
@@ -585,49 +528,87 @@ def main():
         for analyzer in analyzers:
             analyzer["p50"] = statistics.median(timings[analyzer["name"]]) * 1000
             analyzer["p95"] = percentile(timings[analyzer["name"]], 95) * 1000
-            analyzer["searcher"].close()
-            analyzer["ix"].close()
-    results = analyzers
-    print()
+    finally:
+        from django.conf import settings
 
-    header = f"{'analyzer':<11} {'hits@3':>7} {'FP/results':>11} {'FP if AND':>9} {'missed':>6} {'init s':>6} {'tok MB/s':>8} {'build s':>7} {'p50 ms':>6} {'p95 ms':>6} {'index MB':>8} {'terms':>7} {'tokens':>8}"
+        from kb.search import index
+
+        analysis.japanese_terms = original
+        analysis._local.__dict__.pop("analysed", None)
+        settings.KB_INDEX_DIR = workdir / "index"
+        index.forget_searchers()
+    report(analyzers, judgements, queries, args.verbose)
+    print()
+    print(f"total {time.perf_counter() - t_start:.0f} s; load average {load_average()}")
+
+
+def report(analyzers, judgements, queries, verbose):
+    print()
+    header = (
+        f"{'analyzer':<11} {'hits@3':>7} {'FP/results':>11} {'missed':>6} {'init s':>6} {'tok MB/s':>8} "
+        f"{'build s':>7} {'p50 ms':>6} {'p95 ms':>6} {'index MB':>8} {'terms':>7} {'tokens':>8}"
+    )
     print(header)
     print("-" * len(header))
-    for r in results:
+    for r in analyzers:
         print(
-            f"{r['name']:<11} {r['passed']:>3}/{len(JUDGEMENTS):<3} {r['fp']:>5}/{r['results']:<5} {r['fp_and']:>9} {r['missed']:>6} "
+            f"{r['name']:<11} {r['passed']:>3}/{len(judgements):<3} {r['fp']:>5}/{r['results']:<5} {r['missed']:>6} "
             f"{r['init']:>6.2f} {r['mbps']:>8.2f} {r['build']:>7.1f} {r['p50']:>6.2f} {r['p95']:>6.2f} "
             f"{r['size'] / 1e6:>8.1f} {r['vocab']:>7} {r['tokens']:>8}"
         )
     print()
-    for r in results:
+
+    def show(keys):
+        return ", ".join(f"{slug}:{lang}" for slug, lang in keys) or "nothing"
+
+    for r in analyzers:
         print(f"== {r['name']}: {len(r['failures'])} failed judgement(s)" + (":" if r["failures"] else ""))
-        for text, expected, got in r["failures"]:
-            want = (
-                f"same as {expected[1]} {[slug_of[k] for k in r['top'][expected[1]]]}"
-                if isinstance(expected, tuple)
-                else "|".join(sorted(expected))
-            )
-            print(f"   {text!r}: want {want}; got {[slug_of[k] for k in got] or 'nothing'}")
+        for query, expected, same_as, got in r["failures"]:
+            want = f"same as {same_as} [{show(r['top'][same_as])}]" if same_as else "|".join(sorted(expected))
+            print(f"   {query!r}: want {want}; got [{show(got)}]")
         if r["relaxed"]:
             print(f"   (found only by the relaxed OR query: {', '.join(r['relaxed'])})")
         if r["fp_detail"]:
             print("   phrase queries with FP or missed (query: results, FP, missed; examples):")
-            for text, n, nfp, nmiss, fps, missed in r["fp_detail"]:
-                ex = ""
-                if fps:
-                    ex += " FP e.g. " + ", ".join(slug_of[k] for k in fps)
-                if missed:
-                    ex += " missed e.g. " + ", ".join(slug_of[k] for k in missed)
-                print(f"     {text}: {n}, {nfp}, {nmiss};{ex}")
-    if args.verbose:
+            for query, n, nfp, nmiss, fps, missed in r["fp_detail"]:
+                examples = (" FP e.g. " + show(fps) if fps else "") + (" missed e.g. " + show(missed) if missed else "")
+                print(f"     {query}: {n}, {nfp}, {nmiss};{examples}")
+    if verbose:
         print()
-        for text in all_queries():
-            print(text)
-            for r in results:
-                print(f"   {r['name']:<10} {[slug_of[k] for k in r['top'][text]]}")
-    print()
-    print(f"total {time.perf_counter() - t_start:.0f} s; {os.cpu_count()} CPUs, load average {load_average()}")
+        for query in queries:
+            print(query)
+            for r in analyzers:
+                print(f"   {r['name']:<10} [{show(r['top'][query])}]")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--corpus", type=Path, default=DEFAULT_CORPUS, help=f"blog posts to import (default {DEFAULT_CORPUS})"
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="timed query rounds (default 5)")
+    parser.add_argument("--passes", type=int, default=2, help="tokenisation + build passes, fastest kept (default 2)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=NAMES,
+        metavar="NAME",
+        help=f"run this analyzer (repeatable; {', '.join(NAMES)})",
+    )
+    parser.add_argument("--verbose", action="store_true", help="print every query's top 3 per analyzer")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (database and indexes)")
+    args = parser.parse_args()
+    if args.rounds < 1 or args.passes < 1:
+        parser.error("--rounds and --passes must be at least 1")
+
+    workdir = Path(tempfile.mkdtemp(prefix="kb-analyzers-"))
+    try:
+        run(args, workdir)
+    finally:
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

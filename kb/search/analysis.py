@@ -33,6 +33,7 @@ CAMEL_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 PLAIN_WORD = re.compile(r"^[A-Za-z][a-z]*$|^[A-Z]+$")
 SKIPPED_POS = {"補助記号", "空白"}
 SUDACHI_CHUNK = 8000  # Sudachi refuses inputs over ~49 KB; keep well below in characters
+SENTENCE_CONTEXT = "、"  # see japanese_terms
 MAX_JOINED = 5  # identifier parts joined into single terms (see ascii_terms)
 JOIN = "\u00b7"  # a character the analyzer never produces otherwise
 
@@ -96,15 +97,32 @@ def ascii_terms(run: str, mode: str) -> tuple:
 
 
 def japanese_terms(segment: str):
-    """(term, start, end) of the Japanese between two ASCII runs."""
+    """(term, start, end) of the Japanese between two ASCII runs. Sudachi reads the start of
+    its input as the start of a sentence, where 一時ディスク becomes 1 + 時 + ディスク instead
+    of 一時 + ディスク as anywhere else: each piece is given a comma before it (skipped like any
+    punctuation), so a word splits the same at the start of a query, a title or a segment as
+    inside a sentence."""
     if segment.isspace():  # the space between two English words: nothing for Sudachi
         return
-    for start in range(0, len(segment), SUDACHI_CHUNK):
-        chunk = segment[start : start + SUDACHI_CHUNK]
-        for morpheme in sudachi().tokenize(chunk, sudachi_tokenizer.Tokenizer.SplitMode.A):
-            if morpheme.part_of_speech()[0] in SKIPPED_POS:
+    for start, chunk in chunks(segment):
+        for morpheme in sudachi().tokenize(SENTENCE_CONTEXT + chunk, sudachi_tokenizer.Tokenizer.SplitMode.A):
+            begin = morpheme.begin() - len(SENTENCE_CONTEXT)
+            if begin < 0 or morpheme.part_of_speech()[0] in SKIPPED_POS:
                 continue
-            yield morpheme.normalized_form().lower(), start + morpheme.begin(), start + morpheme.end()
+            yield morpheme.normalized_form().lower(), start + begin, start + morpheme.end() - len(SENTENCE_CONTEXT)
+
+
+def chunks(segment: str):
+    """(start, piece) of at most SUDACHI_CHUNK characters, cut after a line or a sentence
+    where there is one, so that no word is cut in two."""
+    start = 0
+    while start < len(segment):
+        end = min(start + SUDACHI_CHUNK, len(segment))
+        if end < len(segment):
+            cut = max(segment.rfind("\n", start, end), segment.rfind("。", start, end))
+            end = cut + 1 if cut > start else end
+        yield start, segment[start:end]
+        start = end
 
 
 def terms(text: str, mode: str = "index"):

@@ -84,6 +84,21 @@ def test_corpus_rankings():
     assert found("サーバ", lang="ja") == found("サーバー", lang="ja")
 
 
+@pytest.mark.corpus
+@pytest.mark.django_db
+def test_a_query_finds_every_corpus_post_that_contains_it():
+    """A query splits the way the same words split in a sentence (一時ディスク is 一時 + ディスク,
+    not 1 + 時 + ディスク as Sudachi reads it at the start of its input)."""
+    assert run(CORPUS).ok
+    texts = {str(path.relative_to(CORPUS)): path.read_text(encoding="utf-8") for path in CORPUS.rglob("*.md")}
+    sources = dict(Revision.objects.current().values_list("article__slug", "source_path"))
+    for word in ("一時ディスク", "可用性ゾーン", "再デプロイ", "ドライブ文字"):
+        containing = {path for path, text in texts.items() if word in text}
+        hits = search.search(word, lang="ja", page_size=100).hits
+        returned = {sources[hit.slug].split("jpaztech-blog/", 1)[1] for hit in hits}
+        assert len(containing) >= 2 and containing <= returned, word
+
+
 def test_segment_caches_drop_the_least_recently_used_and_segments_that_are_gone():
     import numpy as np
 
