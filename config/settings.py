@@ -110,13 +110,30 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Per process: rendered pages (kb/caching.py) and the feedback flood counter.
+# "default": rendered pages, per process (kb/caching.py). "shared": what several processes or
+# machines must agree on (kb/shared.py: the content version, the vote limit, counters): Redis
+# when REDIS_URL is set, else this process's memory.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+# How often a process writes the counts it gathered (kb/counters.py) to the database.
+KB_COUNTER_FLUSH_SECONDS = float(os.environ.get("KB_COUNTER_FLUSH_SECONDS", "10"))
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "kb",
+        "LOCATION": "kb-pages",
         "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("KB_PAGE_CACHE_ENTRIES", "5000"))},
-    }
+    },
+    "shared": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "kb",
+            # A Redis that is away costs a request a quarter of a second at most, then the
+            # process's own memory stands in (kb/shared.py).
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kb-shared"}
+    ),
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", kb_views.root, name="root"),
     path("admin/", admin.site.urls),
     path("api/search", kb_views.search_api, name="api_search"),
+    path("api/search/log", kb_views.search_log_event, name="search_log"),
     path("healthz", kb_views.healthz, name="healthz"),
     *i18n_patterns(
         path("", include("kb.urls")),

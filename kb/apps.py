@@ -6,7 +6,8 @@ class KbConfig(AppConfig):
     verbose_name = "Knowledge base"
 
     def ready(self):
-        from kb import article_import, importer, staleness
+        from kb import article_import, glossary, importer, staleness
 
         importer.register(article_import.Articles())
+        importer.register(glossary.GlossaryContent())
         importer.register(staleness.StalenessRules())

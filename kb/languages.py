@@ -34,6 +34,15 @@ def name(code: str, in_lang: str) -> str:
         return gettext(get_language_info(code)["name"])
 
 
+# Languages written in the Latin alphabet: their texts hold no Japanese (or Chinese) words,
+# while Japanese texts hold plenty of English ones.
+LATIN_SCRIPT = {"en", "fr", "de", "es", "it", "pt", "pt-br", "nl", "sv", "da", "nb", "fi", "pl", "cs", "tr", "id", "vi"}
+
+
+def latin_script() -> tuple[str, ...]:
+    return tuple(code for code in codes() if code in LATIN_SCRIPT)
+
+
 def local_name(code: str) -> str:
     """The language's name in itself (日本語, English): for language switches."""
     return get_language_info(code)["name_local"]

@@ -174,3 +174,45 @@ class ImportRun(models.Model):
 
     def __str__(self):
         return f"import #{self.pk} ({len(self.changed_slugs)} articles changed)"
+
+
+class Glossary(models.Model):
+    """content/glossary.yaml as imported, every version kept: the term bridge that lets a
+    query in one language find texts in another (kb.search.bridge)."""
+
+    number = models.PositiveIntegerField(unique=True)
+    is_current = models.BooleanField(default=True)
+    entries = models.JSONField()  # [{lang: [form, …]}, …]
+    data_hash = models.CharField(max_length=64)
+    source_path = models.CharField(max_length=500)
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_current"], condition=Q(is_current=True), name="one_current_glossary")
+        ]
+
+    def __str__(self):
+        return f"glossary r{self.number} ({len(self.entries)} entries)"
+
+
+class SearchDay(models.Model):
+    """What visitors searched on one day, one row per normalised query and language, with no
+    personal data (kb.search_log). Days older than a few months are rolled up into the first
+    day of their month."""
+
+    day = models.DateField()
+    query = models.CharField(max_length=300)
+    lang = models.CharField(max_length=LANGUAGE_CODE_LENGTH)
+    searches = models.PositiveIntegerField(default=0)
+    empty = models.PositiveIntegerField(default=0)  # searches that found nothing
+    results = models.PositiveBigIntegerField(default=0)  # results found, summed over the searches
+    opened = models.PositiveIntegerField(default=0)  # times a result was opened next
+
+    class Meta:
+        ordering = ["-day", "query"]
+        constraints = [models.UniqueConstraint(fields=["day", "query", "lang"], name="one_row_per_query_a_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.lang} {self.query!r} ×{self.searches}"

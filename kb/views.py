@@ -1,3 +1,5 @@
+from functools import wraps
+
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
@@ -5,10 +7,11 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import get_language
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from kb import diffing, languages, reports, search
+from kb import diffing, languages, reports, search, search_log
 from kb.caching import revalidated
 from kb.forms import language_choices, search_params
 from kb.models import Article, Kind, Revision, Tag
@@ -187,7 +190,27 @@ def asset(request, slug, path):
     return FileResponse(open(full, "rb"))
 
 
+def logged(view):
+    """Count a visitor's search (kb.search_log) even when the page comes from the cache. A
+    search typed with live results (htmx) is counted by the browser once the visitor pauses
+    (see search_log_event), not at every keystroke."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        count = response.get(RESULT_COUNT_HEADER)
+        if count is not None and not request.htmx and response.status_code == 200:
+            search_log.record(request.GET.get("q", ""), get_language(), int(count))
+        return response
+
+    return wrapper
+
+
+RESULT_COUNT_HEADER = "X-Result-Count"
+
+
 @vary_on_headers("HX-Request")
+@logged
 @revalidated
 def search_page(request):
     params = search_params(request.GET)
@@ -199,7 +222,7 @@ def search_page(request):
             unavailable = True
     template = "kb/search.html#results" if request.htmx else "kb/search.html"
     pages = page_links(request, results.page, results.pages, target="#search-results") if results else None
-    return render(
+    response = render(
         request,
         template,
         {
@@ -212,6 +235,28 @@ def search_page(request):
         },
         status=503 if unavailable else 200,
     )
+    if results is not None:
+        response[RESULT_COUNT_HEADER] = str(results.total)
+    return response
+
+
+@csrf_exempt
+@require_POST
+def search_log_event(request):
+    """The browser says a visitor paused on live results ("searched") or opened a result
+    ("opened"). Counted without anything about the visitor; always 204."""
+    query, lang, event = request.POST.get("q", ""), request.POST.get("lang", ""), request.POST.get("event")
+    if lang in languages.codes() and search.clean_query(query):
+        if event == "opened":
+            search_log.record_opened(query, lang)
+        elif event == "searched":
+            try:
+                total = reports.search(search_params({"q": query, "limit": 1}), lang).total
+            except search.SearchUnavailable:
+                total = None
+            if total is not None:
+                search_log.record(query, lang, total)
+    return HttpResponse(status=204)
 
 
 def page_links(request, number, count, target=""):
@@ -254,6 +299,7 @@ def editor(request):
             "coverage": reports.coverage(),
             "sort": sort,
             "sort_choices": reports.sort_choices(),
+            "searches": search_log.editor_lists(),
         },
     )
 

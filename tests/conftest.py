@@ -19,12 +19,17 @@ CORPUS = REPO.parent / "shared" / "corpus" / "jpaztech-blog"
 
 @pytest.fixture(autouse=True)
 def fresh_page_cache():
-    """Tests roll the database back, so content versions repeat: never share cached pages."""
-    from django.core.cache import cache
+    """Tests roll the database back, so content versions repeat: never share cached pages,
+    shared counters or limits."""
+    from django.core.cache import caches
 
+    from kb import counters, glossary
     from kb.caching import forget_content_version
 
-    cache.clear()
+    caches["default"].clear()
+    caches["shared"].clear()
+    counters._pending.clear()
+    glossary.forget_current()
     forget_content_version()
 
 

@@ -32,8 +32,10 @@ ASCII_RUN = re.compile(r"[\x21-\x7e]+")
 CAMEL_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 PLAIN_WORD = re.compile(r"^[A-Za-z][a-z]*$|^[A-Z]+$")
 SKIPPED_POS = {"補助記号", "空白"}
+NAMING_POS = {"名詞", "代名詞", "接頭辞", "接尾辞"}
 SUDACHI_CHUNK = 8000  # Sudachi refuses inputs over ~49 KB; keep well below in characters
 SENTENCE_CONTEXT = "、"  # see japanese_terms
+QUERY_CONTEXTS = (SENTENCE_CONTEXT, "その")  # see split_variants
 MAX_JOINED = 5  # identifier parts joined into single terms (see ascii_terms)
 JOIN = "\u00b7"  # a character the analyzer never produces otherwise
 
@@ -102,14 +104,51 @@ def japanese_terms(segment: str):
     of 一時 + ディスク as anywhere else: each piece is given a comma before it (skipped like any
     punctuation), so a word splits the same at the start of a query, a title or a segment as
     inside a sentence."""
+    return sudachi_terms(segment, SENTENCE_CONTEXT)
+
+
+def sudachi_terms(segment: str, context: str):
+    """(term, start, end) of ``segment`` read by Sudachi after ``context`` (not itself returned)."""
     if segment.isspace():  # the space between two English words: nothing for Sudachi
         return
     for start, chunk in chunks(segment):
-        for morpheme in sudachi().tokenize(SENTENCE_CONTEXT + chunk, sudachi_tokenizer.Tokenizer.SplitMode.A):
-            begin = morpheme.begin() - len(SENTENCE_CONTEXT)
+        for morpheme in sudachi().tokenize(context + chunk, sudachi_tokenizer.Tokenizer.SplitMode.A):
+            begin = morpheme.begin() - len(context)
             if begin < 0 or morpheme.part_of_speech()[0] in SKIPPED_POS:
                 continue
-            yield morpheme.normalized_form().lower(), start + begin, start + morpheme.end() - len(SENTENCE_CONTEXT)
+            yield morpheme.normalized_form().lower(), start + begin, start + morpheme.end() - len(context)
+
+
+def japanese_nouns(text: str) -> set:
+    """The Japanese words of a query that name things (nouns, prefixes, suffixes: 更新 and 中
+    of 更新中), as opposed to particles, auxiliaries and verbs (に, ない, できる, 変わる)."""
+    nouns = set()
+    for segment in ASCII_RUN.split(normalize(text)):
+        if segment.strip():
+            for morpheme in sudachi().tokenize(SENTENCE_CONTEXT + segment, sudachi_tokenizer.Tokenizer.SplitMode.A):
+                if morpheme.part_of_speech()[0] in NAMING_POS:
+                    nouns.add(morpheme.normalized_form().lower())
+    return nouns
+
+
+def split_variants(text: str) -> dict:
+    """For each Japanese run of a query that Sudachi splits differently depending on what
+    comes before it (割り当て解除: 割る + 当てる + 解除 after a comma, 割り当て + 解除 after その),
+    its usual split → the other splits. A text holds the words one way or the other, so a
+    query looks for every split."""
+    variants = {}
+    for piece in normalize(text).split():
+        for segment in ASCII_RUN.split(piece):
+            if not segment:
+                continue
+            splits = []
+            for context in QUERY_CONTEXTS:
+                words = tuple(term for term, _start, _end in sudachi_terms(segment, context))
+                if words and words not in splits:
+                    splits.append(words)
+            if len(splits) > 1:
+                variants[splits[0]] = splits[1:]
+    return variants
 
 
 def chunks(segment: str):

@@ -10,7 +10,7 @@ from html import unescape
 import nh3
 import numpy as np
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
-from whoosh.columns import VarBytesColumn
+from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
 from whoosh.formats import Frequency
 
@@ -55,6 +55,8 @@ def schema():
         text=TEXT(analyzer=HybridTokenizer(), phrase=False, multitoken_query="phrase"),
         in_title=FieldType(Frequency(), HybridTokenizer("title"), scorable=True),
         in_headings=FieldType(Frequency(), HybridTokenizer("headings"), scorable=True),
+        # The article a text belongs to (a hash of its slug): one result per article.
+        article=COLUMN(NumericColumn("I")),
         sequence=Sequence("hashes"),
         offsets=Sequence("characters"),
         # Unstemmed English words, only for "did you mean" suggestions.
@@ -81,6 +83,7 @@ def document(revision):
         "title": revision.title,
         "body": body,
         "published": revision.published_at.date().isoformat() if revision.published_at else "",
+        "article": word_hash(article.slug),
         "text": text,
         # The same object five times: analysed once for all five fields.
         "in_title": text,

@@ -9,12 +9,14 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 from whoosh import query
 from whoosh.qparser import AndGroup, BoostPlugin, FieldsPlugin, MultifieldParser, OrGroup, RangePlugin, WildcardPlugin
 
 from kb import languages
-from kb.search import index, ranking
-from kb.search.matching import evaluate
+from kb.search import bridge, index, ranking
+from kb.search.analysis import split_variants
+from kb.search.matching import conceptual, evaluate
 from kb.search.segments import Searchable
 from kb.search.snippets import Highlights
 from kb.search.suggestions import suggest
@@ -37,6 +39,8 @@ class Hit:
     revision: int
     published: str
     flags: list = field(default_factory=list)
+    exact: bool = True  # every word as typed; False when found through the conceptual reading
+    bridged: list = field(default_factory=list)  # (words of the query, form found) where only the bridge matched
 
 
 @dataclass
@@ -96,33 +100,92 @@ def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, pa
             s = index.searcher()
         except Exception:
             raise SearchUnavailable(str(exc)) from exc
-    q = parse(text, s.schema)
+    terms = bridge.current()
+    variants = split_variants(text)
+    q = rewritten(parse(text, s.schema), variants, terms, text)
     run(s, q, results, lang, prefer_lang, kind, tag, page_size)
     if results.total == 0:
         results.suggestion = suggest(s, text)
-        relaxed = parse(text, s.schema, group=OrGroup)
-        if relaxed != q:
+        relaxed = rewritten(parse(text, s.schema, group=OrGroup), variants, terms, text)
+        if relaxed.direct != q.direct:
             run(s, relaxed, results, lang, prefer_lang, kind, tag, page_size)
             results.relaxed = results.total > 0
     return results
 
 
-def run(s, q, results, lang, prefer_lang, kind, tag, page_size):
-    """One page of hits. With a preferred language, all its hits come first, then the
-    others'; scores are BM25 over the whole index either way."""
+def rewritten(parsed, variants, terms, text) -> bridge.Rewritten:
+    return bridge.rewrite(bridge.with_variants(parsed, variants), terms, text)
+
+
+def run(s, q: bridge.Rewritten, results, lang, prefer_lang, kind, tag, page_size):
+    """One page of hits, by score (BM25 over the whole index; a text found only through the
+    conceptual reading scores its bridged words at ``bridge.BRIDGE_WEIGHT``). For a visitor
+    with a language and no language filter, one text per article: the visitor's when it
+    matches, scored as the article's best text."""
     data = Searchable.of(s)
+    direct = evaluate(q.direct, data)
+    match = direct
+    own = data.filter(query_language(q))
+    if q.same:
+        same = ranking.all_of([evaluate(node, data) for node in q.same], data.size)
+        match = ranking.either(match, ranking.restrict(same, own))
+    if q.concepts:
+        match = ranking.either(match, ranking.restrict(conceptual(q, data), data.live & ~own))
+    everything = data.filter(lang or None, kind, tag)
     if prefer_lang in languages.codes() and not lang:
-        order = [prefer_lang, *languages.others(prefer_lang)]
-        groups = [data.filter(code, kind, tag) for code in order]
-    else:
-        groups = [data.filter(lang, kind, tag)]
-    match = evaluate(q, data)
+        match = one_text_per_article(match, everything, data, prefer_lang)
+    groups = [everything]
     start = (results.page - 1) * page_size
     page, total = ranking.ranked(match, groups, start, start + page_size)
     results.total = total
     results.pages = (total + page_size - 1) // page_size
-    highlights = Highlights(q, data)
+    highlights = Highlights(q.nodes(), data)
     results.hits = [make_hit(s, docnum, float(match.score[docnum]), highlights) for docnum in page]
+    for hit, docnum in zip(results.hits, page, strict=True):
+        if not direct.mask[docnum]:
+            hit.exact = False
+            hit.bridged = bridged_only(q, data, docnum)
+
+
+def query_language(q: bridge.Rewritten) -> str:
+    """The language a query is written in, as far as its letters tell: a Latin-script one
+    (English) when it has only ASCII, else the source language (Japanese)."""
+    latin = languages.latin_script()
+    return latin[0] if q.latin and latin else languages.source()
+
+
+def one_text_per_article(match, among, data: Searchable, visitor_lang) -> ranking.Match:
+    """The match with one text per article: the one in the visitor's language if it matches,
+    else the best; scored as the best of the article's texts."""
+    matched = np.flatnonzero(match.mask & among)
+    if not matched.size:
+        return match
+    articles, scores = data.articles[matched], match.score[matched]
+    theirs = data.filter(visitor_lang)[matched]
+    order = np.lexsort((-scores, ~theirs, articles))  # per article: the visitor's first, then by score
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = articles[order][1:] != articles[order][:-1]
+    best = np.zeros(order.size)
+    np.maximum.at(best, np.searchsorted(articles[order][first], articles[order]), scores[order])
+    kept = matched[order][first]
+    mask = np.zeros(data.size, dtype=bool)
+    mask[kept] = True
+    score = np.zeros(data.size)
+    score[kept] = best[: kept.size]
+    return ranking.Match(mask, score)
+
+
+def bridged_only(q: bridge.Rewritten, data: Searchable, docnum):
+    """(the query's words, the form found) for each concept this text holds only in another
+    form."""
+    found = []
+    for key, written, forms in q.bridged:
+        if evaluate(bridge.node_for(key, 1.0), data).mask[docnum]:
+            continue
+        form = next((form for form in forms if evaluate(bridge.node_for(form.key, 1.0), data).mask[docnum]), None)
+        if form:
+            found.append((written, form.text))
+    return found
 
 
 def make_hit(s, docnum, score, highlights):

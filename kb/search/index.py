@@ -20,7 +20,7 @@ from kb.search.whoosh_private import Codec
 
 # Bump when analysis, schema or the import path of a class whoosh pickles into the index
 # (the tokenizer, the Sequence column, the codec) changes: older indexes are rebuilt.
-INDEX_FORMAT = "6"
+INDEX_FORMAT = "7"
 PARALLEL_BUILD_MIN = 2000  # documents from which a rebuild uses several processes
 # compound=False: whoosh copies a compound segment into memory on every reader open.
 WRITER_OPTIONS = {"codec": Codec(), "compound": False}

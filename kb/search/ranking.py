@@ -89,6 +89,11 @@ def any_of(matches: list[Match], size: int) -> Match:
     return Match(np.logical_or.reduce([m.mask for m in matches]), np.add.reduce([m.score for m in matches]))
 
 
+def either(a: Match, b: Match) -> Match:
+    """Documents either matches; each scored by the better of the two."""
+    return Match(a.mask | b.mask, np.maximum(a.score, b.score))
+
+
 def restrict(match: Match, mask: np.ndarray) -> Match:
     keep = match.mask & mask
     return Match(keep, np.where(keep, match.score, 0.0))

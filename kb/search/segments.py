@@ -78,6 +78,15 @@ def segment_sequences(reader):
     return SEQUENCES.get(segment_key(reader), read)
 
 
+def segment_articles(reader) -> np.ndarray:
+    """The article (hash of its slug) of each document of the segment."""
+
+    def read():
+        return (np.fromiter(reader.column_reader("article"), dtype=np.int64, count=reader.doc_count_all()),)
+
+    return SEQUENCES.get((*segment_key(reader), "article"), read)[0]
+
+
 def segment_lengths(reader, fieldname) -> np.ndarray:
     def read():
         length = reader.doc_field_length
@@ -104,6 +113,9 @@ class Searchable:
             deleted = [offset + docnum for docnum in deleted_documents(reader)]
             self.live[deleted] = False
         self.collections = {name: self.collection(name) for name in SCORED_FIELDS}
+        self.articles = np.zeros(self.size, dtype=np.int64)
+        for reader, offset in self.leaves:
+            self.articles[offset : offset + reader.doc_count_all()] = segment_articles(reader)
         self.filters = {}
         self.terms = {}
         self.characters = {}  # segment reader id: its column of word characters

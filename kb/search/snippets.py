@@ -17,10 +17,12 @@ SPACES = re.compile(r"\s+")
 
 
 class Highlights:
-    def __init__(self, q, data: Searchable):
+    def __init__(self, queries, data: Searchable):
         self.data = data
         self.runs = {}  # hashes as bytes: hashes
-        self.collect(q)
+        for q in queries:
+            if q is not None:
+                self.collect(q)
 
     def collect(self, node):
         if isinstance(node, query.Not):

@@ -40,7 +40,6 @@ class TestSeedContent:
             assert english.translated_from == Revision.objects.current("ja").get(article=english.article)
 
 
-
 @pytest.mark.django_db
 def test_reimport_of_unchanged_files_creates_nothing(content_dir):
     article_file(content_dir, "agent", "ja", title="エージェント", body="本文です。")
@@ -50,7 +49,11 @@ def test_reimport_of_unchanged_files_creates_nothing(content_dir):
     before = counts()
     report = run(content_dir)
     assert counts() == before == (1, 2, 1)
-    assert [(r.status, r.detail) for r in report.results] == [("unchanged", "ja"), ("unchanged", "en"), ("unchanged", "tree")]
+    assert [(r.status, r.detail) for r in report.results] == [
+        ("unchanged", "ja"),
+        ("unchanged", "en"),
+        ("unchanged", "tree"),
+    ]
     assert report.changed_slugs == set() and report.changed_kinds == set()
 
 

@@ -33,8 +33,17 @@ rules:
 def three_languages(settings, content_dir):
     settings.LANGUAGES = THREE_LANGUAGES
     write(content_dir / "staleness.yaml", RULES)
-    article_file(content_dir, "disk", "ja", title="OS ディスクの拡張", body="OS ディスクを拡張する手順です。", tags="[Archive]")
-    article_file(content_dir, "disk", "en", title="Expanding the OS disk", body="How to expand the OS disk.", translated_from="ja")
+    article_file(
+        content_dir, "disk", "ja", title="OS ディスクの拡張", body="OS ディスクを拡張する手順です。", tags="[Archive]"
+    )
+    article_file(
+        content_dir,
+        "disk",
+        "en",
+        title="Expanding the OS disk",
+        body="How to expand the OS disk.",
+        translated_from="ja",
+    )
     article_file(
         content_dir,
         "disk",

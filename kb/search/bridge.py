@@ -1,0 +1,445 @@
+"""The term bridge between languages: a query in one language also finds texts in another.
+
+The glossary (content/glossary.yaml, imported into ``kb.models.Glossary``) lists each concept's
+forms per language. A query is read two ways:
+
+* *direct*: exactly what was typed, every word required, for every text;
+* *same language*, for texts in the query's language: each typed word or phrase required,
+  as typed or as another form of its concept when it is a glossary form as a whole (NSG,
+  network security group), question words ("why", "my") left out;
+* *other languages*, for the other texts: each run of the query's words that is a glossary
+  form becomes a concept, "any form of it", and a text must hold at least half the concepts
+  (all of one or two) and every identifier; the other words count when present, because a
+  text in another language cannot contain them. A typed word that holds a noun the glossary
+  does not know is not bridged in part: 更新 of 更新中 is not "update" on its own.
+
+Forms other than the typed one weigh ``BRIDGE_WEIGHT``, so a match through the bridge ranks
+below a direct match of the same strength. Forms are compared as the analyzer reads them
+(``analysis.terms`` in query mode), English forms also inflected (deallocate, deallocated,
+deallocating), so "resizing" meets "resize" and ネットワークセキュリティグループ meets
+ネットワーク セキュリティ グループ.
+"""
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from whoosh import query
+from whoosh.lang.porter import stem
+
+from kb.search.analysis import JOIN, japanese_nouns, split_variants, terms, word_positions
+
+BRIDGE_WEIGHT = 0.8
+# Words of a question that say nothing about its subject: left out of the conceptual reading
+# (a text in another language cannot hold them, one in the same language proves nothing).
+# (Japanese particles, auxiliaries and verbs are left out the same way: see japanese_nouns.)
+FILLER = frozenset(
+    stem(word)
+    for word in [
+        "a",
+        "about",
+        "after",
+        "again",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "but",
+        "by",
+        "can",
+        "cannot",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "done",
+        "during",
+        "each",
+        "either",
+        "else",
+        "ever",
+        "every",
+        "few",
+        "first",
+        "for",
+        "from",
+        "get",
+        "gets",
+        "getting",
+        "got",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "just",
+        "let",
+        "me",
+        "more",
+        "most",
+        "much",
+        "must",
+        "my",
+        "need",
+        "needs",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "one",
+        "only",
+        "or",
+        "other",
+        "our",
+        "out",
+        "over",
+        "own",
+        "same",
+        "should",
+        "so",
+        "some",
+        "still",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "us",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "yet",
+        "you",
+        "your",
+    ]
+)
+
+
+def form_key(form: str) -> tuple:
+    """The words of a glossary form as a query reads them (identifier parts joined)."""
+    return tuple(term for term, *_ in terms(form, "query"))
+
+
+def form_keys(form: str) -> list:
+    """The form's key and, for an English form, those of its last word's inflections: the
+    stemmer does not bring every one to the same stem (deallocated → deallocat, deallocate
+    → dealloc)."""
+    keys = [form_key(form)]
+    head, _space, last = form.rpartition(" ")
+    if form.isascii() and last.isalpha() and last.islower():
+        for inflected in inflections(last):
+            key = form_key(f"{head} {inflected}".strip())
+            if key not in keys:
+                keys.append(key)
+    return [key for key in keys if key]
+
+
+def inflections(word: str) -> list:
+    if word.endswith("e"):
+        return [word + "s", word + "d", word[:-1] + "ing"]
+    if word.endswith("y") and len(word) > 2 and word[-2] not in "aeiou":
+        return [word[:-1] + "ies", word[:-1] + "ied", word + "ing"]
+    if word.endswith(("s", "x", "ch", "sh")):
+        return [word + "es", word + "ed", word + "ing"]
+    return [word + "s", word + "ed", word + "ing"]
+
+
+def split_difference(form: str, lang: str):
+    """None when ``form`` typed as a query is looked for as the words it splits into inside a
+    sentence; else (alone, in a sentence): a form a query could never find as written."""
+    alone = [term for term, *_ in word_positions(list(terms(form, "index")))]
+    splits = [tuple(alone)] + split_variants(form).get(tuple(alone), [])
+    before, after = SENTENCE_FRAMES.get(lang, (" ", " "))
+    sentence = f"{before}{form}{after}"
+    start, end = len(before), len(before) + len(form)
+    found = word_positions(list(terms(sentence, "index")))
+    inside = [term for term, s, e in found if start <= s and e <= end]
+    straddling = [term for term, s, e in found if s < start < e or s < end < e]
+    if tuple(inside) not in splits or straddling:
+        return alone, inside + straddling
+    return None
+
+
+SENTENCE_FRAMES = {"ja": ("その", "を確認します。"), "en": ("Check the ", " first.")}
+
+
+@dataclass(frozen=True)
+class Form:
+    key: tuple  # the words, as the analyzer reads them
+    text: str  # as written in the glossary
+    lang: str
+
+
+@dataclass
+class Bridge:
+    """The glossary as lookups: analysed form → concepts; concept → its forms."""
+
+    concepts: list = field(default_factory=list)  # [[Form, …]] per concept
+    index: dict = field(default_factory=dict)  # key → [concept number]
+    longest: int = 0
+
+    @classmethod
+    def from_entries(cls, entries):
+        bridge = cls()
+        for number, entry in enumerate(entries):
+            forms = [
+                Form(key, text, lang) for lang, texts in entry.items() for text in texts for key in form_keys(text)
+            ]
+            bridge.concepts.append(forms)
+            for form in forms:
+                bridge.index.setdefault(form.key, []).append(number)
+                bridge.longest = max(bridge.longest, len(form.key))
+        return bridge
+
+    def concept_at(self, words, start):
+        """(length, concept numbers) of the longest glossary form starting at words[start]."""
+        for length in range(min(self.longest, len(words) - start), 0, -1):
+            found = self.index.get(tuple(words[start : start + length]))
+            if found:
+                return length, found
+        return 0, []
+
+    def written(self, key):
+        """How the glossary writes a form, given its words."""
+        return next(
+            (form.text for number in self.index.get(key, []) for form in self.concepts[number] if form.key == key),
+            " ".join(key),
+        )
+
+    def other_forms(self, numbers, key):
+        """Every form of the concepts whose words differ from ``key``, one per set of words."""
+        forms = {}
+        for number in numbers:
+            for form in self.concepts[number]:
+                if form.key != key:
+                    forms.setdefault(form.key, form)
+        return [forms[key] for key in sorted(forms)]
+
+
+EMPTY = Bridge()
+
+
+@dataclass
+class Rewritten:
+    direct: object  # the parsed query, every word as typed
+    latin: bool = True  # written in Latin letters only (English), else in Japanese
+    # The same-language reading: each typed word or phrase (fillers aside), or another form of
+    # it when it is a glossary form as a whole (NSG: network security group). Empty: none.
+    same: list = field(default_factory=list)
+    # The other-language reading:
+    concepts: list = field(default_factory=list)  # one query node per concept: any of its forms
+    required: list = field(default_factory=list)  # identifiers and quoted phrases, as typed
+    optional: list = field(default_factory=list)  # the other words: count where present
+    at_least: int = 0  # concepts a text must hold
+    bridged: list = field(default_factory=list)  # (query words, as written, [other Form, …]) per concept
+
+    def nodes(self):
+        """Every word and phrase the search looks for, for highlighting."""
+        return [self.direct, *self.same, *self.concepts, *self.required, *self.optional]
+
+
+def rewrite(parsed, bridge: Bridge, text: str) -> Rewritten:
+    """The readings of a parsed query (see the module docstring). Only a word, a phrase, or
+    an AND/OR group of them is read through the glossary; a query with NOT or nested groups
+    stays as typed."""
+    result = Rewritten(parsed, latin=text.isascii())
+    leaves, group = leaves_of(parsed)
+    if not bridge.index or leaves is None:
+        return result
+    result.same = same_language(leaves, bridge)
+    as_typed = [leaf for leaf in leaves if is_quoted(leaf, text) or is_identifier_phrase(leaf)]
+    result.required += as_typed
+    leaves = [leaf for leaf in leaves if leaf not in as_typed]
+    words, owner = [], []
+    for number, leaf in enumerate(leaves):
+        words += leaf_words(leaf)
+        owner += [number] * len(leaf_words(leaf))
+    nouns = set() if result.latin else japanese_nouns(text)
+    spans = usable_spans(find_spans(bridge, words), words, owner, nouns)
+    if not spans:
+        return result
+    starts = {start: (length, numbers) for start, length, numbers in spans}
+    position = 0
+    while position < len(words):
+        if position in starts:
+            length, numbers = starts[position]
+            key = tuple(words[position : position + length])
+            result.concepts.append(concept(bridge, numbers, key))
+            result.bridged.append((key, bridge.written(key), bridge.other_forms(numbers, key)))
+            position += length
+            continue
+        word = words[position]
+        term = query.Term("text", word, boost=leaves[owner[position]].boost)
+        if is_identifier(word) and group is query.And:
+            result.required.append(term)
+        elif word not in FILLER and (word.isascii() or word in nouns):
+            result.optional.append(term)
+        position += 1
+    count = len(result.concepts)
+    result.at_least = 1 if group is query.Or else count if count <= 2 else math.ceil(count / 2)
+    return result
+
+
+class Concept(query.Or):
+    """Any of a concept's forms; scored as the best form found (``matching.evaluate``), since
+    a concept written several ways in one text is still one concept."""
+
+
+def concept(bridge, numbers, key):
+    """Any form of the concept: the typed one, or another at BRIDGE_WEIGHT."""
+    others = [node_for(form.key, BRIDGE_WEIGHT) for form in bridge.other_forms(numbers, key)]
+    return Concept([node_for(key, 1.0), *others])
+
+
+def same_language(leaves, bridge):
+    """Each typed word or phrase but fillers, as typed or as another form of its concept when
+    it is a glossary form as a whole; empty when that is just the query as typed."""
+    nodes, changed = [], False
+    for leaf in leaves:
+        words = tuple(leaf_words(leaf))
+        if len(words) == 1 and words[0] in FILLER:
+            changed = True
+            continue
+        numbers = bridge.index.get(words)
+        nodes.append(concept(bridge, numbers, words) if numbers else leaf)
+        changed = changed or bool(numbers)
+    return nodes if changed and nodes else []
+
+
+def find_spans(bridge, words):
+    """(start, length, concept numbers) of the glossary forms among the words, longest first."""
+    spans, position = [], 0
+    while position < len(words):
+        length, numbers = bridge.concept_at(words, position)
+        if length:
+            spans.append((position, length, numbers))
+        position += length or 1
+    return spans
+
+
+def usable_spans(spans, words, owner, nouns):
+    """The spans, less those inside a typed word that also holds a noun the glossary does
+    not know: 更新 of 更新中 is not "update" on its own."""
+    covered = {i for start, length, _ in spans for i in range(start, start + length)}
+    blocked = {owner[i] for i, word in enumerate(words) if word in nouns and i not in covered}
+    return [span for span in spans if owner[span[0]] not in blocked and owner[span[0] + span[1] - 1] not in blocked]
+
+
+def leaves_of(parsed):
+    """(the words and phrases of a flat query, its group: And or Or), or (None, None)."""
+    if is_leaf(parsed):
+        return [parsed], query.And
+    if isinstance(parsed, (query.And, query.Or)) and all(is_leaf(child) for child in parsed.subqueries):
+        return list(parsed.subqueries), type(parsed)
+    return None, None
+
+
+def is_quoted(leaf, text):
+    """A phrase the visitor put in double quotes (not one the analyzer made of a word)."""
+    if not isinstance(leaf, query.Phrase) or '"' not in text:
+        return False
+    return any([term for term, *_ in terms(quoted, "query")] == list(leaf.words) for quoted in QUOTED.findall(text))
+
+
+QUOTED = re.compile(r'"([^"]+)"')
+
+
+def is_identifier_phrase(leaf):
+    """A phrase of ASCII parts: an identifier (Standard_D2s_v3) or quoted English, as typed."""
+    return isinstance(leaf, query.Phrase) and all(word.isascii() for word in leaf.words)
+
+
+def is_leaf(node):
+    return isinstance(node, (query.Term, query.Phrase)) and node.fieldname == "text"
+
+
+def leaf_words(leaf):
+    return [leaf.text] if isinstance(leaf, query.Term) else list(leaf.words)
+
+
+def is_identifier(word):
+    """An error code, address or file name: the same in every language, so always required."""
+    return JOIN in word or (word.isascii() and not word.isalpha())
+
+
+def with_variants(node, variants):
+    """The query with each Japanese run that Sudachi may split several ways looked for in
+    every split (``analysis.split_variants``)."""
+    if not variants:
+        return node
+    if isinstance(node, (query.Term, query.Phrase)) and node.fieldname == "text":
+        words = leaf_words(node)
+        alternatives = [words]
+        for primary, others in variants.items():
+            for start in range(len(words) - len(primary) + 1):
+                if tuple(words[start : start + len(primary)]) == primary:
+                    alternatives += [words[:start] + list(other) + words[start + len(primary) :] for other in others]
+        if len(alternatives) == 1:
+            return node
+        return query.Or([node] + [node_for(tuple(words), node.boost) for words in alternatives[1:]])
+    if isinstance(node, query.CompoundQuery):
+        return type(node)([with_variants(child, variants) for child in node.subqueries], boost=node.boost)
+    return node
+
+
+def node_for(key, boost):
+    if len(key) == 1:
+        return query.Term("text", key[0], boost=boost)
+    return query.Phrase("text", list(key), boost=boost)
+
+
+def current() -> Bridge:
+    """The glossary in force (read again when the content changes)."""
+    from kb.glossary import current_bridge
+
+    return current_bridge()
