@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine (Python 3.11, make, apt):
 #   make run    set up, import content/, serve http://127.0.0.1:8000 (SQLite)
-#   make test   set up, lint, run the whole suite on SQLite and on PostgreSQL, browser tests included
+#   make test   set up, lint, run the whole suite on SQLite and on PostgreSQL + Redis, browser tests included
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -57,13 +57,13 @@ checks: setup
 test: setup system-deps checks
 	$(BIN)/python -m pytest -q -p no:randomly tests/e2e -m e2e
 	$(BIN)/python -m pytest -q -m "not e2e"
-	scripts/with_postgres.sh $(BIN)/python -m pytest -q -m "not e2e"
+	scripts/with_postgres.sh scripts/with_redis.sh $(BIN)/python -m pytest -q -m "not e2e"
 
 test-sqlite: setup
 	$(BIN)/python -m pytest -q -m "not e2e"
 
 test-postgres: setup system-deps
-	scripts/with_postgres.sh $(BIN)/python -m pytest -q -m "not e2e"
+	scripts/with_postgres.sh scripts/with_redis.sh $(BIN)/python -m pytest -q -m "not e2e"
 
 test-e2e: setup system-deps
 	$(BIN)/python -m pytest -q -p no:randomly tests/e2e -m e2e

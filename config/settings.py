@@ -114,6 +114,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # machines must agree on (kb/shared.py: the content version, the vote limit, counters): Redis
 # when REDIS_URL is set, else this process's memory.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Proxies in front of the site that add the client's address to X-Forwarded-For: the vote
+# limit keys on the address the outermost trusted one saw. 0: the connection's own address.
+KB_TRUSTED_PROXIES = int(os.environ.get("KB_TRUSTED_PROXIES", "0"))
 # How often a process writes the counts it gathered (kb/counters.py) to the database.
 KB_COUNTER_FLUSH_SECONDS = float(os.environ.get("KB_COUNTER_FLUSH_SECONDS", "10"))
 CACHES = {

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from kb.models import Article, Flag, ImportRun, Revision
+from kb.models import Article, Flag, Glossary, ImportRun, Revision, SearchDay
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -54,3 +54,15 @@ class FlagAdmin(ReadOnlyAdmin):
 @admin.register(ImportRun)
 class ImportRunAdmin(ReadOnlyAdmin):
     list_display = ("pk", "finished_at", "summary")
+
+
+@admin.register(Glossary)
+class GlossaryAdmin(ReadOnlyAdmin):
+    list_display = ("number", "is_current", "imported_at", "source_path")
+
+
+@admin.register(SearchDay)
+class SearchDayAdmin(ReadOnlyAdmin):
+    list_display = ("day", "lang", "query", "searches", "empty", "opened")
+    list_filter = ("lang", "day")
+    search_fields = ("query",)

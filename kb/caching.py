@@ -19,6 +19,8 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.views.decorators.http import condition
 
+from kb import shared
+
 PAGE_SECONDS = 600
 VERSION_SECONDS = 1.0  # how stale this process's idea of the content version may be
 
@@ -39,18 +41,38 @@ _version = {"value": 0, "read_at": float("-inf")}
 
 
 def content_version() -> int:
-    """The latest ImportRun id, read from the database at most once a second per process."""
-    from kb.models import ImportRun
-
+    """The latest ImportRun id, read at most once a second per process: from Redis when it is
+    configured (an import publishes it there), else from the database."""
     now = time.monotonic()
     if now - _version["read_at"] >= VERSION_SECONDS:
-        _version["value"] = ImportRun.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        published = shared.get(VERSION_KEY) if settings.REDIS_URL else None
+        _version["value"] = published if published is not None else latest_import_run()
         _version["read_at"] = now
     return _version["value"]
 
 
+def latest_import_run() -> int:
+    from kb.models import ImportRun
+
+    version = ImportRun.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    if settings.REDIS_URL:
+        shared.set(VERSION_KEY, version, VERSION_KEY_SECONDS)
+    return version
+
+
+def publish_content_version():
+    """After an import: every process sees the new version within a second (with Redis)."""
+    forget_content_version()
+    if settings.REDIS_URL:
+        shared.set(VERSION_KEY, latest_import_run(), VERSION_KEY_SECONDS)
+
+
 def forget_content_version():
     _version["read_at"] = float("-inf")
+
+
+VERSION_KEY = "content-version"
+VERSION_KEY_SECONDS = 3600  # read from the database again at least hourly
 
 
 def page_etag(request, *args, **kwargs):

@@ -168,7 +168,7 @@ def run_import(paths, *, dry_run=False) -> ImportReport:
             )
         if dry_run:
             transaction.set_rollback(True)
-    caching.forget_content_version()
+    caching.publish_content_version()
     return report
 
 

@@ -237,7 +237,12 @@ def search_page(request):
     )
     if results is not None:
         response[RESULT_COUNT_HEADER] = str(results.total)
+    if unavailable:
+        response["Retry-After"] = RETRY_AFTER_SECONDS
     return response
+
+
+RETRY_AFTER_SECONDS = "60"  # a rebuild of the whole index takes about a minute at 10,000 articles
 
 
 @csrf_exempt
@@ -284,7 +289,9 @@ def search_api(request):
     try:
         payload = reports.search_payload(params, request)
     except search.SearchUnavailable:
-        return JsonResponse({"error": "search is temporarily unavailable"}, status=503)
+        response = JsonResponse({"error": "search is being rebuilt; try again in a minute"}, status=503)
+        response["Retry-After"] = RETRY_AFTER_SECONDS
+        return response
     return JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: Chromium (+ CJK fonts for readable screenshots)
-# for the browser tests, PostgreSQL for the production-database run.
+# for the browser tests, PostgreSQL and Redis for the production-like run.
 set -euo pipefail
 missing=()
 for extra in "$@"; do  # more packages for a caller, e.g. wrk for the load benchmark
@@ -9,6 +9,7 @@ done
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v redis-server >/dev/null || missing+=(redis-server)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${missing[*]}"
 sudo=""

@@ -72,7 +72,7 @@ def article_file(root: Path, slug: str, lang: str, *, title: str, body: str, **f
 def run(*paths, dry_run=False):
     report = importer.run_import([str(p) for p in paths], dry_run=dry_run)
     if report.ok and not dry_run:
-        search.catch_up(force=True)
+        search.catch_up(force=True, wait=True)
     return report
 
 

@@ -1,20 +1,23 @@
 import dataclasses
 import datetime as dt
+import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core import signing
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from kb import shared
 from kb.caching import revalidated
 from wizard import pages, trees
 from wizard.models import Feedback, ResultStat
@@ -241,7 +244,7 @@ def feedback(request, tree, node):
     if node not in live.tree.nodes or live.tree.nodes[node].kind != "result":
         raise Http404("no such result")
     back = request.POST.get("next", "")
-    if not back.startswith("/"):
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = pages.result_url(live, node, [])
     if too_many_votes(request):
         return render(request, "wizard/feedback_limited.html", {"back": back}, status=429)
@@ -254,7 +257,13 @@ def feedback(request, tree, node):
         pass  # the same visitor voting twice at the same instant: one vote stands
     response = redirect(back + ("&" if "?" in back else "?") + "voted=1")
     response.set_signed_cookie(
-        VISITOR_COOKIE, visitor, salt="kb.visitor", max_age=365 * 86400, httponly=True, samesite="Lax"
+        VISITOR_COOKIE,
+        visitor,
+        salt="kb.visitor",
+        max_age=365 * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.HTTPS,
     )
     return response
 
@@ -267,13 +276,21 @@ def visitor_id(request):
 
 
 def too_many_votes(request):
-    key = "votes:" + request.META.get("REMOTE_ADDR", "unknown")
-    cache.add(key, 0, VOTE_WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        count = 1
-    return count > VOTES_PER_WINDOW
+    """Votes per client address in a window, counted in the shared cache: one limit across
+    processes and nodes when Redis is configured (kb.shared)."""
+    key = "votes:" + hashlib.sha256(client_address(request).encode()).hexdigest()
+    return shared.incr(key, 1, VOTE_WINDOW_SECONDS) > VOTES_PER_WINDOW
+
+
+def client_address(request):
+    """The client's address as seen through ``settings.KB_TRUSTED_PROXIES`` proxies: the
+    address each of them added to X-Forwarded-For is trusted, anything before is not."""
+    proxies = settings.KB_TRUSTED_PROXIES
+    if proxies <= 0:
+        return request.META.get("REMOTE_ADDR", "")
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    chain = forwarded + [request.META.get("REMOTE_ADDR", "")]
+    return chain[-proxies - 1] if len(chain) > proxies else chain[0]
 
 
 @staff_member_required

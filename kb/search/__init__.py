@@ -16,14 +16,15 @@ one job each:
 Views and commands use only what is exported here.
 """
 
-from kb.search.engine import MAX_QUERY_LENGTH, PAGE_SIZE, Hit, Results, SearchUnavailable, clean_query, search
-from kb.search.index import catch_up, forget_searchers, rebuild, update
+from kb.search.engine import MAX_QUERY_LENGTH, PAGE_SIZE, Hit, Results, clean_query, search
+from kb.search.index import SearchRebuilding, SearchUnavailable, catch_up, forget_searchers, rebuild, update
 
 __all__ = [
     "MAX_QUERY_LENGTH",
     "PAGE_SIZE",
     "Hit",
     "Results",
+    "SearchRebuilding",
     "SearchUnavailable",
     "catch_up",
     "clean_query",

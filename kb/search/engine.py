@@ -10,11 +10,23 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.db import DatabaseError
 from whoosh import query
-from whoosh.qparser import AndGroup, BoostPlugin, FieldsPlugin, MultifieldParser, OrGroup, RangePlugin, WildcardPlugin
+from whoosh.qparser import (
+    AndGroup,
+    BoostPlugin,
+    EveryPlugin,
+    FieldsPlugin,
+    MultifieldParser,
+    OrGroup,
+    RangePlugin,
+    SingleQuotePlugin,
+    WildcardPlugin,
+)
 
 from kb import languages
 from kb.search import bridge, index, ranking
+from kb.search.index import SearchUnavailable
 from kb.search.analysis import split_variants
 from kb.search.matching import conceptual, evaluate
 from kb.search.segments import Searchable
@@ -55,18 +67,16 @@ class Results:
     error: str = ""
 
 
-class SearchUnavailable(Exception):
-    pass
-
-
 def clean_query(text: str) -> str:
     text = CONTROL.sub(" ", text or "")
     return " ".join(text.split())[:MAX_QUERY_LENGTH].rstrip()
 
 
 def parser(schema, group=AndGroup):
+    """whoosh's parser with only what visitors mean: words, "phrases", (groups) and
+    AND/OR/NOT. Fields, wildcards, boosts, ranges, 'single quotes' and *:* read as plain words."""
     qp = MultifieldParser(["text"], schema, group=group)
-    for plugin in (FieldsPlugin, WildcardPlugin, BoostPlugin, RangePlugin):
+    for plugin in (FieldsPlugin, WildcardPlugin, BoostPlugin, RangePlugin, EveryPlugin, SingleQuotePlugin):
         qp.remove_plugin_class(plugin)
     return qp
 
@@ -92,14 +102,9 @@ def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, pa
         return results
     try:
         index.catch_up()
-        s = index.searcher()
-    except Exception as exc:  # a lost or corrupt index: try once to rebuild it
-        logger.exception("search index unavailable; rebuilding")
-        try:
-            index.rebuild()
-            s = index.searcher()
-        except Exception:
-            raise SearchUnavailable(str(exc)) from exc
+    except DatabaseError:  # the database is away: search what the index holds
+        logger.exception("could not catch up with the database; searching the index as it is")
+    s = index.searcher()  # SearchRebuilding when there is no index yet
     terms = bridge.current()
     variants = split_variants(text)
     q = rewritten(parse(text, s.schema), variants, terms, text)

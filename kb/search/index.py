@@ -2,21 +2,43 @@
 
 The index is derived data: ``rebuild`` makes it from the database, and every process keeps
 its copy current by applying the import runs it has not seen yet (``catch_up``).
+
+Across processes (the workers of a node share one index folder):
+
+* rebuild, update and catch-up take one lock per folder (a file lock), so a rebuild never
+  swaps the folder while an update writes, and two processes never apply the same runs;
+* a request never waits for that lock, and never rebuilds: it searches the last good index
+  it has, and when there is none at all it starts a rebuild in the background and says
+  ``SearchRebuilding`` (the page asks to try again in a minute, the API answers 503);
+* every build has an identity (a random id in the folder); a searcher is reopened when the
+  identity changes, not only when whoosh's generation does (a fresh build starts again at
+  generation 1, so the generation alone cannot tell a replaced index);
+* only an index that cannot be opened is rebuilt: a database that is away, or a lock held by
+  another process, leaves the index as it is.
 """
 
+import logging
 import os
+import pickle
 import shutil
+import struct
 import threading
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from filelock import FileLock
+from django.db import connection
+from filelock import FileLock, Timeout
 from whoosh import index
+from whoosh.index import EmptyIndexError, IndexVersionError
+from whoosh.index import IndexError as WhooshIndexError
 
 from kb import caching
 from kb.search.documents import document, indexable, schema
 from kb.search.whoosh_private import Codec
+
+logger = logging.getLogger(__name__)
 
 # Bump when analysis, schema or the import path of a class whoosh pickles into the index
 # (the tokenizer, the Sequence column, the codec) changes: older indexes are rebuilt.
@@ -24,8 +46,30 @@ INDEX_FORMAT = "7"
 PARALLEL_BUILD_MIN = 2000  # documents from which a rebuild uses several processes
 # compound=False: whoosh copies a compound segment into memory on every reader open.
 WRITER_OPTIONS = {"codec": Codec(), "compound": False}
+# What opening a damaged or half-written index raises: only these mean "rebuild it".
+CORRUPTION = (
+    WhooshIndexError,  # a table of contents that is not one ("created on a different architecture")
+    EmptyIndexError,
+    IndexVersionError,
+    pickle.UnpicklingError,
+    AttributeError,  # unpickling a class that no longer exists
+    EOFError,
+    struct.error,
+    ValueError,
+    OSError,
+)
 
 _local = threading.local()
+_background = {"thread": None}
+_locks = {}
+
+
+class SearchUnavailable(Exception):
+    """The search cannot answer now."""
+
+
+class SearchRebuilding(SearchUnavailable):
+    """There is no usable index yet; one is being built."""
 
 
 def index_dir() -> Path:
@@ -43,13 +87,30 @@ def read_marker(directory: Path) -> int:
         return 0
 
 
+def build_id(directory: Path) -> str:
+    try:
+        return (directory / "build").read_text()
+    except OSError:
+        return ""
+
+
+def lock_for(directory: Path) -> FileLock:
+    """The one lock of an index folder, shared by rebuild, update and catch-up."""
+    path = str(directory.with_name(directory.name + ".lock"))
+    if path not in _locks:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        _locks[path] = FileLock(path)
+    return _locks[path]
+
+
 @contextmanager
-def rebuilding(directory: Path):
-    """One rebuild of an index folder at a time, across processes: the workers of one site
-    share the folder, and each would rebuild a missing index on its first search."""
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(directory.with_name(directory.name + ".lock")):
+def locked(directory: Path, wait=True):
+    """The folder's lock; with ``wait`` False, Timeout at once if another process holds it."""
+    with lock_for(directory).acquire(timeout=-1 if wait else 0):
         yield
+
+
+rebuilding = locked  # (the name the lock had when only rebuilds took it)
 
 
 def rebuild(directory: Path | None = None, *, procs: int = 0, if_unusable: bool = False) -> int:
@@ -57,7 +118,7 @@ def rebuild(directory: Path | None = None, *, procs: int = 0, if_unusable: bool 
     ``procs`` 0: one process per CPU (at most 4) when there are many documents.
     ``if_unusable``: nothing to do if another process rebuilt it while this one waited."""
     directory = directory or index_dir()
-    with rebuilding(directory):
+    with locked(directory):
         if if_unusable and usable(directory):
             return 0
         return build(directory, procs)
@@ -81,13 +142,13 @@ def build(directory: Path, procs: int) -> int:
     writer.commit()
     marker_path(building).write_text(str(run_id))
     (building / "format").write_text(INDEX_FORMAT)
+    (building / "build").write_text(uuid.uuid4().hex)
     old = directory.with_name(directory.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if directory.exists():
         directory.rename(old)
     building.rename(directory)
     shutil.rmtree(old, ignore_errors=True)
-    forget_searchers()
     return count
 
 
@@ -100,8 +161,13 @@ def build_processes() -> int:
 
 
 def update(slugs) -> int:
-    """Re-index the given articles (every language) in place."""
-    ix = open_index()
+    """Re-index the given articles (every language) in place, under the folder's lock."""
+    directory = index_dir()
+    with locked(directory):
+        return write_documents(index.open_dir(directory), slugs)
+
+
+def write_documents(ix, slugs) -> int:
     writer = ix.writer(timeout=30, **WRITER_OPTIONS)
     try:
         for slug in slugs:
@@ -117,26 +183,39 @@ def update(slugs) -> int:
     return count
 
 
-def catch_up(force: bool = False) -> int:
-    """Apply the import runs this process's index has not seen. Cheap when there are none:
-    the content version is read from the database at most once a second (kb.caching), the
-    same version that keys cached pages, so a page is never cached with an older index."""
-    from kb.models import ImportRun
-
+def catch_up(force: bool = False, wait: bool = False) -> int:
+    """Apply the import runs this folder's index has not seen: the number of articles
+    re-indexed. Cheap when there are none: the content version is read at most once a
+    second (kb.caching), the same version that keys cached pages, so a page is never cached
+    with an older index. Without ``wait`` (a request), nothing happens while another process
+    holds the folder's lock: it is rebuilding or applying the same runs."""
     if force:
         caching.forget_content_version()
     directory = index_dir()
     if not usable(directory):
-        rebuild(directory, if_unusable=True)
+        if wait:
+            rebuild(directory, if_unusable=True)
+        else:
+            start_rebuild()  # the searcher answers meanwhile if it can (kb.search.index.searcher)
         return -1
-    applied = read_marker(directory)
-    if caching.content_version() <= applied:
+    if caching.content_version() <= read_marker(directory):
         return 0
+    try:
+        with locked(directory, wait=wait):
+            return apply_new_runs(directory)
+    except Timeout:
+        return 0
+
+
+def apply_new_runs(directory: Path) -> int:
+    from kb.models import ImportRun
+
+    applied = read_marker(directory)  # again: another process may have applied them meanwhile
     runs = list(ImportRun.objects.filter(pk__gt=applied).order_by("pk").values_list("pk", "changed_slugs"))
     if not runs:
         return 0
     slugs = sorted({slug for _pk, changed in runs for slug in changed})
-    update(slugs)
+    write_documents(index.open_dir(directory), slugs)
     marker_path(directory).write_text(str(runs[-1][0]))
     return len(slugs)
 
@@ -147,28 +226,89 @@ def usable(directory: Path) -> bool:
     another version may no longer exist."""
     try:
         return (directory / "format").read_text() == INDEX_FORMAT and index.exists_in(directory)
-    except OSError:
+    except CORRUPTION:
         return False
+
+
+def start_rebuild():
+    """Rebuild in a background thread of this process, unless one runs here already or
+    another process holds the folder's lock (it is rebuilding)."""
+    thread = _background["thread"]
+    if thread is not None and thread.is_alive():
+        return
+    _background["thread"] = threading.Thread(target=_rebuild_in_background, args=(index_dir(),), daemon=True)
+    _background["thread"].start()
+
+
+def _rebuild_in_background(directory):
+    try:
+        with locked(directory, wait=False):
+            if not usable(directory):
+                logger.warning("search index at %s unusable: rebuilding in the background", directory)
+                build(directory, 0)
+    except Timeout:
+        pass  # another process is at it
+    except Exception:
+        logger.exception("background rebuild of the search index failed")
+    finally:
+        connection.close()
+
+
+def wait_for_rebuild(timeout=None):
+    """For commands and tests: wait for a background rebuild of this process to end."""
+    thread = _background["thread"]
+    if thread is not None:
+        thread.join(timeout)
 
 
 def open_index():
     directory = index_dir()
     if not usable(directory):
-        rebuild(directory, if_unusable=True)
+        raise SearchRebuilding()
     return index.open_dir(directory)
 
 
 def forget_searchers():
     _local.searcher = None
+    _local.build = None
 
 
 def searcher():
-    """A searcher per thread, reused across requests and refreshed when the index changed."""
+    """A searcher per thread, reused across requests and reopened when the index changed: a
+    new build (another identity) or new segments. When the index cannot be opened, the
+    last good searcher of this thread goes on serving while it is rebuilt."""
+    directory = index_dir()
     current = getattr(_local, "searcher", None)
-    if current is not None and current.up_to_date():
-        return current
-    # Not Searcher.refresh(): it reuses segment readers and misses deletions made in them.
+    identity = build_id(directory)
+    try:
+        if current is not None and _local.build == identity and current.up_to_date():
+            return current
+        # Not Searcher.refresh(): it reuses segment readers and misses deletions made in them.
+        fresh = open_index().searcher()
+    except SearchRebuilding:
+        return keep_serving(current)
+    except CORRUPTION as exc:
+        logger.warning("search index at %s unreadable (%r): rebuilding in the background", directory, exc)
+        mark_unusable(directory)
+        return keep_serving(current)
     if current is not None:
         current.close()
-    _local.searcher = open_index().searcher()
-    return _local.searcher
+    _local.searcher, _local.build = fresh, identity
+    return fresh
+
+
+def keep_serving(current):
+    """No index to open: rebuild in the background; meanwhile this thread's last good
+    searcher (its files are still open) answers, or there is nothing to search yet."""
+    start_rebuild()
+    if current is not None:
+        return current
+    raise SearchRebuilding()
+
+
+def mark_unusable(directory: Path):
+    """Make a damaged index count as missing, so that the next rebuild replaces it."""
+    try:
+        (directory / "format").write_text("damaged")
+    except OSError:
+        pass

@@ -21,13 +21,14 @@ class TestIndexUnusable:
 
     def test_the_search_page_says_so_in_the_visitors_language(self, client, broken_index):
         response = client.get("/ja/search/", {"q": "更新中"})
-        assert response.status_code == 503
+        assert response.status_code == 503 and response["Retry-After"] == "60"
         body = response.content.decode()
         assert '<html lang="ja">' in body and 'role="alert"' in body
 
     def test_the_api_answers_503_json(self, client, broken_index):
         response = client.get("/api/search", {"q": "VM"})
-        assert response.status_code == 503 and response.json() == {"error": "search is temporarily unavailable"}
+        assert response.status_code == 503 and response["Retry-After"] == "60"
+        assert response.json() == {"error": "search is being rebuilt; try again in a minute"}
 
     def test_articles_still_read_without_the_index(self, client, broken_index):
         assert client.get("/en/articles/vmagent-notready/").status_code == 200

@@ -7,6 +7,7 @@ import sys
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib.auth.models import User
 
 from kb.models import Revision
 from tests.conftest import CONTENT, REPO, article_file, run
@@ -214,3 +215,54 @@ def test_migrations_match_the_models_on_this_database():
     from django.core.management import call_command
 
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.usefixtures("seeds")
+class TestReview:
+    """What a review of the code found, each with the test that failed before the fix."""
+
+    @pytest.mark.parametrize(
+        "target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "\\\\evil.example"]
+    )
+    def test_the_feedback_form_never_redirects_to_another_site(self, client, target):
+        url = "/en/wizard/vm-troubleshooting/result/result-agent-stopped/feedback/"
+        response = client.post(url, {"helpful": "yes", "next": target})
+        assert response.status_code == 302 and response["Location"].startswith("/en/wizard/vm-troubleshooting/")
+
+    def test_a_local_next_is_kept(self, client):
+        url = "/en/wizard/vm-troubleshooting/result/result-agent-stopped/feedback/"
+        response = client.post(url, {"helpful": "yes", "next": "/en/articles/"})
+        assert response["Location"] == "/en/articles/?voted=1"
+
+    @pytest.mark.parametrize(
+        "model",
+        ["wizard/feedback", "wizard/resultstat", "wizard/treerevision", "kb/importrun", "kb/revision", "kb/glossary"],
+    )
+    def test_the_admin_changes_nothing(self, client, model):
+        client.force_login(User.objects.create_superuser("admin", "a@example.com", "pw"))
+        assert client.get(f"/admin/{model}/add/").status_code == 403
+        from django.apps import apps
+
+        instance = apps.get_model(*model.split("/")).objects.first()
+        if instance is not None:
+            assert client.post(f"/admin/{model}/{instance.pk}/delete/", {"post": "yes"}).status_code == 403
+            assert client.post(f"/admin/{model}/{instance.pk}/change/", {}).status_code == 403
+            assert apps.get_model(*model.split("/")).objects.filter(pk=instance.pk).exists()
+
+    def test_the_visitor_cookie_is_secure_under_https(self, client, settings):
+        settings.HTTPS = True
+        response = client.post(
+            "/en/wizard/vm-troubleshooting/result/result-agent-stopped/feedback/",
+            {"helpful": "yes", "next": "/en/"},
+        )
+        assert response.cookies["kb_visitor"]["secure"] is True
+
+
+def test_every_cookie_is_secure_when_the_site_runs_behind_https():
+    script = (
+        "import config.settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0)"
+    )
+    env = {**os.environ, "DJANGO_HTTPS": "1", "DJANGO_SECRET_KEY": "x"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True", "True", "True"]

@@ -306,6 +306,12 @@ class TestHostileQueries:
         body = client.get("/api/search", {"q": "VM", "page": "99999999"}).json()
         assert body["page"] == 1000 and body["results"] == [] and body["total"] == search.search("VM").total > 0
 
+    def test_query_syntax_is_read_as_plain_words(self):
+        assert search.search("*:*").total == 0  # not "every document"
+        assert search.search("*").total == 0
+        assert [h.slug for h in search.search("'更新中'").hits] == [h.slug for h in search.search("更新中").hits] != []
+        assert search.search("slug:vmagent-notready").total == 0  # no field syntax
+
     def test_the_api_returns_the_documented_shape(self, client):
         body = client.get("/api/search", {"q": "VMExtensionProvisioningError", "lang": "en", "limit": 5}).json()
         assert body["query"] == "VMExtensionProvisioningError" and body["total"] == 1

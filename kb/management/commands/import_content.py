@@ -35,7 +35,7 @@ class Command(BaseCommand):
                 self.stdout.write(str(result))
         self.print_summary(report)
         if not dry_run and not no_index:
-            search.catch_up(force=True)
+            search.catch_up(force=True, wait=True)
 
     def print_summary(self, report):
         counts = Counter(result.status for result in report.results)
