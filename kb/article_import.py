@@ -4,6 +4,7 @@ imported whole withdraws its text; nothing is ever deleted."""
 
 from pathlib import Path
 
+from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
@@ -183,13 +184,17 @@ def headings_after(plan: Plan):
     into articles. Only texts whose body changed are rendered; the others' are stored."""
     current = {
         (revision.article.slug, revision.lang): revision
-        for revision in Revision.objects.current().visible().select_related("article").defer("body", "html")
+        for revision in Revision.objects.current().visible().select_related("article").defer("html")
     }
     headings = {key: revision.heading_ids for key, revision in current.items()}
-    for _root, document in part(plan).documents:
+    for key, revision in current.items():
+        if revision.renderer < rendering.RENDERER_VERSION:  # the import will render it again
+            rendered = rendering.render(revision.body, slug=revision.article.slug, lang=revision.lang)
+            headings[key] = {heading["id"] for heading in rendered.headings}
+    for root, document in part(plan).documents:
         key = (document.slug, document.lang)
         if key not in current or current[key].body_hash != document.body_hash:
-            headings[key] = {heading["id"] for heading in render_document(document).headings}
+            headings[key] = {heading["id"] for heading in render_document(document, root).headings}
     return headings
 
 
@@ -207,6 +212,10 @@ def sync_articles(plan: Plan, report: ImportReport):
         for _root, document in sorted(entries, key=lambda e: e[1].is_translation):
             sync_revision(article, document, report)
     withdraw_missing(plan, now, report)
+    rendered_again = render_again(Revision.objects.all())
+    if rendered_again:
+        report.changed_slugs.update(rendered_again)
+        report.notes.append(("info", f"rendered again with the current renderer: {len(rendered_again)} revisions"))
 
 
 def sync_article(slug, entries, now, report):
@@ -255,7 +264,7 @@ def sync_revision(article, document, report):
             Revision.objects.filter(pk=current.pk).update(source_path=stored_path(document.path))
         report.results.append(FileResult(document.path, "unchanged", document.lang))
         return current
-    rendered = render_document(document)
+    rendered = render_document(document, article.source_root)
     number = next_number(article, document.lang)
     Revision.objects.filter(article=article, lang=document.lang, is_current=True).update(is_current=False)
     revision = Revision.objects.create(
@@ -267,6 +276,8 @@ def sync_revision(article, document, report):
         body_hash=document.body_hash,
         html=rendered.html,
         headings=rendered.headings,
+        images={name: stored_path(path) for name, path in rendered.images.items()},
+        renderer=rendering.RENDERER_VERSION,
         published_at=document.published_at,
         significance=document.significance,
         source_path=stored_path(document.path),
@@ -307,10 +318,43 @@ def translation_source(article, document):
     return history.filter(is_current=True).first()
 
 
-def render_document(document: SourceDocument):
+def render_document(document: SourceDocument, root=None):
     if document.rendered is None:
-        document.rendered = rendering.render(document.body, slug=document.slug, lang=document.lang)
+        document.rendered = rendering.render(
+            document.body, slug=document.slug, lang=document.lang, source=document.path, root=root_path(root)
+        )
     return document.rendered
+
+
+def root_path(stored_root):
+    """The imported folder (a stored path: relative to the project, or absolute)."""
+    if not stored_root:
+        return None
+    path = Path(stored_root)
+    return path if path.is_absolute() else settings.BASE_DIR / path
+
+
+def render_again(revisions):
+    """Render again the revisions an older renderer made (kb.rendering.RENDERER_VERSION):
+    the HTML is never stale when the renderer or its allow-list changes. Returns the slugs of
+    the current texts rendered again (their search documents change)."""
+    slugs = []
+    for revision in revisions.filter(renderer__lt=rendering.RENDERER_VERSION).select_related("article"):
+        source = root_path(revision.source_path)
+        rendered = rendering.render(
+            revision.body,
+            slug=revision.article.slug,
+            lang=revision.lang,
+            source=source,
+            root=root_path(revision.article.source_root),
+        )
+        revision.html, revision.headings = rendered.html, rendered.headings
+        revision.images = {name: stored_path(path) for name, path in rendered.images.items()}
+        revision.renderer = rendering.RENDERER_VERSION
+        revision.save(update_fields=["html", "headings", "images", "renderer"])
+        if revision.is_current:
+            slugs.append(revision.article.slug)
+    return slugs
 
 
 def withdraw_missing(plan: Plan, now, report):

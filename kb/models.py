@@ -96,6 +96,9 @@ class Revision(models.Model):
     html = models.TextField()
     # [{"id", "text", "level"}] of the rendered headings: the anchors others may link to.
     headings = models.JSONField(default=list)
+    # {name in the URL: file} of the images the text shows, found where the import read it.
+    images = models.JSONField(default=dict)
+    renderer = models.PositiveIntegerField(default=0)  # kb.rendering.RENDERER_VERSION that made html
     published_at = models.DateTimeField(null=True, blank=True)
     significance = models.CharField(max_length=5, choices=Significance.choices, default=Significance.MAJOR)
     source_path = models.CharField(max_length=500)

@@ -7,7 +7,7 @@ as text, because in support articles `<resourcegroupname>` is a placeholder, not
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree as etree
@@ -77,7 +77,9 @@ ALLOWED_TAGS = FORMATTING_TAGS | {
     "ul",
 }
 ALLOWED_ATTRIBUTES = {
-    "*": {"class"},
+    "div": {"class"},
+    "p": {"class"},
+    "span": {"class"},
     "a": {"href", "title"},
     "img": {"src", "alt", "title", "loading"},
     "details": {"open"},
@@ -95,10 +97,43 @@ ALERT_TITLES_JA = {
 TAG_NAME = re.compile(r"^</?\s*([A-Za-z][\w-]*)")
 
 
+# Bump when what render() produces changes: the import renders older revisions again.
+RENDERER_VERSION = 2
+# The classes the renderer itself emits; an article cannot add others (it could imitate the
+# site's own notices). Pygments names token classes "k", "s2", "l-Scalar-Plain" …
+RENDERED_CLASSES = {
+    "div": {"highlight", "admonition", "note", "tip", "important", "warning", "caution"},
+    "p": {"admonition-title"},
+    "span": {"image-missing"},
+}
+PYGMENTS_CLASS = re.compile(r"^[a-z]{1,3}[0-9]?(?:-[A-Z][A-Za-z0-9]*)*$")
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
+
+
 @dataclass
 class Rendered:
     html: str
     headings: list  # [{"id", "text", "level"}]
+    images: dict = field(default_factory=dict)  # URL name → where the import found the file
+
+
+def page_ids() -> set:
+    """The ids the site's own templates use: a heading must not take one (htmx swaps into
+    them, links point at them)."""
+    found = set()
+    for template in Path(settings.BASE_DIR, "templates").rglob("*.html"):
+        found.update(re.findall(r'\bid="([A-Za-z][\w-]*)"', template.read_text(encoding="utf-8")))
+    return found
+
+
+PAGE_IDS = page_ids()
+PAGE_ID_PREFIXES = ("node-",)  # ids the templates make from data (the tree diagram)
 
 
 class PlaceholderTagsAsText(HtmlInlineProcessor):
@@ -110,12 +145,13 @@ class PlaceholderTagsAsText(HtmlInlineProcessor):
 
 
 class ImageTreeprocessor(Treeprocessor):
-    """Images that exist beside the article are served; missing ones become their alt text."""
+    """Images found beside the source file are served (kb.views.asset serves only those the
+    revision lists); missing ones become their alt text. Alert titles in Japanese."""
 
-    def __init__(self, md, slug, lang):
+    def __init__(self, md, slug, lang, source, root):
         super().__init__(md)
-        self.slug = slug
-        self.lang = lang
+        self.slug, self.lang, self.source, self.root = slug, lang, source, root
+        self.images = {}
 
     def run(self, root):
         for parent in list(root.iter()):
@@ -128,9 +164,11 @@ class ImageTreeprocessor(Treeprocessor):
 
     def resolve(self, parent, index, image):
         src = image.get("src", "")
-        local = asset_path(self.slug, src)
-        if local is not None:
-            image.set("src", reverse("kb:asset", kwargs={"slug": self.slug, "path": local}))
+        found = image_file(src, self.source, self.root)
+        if found is not None:
+            name, path = found
+            self.images[name] = str(path)
+            image.set("src", reverse("kb:asset", kwargs={"slug": self.slug, "path": name}))
             image.set("loading", "lazy")
             return
         missing = etree.Element("span", {"class": "image-missing"})
@@ -141,32 +179,64 @@ class ImageTreeprocessor(Treeprocessor):
         parent.insert(index, missing)
 
 
-def asset_path(slug, src):
-    """The image's path inside content/articles/<slug>/ when that file exists, else None."""
+def image_file(src, source: Path | None, root: Path | None):
+    """(name to serve it under, file) of an image the source file references, when it exists
+    beside the source (or in Hexo's asset folder named after the post) inside the imported
+    folder and is of an image type; else None."""
     parts = urlsplit(src)
-    if parts.scheme or parts.netloc or not parts.path:
+    if parts.scheme or parts.netloc or not parts.path or source is None:
         return None
-    folder = (Path(settings.CONTENT_DIR) / "articles" / slug).resolve()
-    relative = unquote(parts.path).lstrip("./")
-    for candidate in (folder / relative, folder / Path(relative).name):
+    folder = Path(source).resolve().parent
+    limit = Path(root).resolve() if root else folder
+    relative = unquote(parts.path).lstrip("/")
+    name = Path(relative).name
+    for candidate in (folder / relative, folder / Path(source).stem / name, folder / name):
         candidate = candidate.resolve()
-        if candidate.is_file() and candidate.is_relative_to(folder):
-            return str(candidate.relative_to(folder))
+        if candidate.suffix.lower() in IMAGE_TYPES and candidate.is_file() and candidate.is_relative_to(limit):
+            return candidate.relative_to(folder).as_posix() if candidate.is_relative_to(folder) else name, candidate
     return None
 
 
+class HeadingIdTreeprocessor(Treeprocessor):
+    """A heading whose id the page itself uses gets another (main → main-section)."""
+
+    def run(self, root):
+        renamed = {}
+        for element in root.iter():
+            if element.tag in HEADINGS and clashes(element.get("id", "")):
+                renamed[element.get("id")] = element.get("id") + "-section"
+                element.set("id", renamed[element.get("id")])
+        if renamed:
+            rename_tokens(getattr(self.md, "toc_tokens", []), renamed)
+
+
+HEADINGS = {f"h{level}" for level in range(1, 7)}
+
+
+def clashes(heading_id):
+    return heading_id in PAGE_IDS or heading_id.startswith(PAGE_ID_PREFIXES)
+
+
+def rename_tokens(tokens, renamed):
+    for token in tokens:
+        token["id"] = renamed.get(token["id"], token["id"])
+        rename_tokens(token["children"], renamed)
+
+
 class KnowledgeBaseExtension(Extension):
-    def __init__(self, slug, lang):
+    def __init__(self, slug, lang, source=None, root=None):
         super().__init__()
-        self.slug = slug
-        self.lang = lang
+        self.slug, self.lang, self.source, self.root = slug, lang, source, root
+        self.images = None
 
     def extendMarkdown(self, md):
         md.inlinePatterns.register(PlaceholderTagsAsText(HTML_RE, md), "html", 90)
-        md.treeprocessors.register(ImageTreeprocessor(md, self.slug, self.lang), "kb_images", 0)
+        self.images = ImageTreeprocessor(md, self.slug, self.lang, self.source, self.root)
+        md.treeprocessors.register(self.images, "kb_images", 0)
+        md.treeprocessors.register(HeadingIdTreeprocessor(md), "kb_heading_ids", 1)
 
 
-def make_markdown(slug, lang):
+def make_markdown(extension):
     return markdown.Markdown(
         extensions=[
             "tables",
@@ -177,7 +247,7 @@ def make_markdown(slug, lang):
             "pymdownx.quotes",
             "pymdownx.magiclink",
             "toc",
-            KnowledgeBaseExtension(slug, lang),
+            extension,
         ],
         extension_configs={
             "pymdownx.highlight": {"css_class": "highlight", "guess_lang": False},
@@ -187,17 +257,29 @@ def make_markdown(slug, lang):
     )
 
 
-def render(body: str, *, slug: str = "", lang: str = "ja") -> Rendered:
-    md = make_markdown(slug, lang)
+def render(body: str, *, slug: str = "", lang: str = "ja", source=None, root=None) -> Rendered:
+    """Markdown to safe HTML. ``source``: the file the text came from, and ``root`` the folder
+    it was imported from, where its images are looked for."""
+    extension = KnowledgeBaseExtension(slug, lang, source, root)
+    md = make_markdown(extension)
     html = md.convert(body)
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=only_rendered_classes,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
-    return Rendered(html=clean, headings=flatten(md.toc_tokens))
+    return Rendered(html=clean, headings=flatten(md.toc_tokens), images=extension.images.images)
+
+
+def only_rendered_classes(tag, attribute, value):
+    if attribute != "class":
+        return value
+    allowed = RENDERED_CLASSES.get(tag, set())
+    kept = [name for name in value.split() if name in allowed or (tag == "span" and PYGMENTS_CLASS.match(name))]
+    return " ".join(kept) or None
 
 
 def flatten(tokens):

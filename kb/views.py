@@ -1,4 +1,5 @@
 from functools import wraps
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
@@ -15,7 +16,7 @@ from kb import diffing, languages, reports, search, search_log
 from kb.caching import revalidated
 from kb.forms import language_choices, search_params
 from kb.models import Article, Kind, Revision, Tag
-from kb.rendering import asset_path
+from kb.rendering import IMAGE_TYPES
 
 
 @revalidated
@@ -183,11 +184,19 @@ def translation_status(request, slug, lang):
 
 
 def asset(request, slug, path):
-    relative = asset_path(slug, path)
-    if relative is None:
-        raise Http404("no such file")
-    full = settings.CONTENT_DIR / "articles" / slug / relative
-    return FileResponse(open(full, "rb"))
+    """An image a current text of a visible article shows, from where its import found it;
+    nothing else (not the article's source, not another file of content/)."""
+    texts = Revision.objects.current().visible().filter(article__slug=slug).values_list("images", flat=True)
+    stored = next((images[path] for images in texts if path in images), None)
+    if stored is None:
+        raise Http404("no such image")
+    file = Path(stored) if Path(stored).is_absolute() else settings.BASE_DIR / stored
+    content_type = IMAGE_TYPES.get(file.suffix.lower())
+    if content_type is None or not file.is_file():
+        raise Http404("no such image")
+    response = FileResponse(open(file, "rb"), content_type=content_type)  # noqa: SIM115 (FileResponse closes it)
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
 
 
 def logged(view):

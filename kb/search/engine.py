@@ -26,7 +26,6 @@ from whoosh.qparser import (
 
 from kb import languages
 from kb.search import bridge, index, ranking
-from kb.search.index import SearchUnavailable
 from kb.search.analysis import split_variants
 from kb.search.matching import conceptual, evaluate
 from kb.search.segments import Searchable

@@ -24,7 +24,7 @@ import shutil
 import struct
 import threading
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from django.conf import settings
@@ -308,7 +308,5 @@ def keep_serving(current):
 
 def mark_unusable(directory: Path):
     """Make a damaged index count as missing, so that the next rebuild replaces it."""
-    try:
+    with suppress(OSError):
         (directory / "format").write_text("damaged")
-    except OSError:
-        pass

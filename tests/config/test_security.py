@@ -266,3 +266,112 @@ def test_every_cookie_is_secure_when_the_site_runs_behind_https():
     env = {**os.environ, "DJANGO_HTTPS": "1", "DJANGO_SECRET_KEY": "x"}
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "True", "True", "True"]
+
+
+def png_bytes():
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.django_db
+class TestArticleFiles:
+    """Only images a current, visible article shows, from where its import found them."""
+
+    @pytest.fixture
+    def imported(self, content_dir, tmp_path):
+        article_file(content_dir, "pictured", "ja", title="図", body="![構成図](./diagram.png)\n\n![svg](./vector.svg)")
+        (content_dir / "articles" / "pictured" / "diagram.png").write_bytes(png_bytes())
+        (content_dir / "articles" / "pictured" / "vector.svg").write_text("<svg onload=alert(1)></svg>")
+        blog = tmp_path / "blog"
+        post = blog / "vm" / "hexo-post.md"
+        post.parent.mkdir(parents=True)
+        post.write_text("---\ntitle: ブログ\n---\n![画面](screen.png)\n", encoding="utf-8")
+        (blog / "vm" / "hexo-post").mkdir()
+        (blog / "vm" / "hexo-post" / "screen.png").write_bytes(png_bytes())  # Hexo's post asset folder
+        assert run(content_dir).ok and run(blog).ok
+        return content_dir
+
+    def test_an_image_beside_the_article_is_served_as_an_image(self, client, imported):
+        page = client.get("/ja/articles/pictured/").content.decode()
+        assert '<img alt="構成図" loading="lazy" src="/ja/articles/pictured/files/diagram.png">' in page
+        response = client.get("/ja/articles/pictured/files/diagram.png")
+        assert response.status_code == 200 and response["Content-Type"] == "image/png"
+        assert b"".join(response.streaming_content) == png_bytes()
+
+    def test_an_image_of_a_blog_post_is_served_from_its_asset_folder(self, client, imported):
+        page = client.get("/ja/articles/hexo-post/").content.decode()
+        assert 'src="/ja/articles/hexo-post/files/hexo-post/screen.png"' in page
+        assert client.get("/ja/articles/hexo-post/files/hexo-post/screen.png").status_code == 200
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/ja/articles/../files/staleness.yaml",
+            "/ja/articles/%2E%2E/files/staleness.yaml",
+            "/ja/articles/pictured/files/ja.md",
+            "/ja/articles/pictured/files/../../staleness.yaml",
+            "/ja/articles/pictured/files/vector.svg",
+            "/ja/articles/pictured/files/nothing.png",
+        ],
+    )
+    def test_nothing_else_is_served(self, client, imported, url):
+        assert client.get(url).status_code == 404
+
+    def test_a_withdrawn_article_serves_no_image(self, client, imported):
+        (imported / "articles" / "pictured" / "ja.md").unlink()
+        assert run(imported).ok
+        assert client.get("/ja/articles/pictured/files/diagram.png").status_code == 404
+
+
+@pytest.mark.django_db
+class TestSanitising:
+    def test_only_the_classes_the_renderer_emits_survive(self, content_dir, client):
+        body = (
+            '<span class="notice notice-warning">偽の通知</span>\n\n'
+            "> [!notice-warning]\n> 偽の警告\n\n"
+            "> [!WARNING]\n> 本物の警告\n\n"
+            "```python\nprint(1)\n```\n"
+        )
+        article_file(content_dir, "classes", "ja", title="クラス", body=body)
+        assert run(content_dir).ok
+        html = Revision.objects.get(article__slug="classes").html
+        classes = set(" ".join(re.findall(r'class="([^"]*)"', html)).split())
+        assert "notice" not in classes and "notice-warning" not in classes
+        assert {"admonition", "warning", "highlight", "admonition-title"} <= classes
+
+    def test_a_heading_never_takes_an_id_the_page_uses(self, content_dir, client):
+        article_file(
+            content_dir, "ids", "en", title="Ids", body="## Main\n\ntext\n\n## Wizard step\n\n## Ticket\n\n## Other"
+        )
+        assert run(content_dir).ok
+        revision = Revision.objects.get(article__slug="ids")
+        assert [h["id"] for h in revision.headings] == [
+            "main-section",
+            "wizard-step-section",
+            "ticket-section",
+            "other",
+        ]
+        page = client.get("/en/articles/ids/").content.decode()
+        assert page.count('id="main"') == 1 and 'id="main-section"' in page
+
+    def test_html_made_by_an_older_renderer_is_rendered_again_at_the_next_import(self, content_dir):
+        article_file(content_dir, "old-html", "en", title="Old", body='<span class="notice">kept text</span>')
+        assert run(content_dir).ok
+        Revision.objects.filter(article__slug="old-html").update(
+            html='<p><span class="notice">kept text</span></p>', renderer=0
+        )
+        report = run(content_dir)
+        revision = Revision.objects.get(article__slug="old-html")
+        assert revision.renderer > 0 and revision.html == "<p><span>kept text</span></p>"
+        assert report.changed_slugs == {"old-html"}  # its search document changes too
