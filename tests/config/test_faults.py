@@ -86,3 +86,19 @@ class TestDatabaseAway:
         body = response.content.decode()
         assert text in body and f'<html lang="{lang}">' in body and "Traceback" not in body
         assert response["Retry-After"] == "30"
+
+
+@pytest.mark.django_db
+def test_a_5_mb_article_imports_renders_and_is_found(content_dir, client):
+    """Nothing refuses a large article: it is imported, shown and searchable (the import takes
+    a few seconds: README, "Faults and limits")."""
+    from kb import search
+
+    paragraph = "仮想マシンのディスクを拡張する手順を説明します。VMExtensionProvisioningError が発生した場合の確認事項です。\n\n"
+    body = paragraph * (5_000_000 // len(paragraph.encode()) + 1) + "最後の段落: zanzibarquokka。\n"
+    assert len(body.encode()) >= 5_000_000
+    article_file(content_dir, "huge", "ja", title="とても長い記事", body=body)
+    assert run(content_dir).ok
+    page = client.get("/ja/articles/huge/")
+    assert page.status_code == 200 and "zanzibarquokka" in page.content.decode()
+    assert [hit.slug for hit in search.search("zanzibarquokka").hits] == ["huge"]

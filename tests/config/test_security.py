@@ -375,3 +375,32 @@ class TestSanitising:
         revision = Revision.objects.get(article__slug="old-html")
         assert revision.renderer > 0 and revision.html == "<p><span>kept text</span></p>"
         assert report.changed_slugs == {"old-html"}  # its search document changes too
+
+
+@pytest.mark.usefixtures("seeds")
+class TestVoteFlood:
+    url = "/en/wizard/vm-troubleshooting/result/result-agent-stopped/feedback/"
+
+    def vote(self, forwarded, remote="10.0.0.2"):
+        from django.test import Client
+
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        return (
+            Client(REMOTE_ADDR=remote).post(self.url, {"helpful": "yes", "next": "/en/"}, headers=headers).status_code
+        )
+
+    def test_a_burst_of_200_votes_from_one_client_behind_the_proxy_is_cut_at_the_limit(self, settings):
+        from collections import Counter
+
+        from wizard.models import Feedback
+
+        settings.KB_TRUSTED_PROXIES = 1
+        # The client may put anything before its own address; the proxy appends what it saw.
+        statuses = Counter(self.vote(f"198.51.100.{n % 250}, 203.0.113.7") for n in range(200))
+        assert statuses == Counter({302: 20, 429: 180}) and Feedback.objects.count() == 20
+        assert self.vote("203.0.113.8") == 302  # another client behind the same proxy
+
+    def test_without_a_trusted_proxy_the_header_is_ignored(self, settings):
+        settings.KB_TRUSTED_PROXIES = 0
+        statuses = [self.vote(f"203.0.113.{n}") for n in range(21)]
+        assert statuses[:20] == [302] * 20 and statuses[20] == 429  # all from the proxy's own address
