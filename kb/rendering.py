@@ -16,6 +16,7 @@ import markdown
 import nh3
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 from markdown.extensions import Extension
 from markdown.inlinepatterns import HTML_RE, HtmlInlineProcessor
 from markdown.treeprocessors import Treeprocessor
@@ -98,7 +99,7 @@ TAG_NAME = re.compile(r"^</?\s*([A-Za-z][\w-]*)")
 
 
 # Bump when what render() produces changes: the import renders older revisions again.
-RENDERER_VERSION = 2
+RENDERER_VERSION = 3
 # The classes the renderer itself emits; an article cannot add others (it could imitate the
 # site's own notices). Pygments names token classes "k", "s2", "l-Scalar-Plain" …
 RENDERED_CLASSES = {
@@ -168,7 +169,8 @@ class ImageTreeprocessor(Treeprocessor):
         if found is not None:
             name, path = found
             self.images[name] = str(path)
-            image.set("src", reverse("kb:asset", kwargs={"slug": self.slug, "path": name}))
+            with translation.override(self.lang):  # not whatever language the import happens to run in
+                image.set("src", reverse("kb:asset", kwargs={"slug": self.slug, "path": name}))
             image.set("loading", "lazy")
             return
         missing = etree.Element("span", {"class": "image-missing"})

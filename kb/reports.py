@@ -24,6 +24,21 @@ def text_for(article: Article, lang: str):
     return latest.filter(lang=lang).first() or latest.first()
 
 
+def contents(headings):
+    """The table of contents: the top level of headings, each with the level below it, so
+    that the list numbers only the top level (1, 2, 3 …)."""
+    if not headings:
+        return []
+    top = min(heading["level"] for heading in headings)
+    entries = []
+    for heading in headings:
+        if heading["level"] == top:
+            entries.append({"heading": heading, "children": []})
+        elif heading["level"] == top + 1 and entries:
+            entries[-1]["children"].append(heading)
+    return entries
+
+
 def translation_behind(flags):
     """Whether a text's flags say it was translated from an older source text."""
     return any(flag.is_translation_behind for flag in flags)

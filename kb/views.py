@@ -79,6 +79,7 @@ def render_revision(request, article, revision, current):
             "tags": list(article.tags.all()),
             "translations": Revision.objects.current().filter(article=article).exclude(lang=revision.lang).only("lang"),
             "behind": reports.translation_behind(flags),
+            "toc": reports.contents(revision.headings),
         },
     )
 

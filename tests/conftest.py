@@ -135,15 +135,15 @@ nodes:
     answers:
       - {id: can, label: {ja: できる, en: I can}, next: r-can}
       - {id: cannot, label: {ja: できない, en: I cannot}, next: r-cannot}
-      - {id: unknown, label: {ja: わからない, en: "I don't know"}, next: r-can, unknown: true}
+      - {id: unknown, label: {ja: わからない, en: "I don't know"}, unknown: true}
   r-can:
     result: {ja: 接続できる, en: Connected}
-    cause: {ja: 問題ありません。, en: Nothing is wrong.}
-    remediation: [{ja: 何もしません。, en: Do nothing.}]
+    cause: {ja: 問題ありません。, en: Nothing is wrong., source: {article: agent}}
+    remediation: [{ja: 何もしません。, en: Do nothing., source: {article: agent}}]
     articles: [{slug: agent}]
   r-cannot:
     result: {ja: 接続できない, en: Not connected}
-    cause: {ja: 接続できません。, en: It does not connect.}
-    remediation: [{ja: 再起動します。, en: Restart.}]
+    cause: {ja: 接続できません。, en: It does not connect., source: {url: "https://learn.microsoft.com/azure/"}}
+    remediation: [{ja: 再起動します。, en: Restart., source: {article: agent}}]
     articles: [{slug: agent}]
 """

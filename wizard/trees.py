@@ -1,17 +1,18 @@
-"""Troubleshooting trees: load a tree file, validate it, walk a path of answers to a node.
+"""Troubleshooting trees: load a tree file, validate it, build it into plain data.
 
-Everything here is pure: a tree is plain data, a walk is a function of the tree, the answers
-and the known incident windows. Views resolve, call and render; ``wizard.tree_import``
-stores tree files.
+A tree is questions (each with exactly one "I don't know" answer), "when did it start?"
+steps compared with incident windows, and results. Every statement a visitor reads as advice
+(a question's help, a result's cause, each remediation step) names its source: a section of
+an article in the knowledge base or an official documentation page. Walking a tree is
+``wizard.walking``; storing tree files is ``wizard.tree_import``. Everything here is pure.
 """
 
-import datetime as dt
 import hashlib
 import json
-import re
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jsonschema
 import yaml
@@ -19,40 +20,64 @@ import yaml
 from kb import languages
 
 NODE_ID = "^[a-z0-9][a-z0-9-]*$"
+OS_NAMES = ["linux", "windows"]
+MAX_NODES = 1000  # a tree larger than this is no longer something a person walks: split it
+# Documentation a source may point at besides the knowledge base's own articles.
+OFFICIAL_HOSTS = {"learn.microsoft.com", "docs.microsoft.com", "azure.microsoft.com", "support.microsoft.com"}
 TEXT = {"$ref": "#/$defs/text"}
+SOURCE = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["article"],
+            "properties": {"article": {"type": "string"}, "section": TEXT},
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "required": ["url"],
+            "properties": {"url": {"type": "string", "pattern": "^https://"}},
+            "additionalProperties": False,
+        },
+    ]
+}
+SOURCED = {"$ref": "#/$defs/sourced"}
 ANSWER = {
     "type": "object",
-    "required": ["id", "label", "next"],
+    "required": ["id", "label"],
     "properties": {
         "id": {"type": "string", "pattern": NODE_ID},
         "label": TEXT,
         "next": {"type": "string"},
         "unknown": {"type": "boolean"},
+        "os": {"enum": OS_NAMES},  # what choosing this answer tells about the VM's OS
     },
     "additionalProperties": False,
 }
 ARTICLE_LINK = {
     "type": "object",
     "required": ["slug"],
-    "properties": {"slug": {"type": "string"}, "section": TEXT},
+    "properties": {"slug": {"type": "string"}, "section": TEXT, "os": {"enum": OS_NAMES}},
     "additionalProperties": False,
 }
-SIGNATURES = {"type": "array", "items": {"type": "string", "minLength": 3}}
 NODE = {
     "type": "object",
     "properties": {
         "question": TEXT,
         "when": TEXT,
         "result": TEXT,
-        "help": TEXT,
-        "cause": TEXT,
+        "help": SOURCED,
+        "cause": SOURCED,
         "answers": {"type": "array", "items": ANSWER},
-        "remediation": {"type": "array", "items": TEXT},
+        "remediation": {"type": "array", "items": SOURCED},
         "articles": {"type": "array", "items": ARTICLE_LINK},
         "rcas": {"type": "array", "items": {"type": "string"}},
-        "signatures": SIGNATURES,
+        "signatures": {"type": "array", "items": {"type": "string", "minLength": 3}},
         "next": {"type": "string"},
         "incident_next": {"type": "string"},
+        # A question that only makes sense for one OS: answered ``otherwise`` for the other.
+        "applies_to": {"enum": OS_NAMES},
+        "otherwise": {"type": "string"},
     },
     "additionalProperties": False,
     "oneOf": [
@@ -68,13 +93,17 @@ TREE_SCHEMA = {
         "title": TEXT,
         "description": TEXT,
         "start": {"type": "string"},
+        # Words in a pasted log that tell the OS (waagent: Linux; WindowsAzureGuestAgent: Windows).
+        "os_hints": {
+            "type": "object",
+            "properties": {name: {"type": "array", "items": {"type": "string", "minLength": 3}} for name in OS_NAMES},
+            "additionalProperties": False,
+        },
         "nodes": {"type": "object", "propertyNames": {"pattern": NODE_ID}, "additionalProperties": NODE},
     },
     "additionalProperties": False,
 }
 UNKNOWN = "unknown"
-MAX_ANSWERS = 40
-MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$")
 
 
 class TreeError(Exception):
@@ -85,8 +114,9 @@ class TreeError(Exception):
 class Answer:
     id: str
     label: dict
-    next: str
+    next: str = ""
     unknown: bool = False
+    os: str = ""
 
 
 @dataclass
@@ -94,7 +124,7 @@ class Node:
     id: str
     kind: str  # question, when, result
     text: dict
-    help: dict | None = None
+    help: dict | None = None  # {lang: text, "source": …}
     answers: list = field(default_factory=list)
     next: str = ""
     incident_next: str = ""
@@ -103,14 +133,20 @@ class Node:
     articles: list = field(default_factory=list)
     rcas: list = field(default_factory=list)
     signatures: list = field(default_factory=list)
+    applies_to: str = ""
+    otherwise: str = ""
 
     def answer(self, answer_id):
         return next((a for a in self.answers if a.id == answer_id), None)
 
     @property
+    def known_answers(self):
+        return [a for a in self.answers if not a.unknown]
+
+    @property
     def targets(self):
         if self.kind == "question":
-            return [a.next for a in self.answers]
+            return [a.next for a in self.known_answers]
         if self.kind == "when":
             return [self.next, self.incident_next]
         return []
@@ -123,10 +159,16 @@ class Tree:
     description: dict | None
     start: str
     nodes: dict
+    os_hints: dict = field(default_factory=dict)
 
     @property
     def results(self):
         return [node for node in self.nodes.values() if node.kind == "result"]
+
+    @property
+    def questions(self):
+        """Question and "when" nodes in the order a walk meets them (breadth first)."""
+        return [self.nodes[node_id] for node_id in breadth_first(self) if self.nodes[node_id].kind != "result"]
 
 
 # -- loading and validating ---------------------------------------------------------------
@@ -152,7 +194,10 @@ def build(slug: str, data: dict) -> Tree:
             kind=kind,
             text=raw[kind],
             help=raw.get("help"),
-            answers=[Answer(a["id"], a["label"], a["next"], a.get("unknown", False)) for a in raw.get("answers", [])],
+            answers=[
+                Answer(a["id"], a["label"], a.get("next", ""), a.get("unknown", False), a.get("os", ""))
+                for a in raw.get("answers", [])
+            ],
             next=raw.get("next", ""),
             incident_next=raw.get("incident_next", ""),
             cause=raw.get("cause"),
@@ -160,40 +205,45 @@ def build(slug: str, data: dict) -> Tree:
             articles=raw.get("articles", []),
             rcas=raw.get("rcas", []),
             signatures=raw.get("signatures", []),
+            applies_to=raw.get("applies_to", ""),
+            otherwise=raw.get("otherwise", ""),
         )
-    return Tree(slug, data["title"], data.get("description"), data["start"], nodes)
+    return Tree(slug, data["title"], data.get("description"), data["start"], nodes, data.get("os_hints", {}))
 
 
-def text_schema():
-    """A text in every content language."""
-    return {
-        "type": "object",
-        "required": list(languages.codes()),
-        "properties": {code: {"type": "string", "minLength": 1} for code in languages.codes()},
-        "additionalProperties": False,
-    }
+def text_schema(extra=None):
+    """A text in every content language (and, for a statement, its source)."""
+    properties = {code: {"type": "string", "minLength": 1} for code in languages.codes()}
+    required = list(languages.codes())
+    if extra:
+        properties["source"] = {"oneOf": [SOURCE, {"type": "array", "minItems": 1, "items": SOURCE}]}
+        required.append("source")
+    return {"type": "object", "required": required, "properties": properties, "additionalProperties": False}
 
 
 def schema_problems(data):
-    validator = jsonschema.Draft202012Validator({**TREE_SCHEMA, "$defs": {"text": text_schema()}})
+    schema = {**TREE_SCHEMA, "$defs": {"text": text_schema(), "sourced": text_schema(extra="source")}}
+    validator = jsonschema.Draft202012Validator(schema)
     problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         path = list(error.absolute_path)
         where = f"node {path[1]}: " if len(path) >= 2 and path[0] == "nodes" else ""
         detail = ".".join(str(p) for p in path[2:]) if where else ".".join(map(str, path))
         message = error.message
-        if error.validator == "oneOf":
+        if error.validator == "oneOf" and len(path) == 2:
             message = (
                 "a node needs question+answers, when+next+incident_next+rcas, or result+cause+remediation+articles"
             )
+        elif error.validator == "required" and "'source'" in message:
+            message = "every statement needs a source: an article section or an official documentation URL"
         problems.append(f"{where}{detail + ': ' if detail else ''}{message}")
     return problems
 
 
 def graph_problems(tree: Tree):
-    problems = []
     if tree.start not in tree.nodes:
         return [f"start: no node {tree.start!r}"]
+    problems = []
     for node in tree.nodes.values():
         problems += node_problems(tree, node)
     reachable = reachable_from(tree, tree.start)
@@ -208,12 +258,17 @@ def node_problems(tree: Tree, node: Node):
     problems = [f"node {node.id}: leads to unknown node {t!r}" for t in node.targets if t not in tree.nodes]
     if node.kind == "question":
         ids = [a.id for a in node.answers]
-        if len(ids) < 2:
-            problems.append(f"node {node.id}: a question needs at least two answers")
+        if len(node.known_answers) < 2:
+            problems.append(f'node {node.id}: a question needs at least two answers besides "I don\'t know"')
         if len(set(ids)) != len(ids):
             problems.append(f"node {node.id}: answer ids repeat")
         if sum(a.unknown for a in node.answers) != 1:
             problems.append(f'node {node.id}: needs exactly one answer marked unknown: true ("I don\'t know")')
+        problems += [f"node {node.id}: answer {a.id!r} needs next" for a in node.known_answers if not a.next]
+        if bool(node.applies_to) != bool(node.otherwise):
+            problems.append(f"node {node.id}: applies_to and otherwise go together")
+        elif node.otherwise and (node.answer(node.otherwise) is None or node.answer(node.otherwise).unknown):
+            problems.append(f"node {node.id}: otherwise: {node.otherwise!r} is not one of its answers")
     if node.kind == "result" and not node.remediation:
         problems.append(f"node {node.id}: a result needs at least one remediation step")
     if node.kind == "result" and not node.articles:
@@ -221,55 +276,92 @@ def node_problems(tree: Tree, node: Node):
     return problems
 
 
+def sources_of(statement):
+    """The sources of a statement ({lang: text, "source": one or a list}) as a list."""
+    source = (statement or {}).get("source", [])
+    return source if isinstance(source, list) else [source]
+
+
+def statements(node: Node):
+    """(where, statement) of every sourced statement of a node."""
+    found = [("help", node.help)] if node.help else []
+    if node.cause:
+        found.append(("cause", node.cause))
+    found += [(f"remediation {number}", step) for number, step in enumerate(node.remediation, 1)]
+    return found
+
+
 def link_problems(tree: Tree, headings):
-    """Every article and section a tree names must exist, in every content language."""
+    """Every article, section and source a tree names must exist, in every content language."""
     problems = []
     for node in tree.nodes.values():
         for link in node.articles:
-            for lang in languages.codes():
-                ids = headings.get((link["slug"], lang))
-                if ids is None:
-                    problems.append(f"node {node.id}: article {link['slug']!r} has no {lang} text")
-                elif "section" in link and link["section"][lang] not in ids:
-                    problems.append(
-                        f"node {node.id}: article {link['slug']!r} ({lang}) has no section {link['section'][lang]!r}"
-                    )
+            problems += article_problems(node.id, "article", link["slug"], link.get("section"), headings)
         for slug in node.rcas:
             if not any((slug, lang) in headings for lang in languages.codes()):
                 problems.append(f"node {node.id}: RCA {slug!r} is not an article")
+        for where, statement in statements(node):
+            for source in sources_of(statement):
+                if "article" in source:
+                    problems += article_problems(
+                        node.id, f"{where}: source", source["article"], source.get("section"), headings
+                    )
+                elif urlsplit(source["url"]).hostname not in OFFICIAL_HOSTS:
+                    host = urlsplit(source["url"]).hostname
+                    problems.append(f"node {node.id}: {where}: source {host!r} is not official documentation")
     return problems
 
 
-def reachable_from(tree: Tree, start):
-    seen, queue = {start}, deque([start])
+def article_problems(node_id, what, slug, section, headings):
+    problems = []
+    for lang in languages.codes():
+        ids = headings.get((slug, lang))
+        if ids is None:
+            problems.append(f"node {node_id}: {what} {slug!r} has no {lang} text")
+        elif section and section[lang] not in ids:
+            problems.append(f"node {node_id}: {what} {slug!r} ({lang}) has no section {section[lang]!r}")
+    return problems
+
+
+def breadth_first(tree: Tree):
+    seen, order, queue = {tree.start}, [], deque([tree.start])
     while queue:
-        for target in tree.nodes[queue.popleft()].targets:
+        node_id = queue.popleft()
+        order.append(node_id)
+        for target in tree.nodes[node_id].targets:
             if target in tree.nodes and target not in seen:
                 seen.add(target)
                 queue.append(target)
-    return seen
+    return order
+
+
+def reachable_from(tree: Tree, start):
+    return set(breadth_first(tree)) if start == tree.start else set()
 
 
 def find_cycle(tree: Tree):
-    state, stack = {}, []
-
-    def visit(node_id):
-        state[node_id] = "open"
-        stack.append(node_id)
-        for target in tree.nodes[node_id].targets:
-            if target not in tree.nodes:
-                continue
-            if state.get(target) == "open":
-                return stack[stack.index(target) :] + [target]
-            if target not in state and (found := visit(target)):
-                return found
-        stack.pop()
-        state[node_id] = "done"
-        return None
-
-    for node_id in tree.nodes:
-        if node_id not in state and (found := visit(node_id)):
-            return found
+    """A cycle as a list of node ids (first repeated at the end), or None. Iterative: a
+    tree of a thousand nodes in a chain must not exhaust Python's stack."""
+    state = {}
+    for root in tree.nodes:
+        if root in state:
+            continue
+        stack = [(root, iter(tree.nodes[root].targets))]
+        path = [root]
+        state[root] = "open"
+        while stack:
+            node_id, targets = stack[-1]
+            target = next((t for t in targets if t in tree.nodes), None)
+            if target is None:
+                stack.pop()
+                path.pop()
+                state[node_id] = "done"
+            elif state.get(target) == "open":
+                return path[path.index(target) :] + [target]
+            elif target not in state:
+                state[target] = "open"
+                stack.append((target, iter(tree.nodes[target].targets)))
+                path.append(target)
     return None
 
 
@@ -277,6 +369,9 @@ def check(slug, data, headings):
     """All problems of a tree's data; an empty list means it may go live."""
     if not isinstance(data, dict):
         return ["the file must be a mapping with title, start and nodes"]
+    nodes = data.get("nodes")
+    if isinstance(nodes, dict) and len(nodes) > MAX_NODES:
+        return [f"{len(nodes)} nodes: a tree takes at most {MAX_NODES} (split it into several trees)"]
     problems = schema_problems(data)
     if problems:
         return problems
@@ -294,129 +389,3 @@ def check_file(path: Path, headings):
 
 def data_hash(data):
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-# -- walking ------------------------------------------------------------------------------
-
-
-@dataclass
-class Step:
-    node: Node
-    answer: Answer | None
-    value: str  # the answer id, or a moment for a "when" question
-    incident: str = ""  # the RCA whose window the moment fell in
-
-
-@dataclass
-class Walk:
-    steps: list
-    node: Node  # where the walk stands: the next question, or the result
-    problem: str = ""  # why the walk stopped before using every answer
-
-    @property
-    def answers(self):
-        return [step.value for step in self.steps]
-
-    @property
-    def finished(self):
-        return self.node.kind == "result" and not self.problem
-
-
-def parse_answers(raw: str):
-    if not raw:
-        return []
-    return raw.split(",")
-
-
-def walk(tree: Tree, answers, incidents=None) -> Walk:
-    """Follow answers from the start. ``incidents`` maps an RCA slug to its (start, end)."""
-    incidents = incidents or {}
-    node, steps = tree.nodes[tree.start], []
-    if len(answers) > MAX_ANSWERS:
-        return Walk([], node, f"too many answers ({len(answers)})")
-    for value in answers:
-        if node.kind == "result":
-            return Walk(steps, node, "more answers than questions on this path")
-        step = take(node, value, incidents)
-        if step is None:
-            return Walk(steps, node, f"{value[:40]!r} is not an answer to this question")
-        steps.append(step)
-        node = tree.nodes[step.answer.next if step.answer else chosen_next(node, step)]
-    return Walk(steps, node)
-
-
-def take(node: Node, value: str, incidents):
-    if node.kind == "question":
-        answer = node.answer(value)
-        return Step(node, answer, value) if answer else None
-    if value == UNKNOWN:
-        return Step(node, None, value)
-    moment = parse_moment(value)
-    if moment is None:
-        return None
-    incident = next(
-        (slug for slug in node.rcas if slug in incidents and incidents[slug][0] <= moment <= incidents[slug][1]),
-        "",
-    )
-    return Step(node, None, value, incident)
-
-
-def chosen_next(node: Node, step: Step):
-    return node.incident_next if step.incident else node.next
-
-
-def parse_moment(value: str):
-    if not MOMENT.match(value):
-        return None
-    try:
-        return dt.datetime.strptime(value, "%Y-%m-%dT%H:%MZ").replace(tzinfo=dt.UTC)
-    except ValueError:
-        return None
-
-
-def format_moment(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
-
-
-def path_to(tree: Tree, target: str, incidents=None):
-    """The shortest list of answers that reaches ``target``; a "when" question is answered
-    with the start of its first known incident to reach the incident branch."""
-    incidents = incidents or {}
-    previous = {tree.start: None}
-    queue = deque([tree.start])
-    while queue:
-        node_id = queue.popleft()
-        if node_id == target:
-            break
-        node = tree.nodes[node_id]
-        edges = [(a.id, a.next) for a in node.answers] if node.kind == "question" else []
-        if node.kind == "when":
-            edges = [(UNKNOWN, node.next)] + [
-                (format_moment(incidents[slug][0]), node.incident_next) for slug in node.rcas[:1] if slug in incidents
-            ]
-        for value, nxt in edges:
-            if nxt not in previous:
-                previous[nxt] = (node_id, value)
-                queue.append(nxt)
-    if target not in previous:
-        return None
-    answers, cursor = [], target
-    while previous[cursor]:
-        cursor, value = previous[cursor]
-        answers.append(value)
-    return answers[::-1]
-
-
-def match_signature(tree: Tree, text: str):
-    """The node whose signature occurs in a pasted error message; the longest wins."""
-    haystack = text[:200_000].casefold()
-    found = [
-        (len(signature), node.id, signature)
-        for node in tree.nodes.values()
-        for signature in node.signatures
-        if signature.casefold() in haystack
-    ]
-    if not found:
-        return None
-    _length, node_id, signature = max(found)
-    return node_id, signature

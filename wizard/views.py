@@ -1,32 +1,56 @@
-import dataclasses
-import datetime as dt
+"""The wizard's pages. Each resolves the tree and the answers, asks wizard.walking where they
+lead, and renders; an htmx request gets the swappable part of the same template."""
+
 import hashlib
 import secrets
+from functools import wraps
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from kb import shared
+from kb import counters, shared
 from kb.caching import revalidated
-from wizard import pages, trees
+from wizard import diagram as tree_diagram
+from wizard import legacy, moments, pages, paste, walking
 from wizard.models import Feedback, ResultStat
+from wizard.summary import ticket_summary
 
 MAX_ANSWERS_PARAM = 2000
 PASTE_LIMIT = 200_000
 VISITOR_COOKIE = "kb_visitor"
 VOTES_PER_WINDOW = 20
 VOTE_WINDOW_SECONDS = 600
+
+
+def counted(view):
+    """Count a result reached (a full page view) even when the page comes from the cache: in
+    the shared cache, written to the database in batches (kb.counters), never per view."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        node = response.get(RESULT_NODE_HEADER)
+        if node and not request.htmx and response.status_code == 200:
+            counters.bump("wizard.ResultStat", {"tree": kwargs["tree"], "node": node}, reached=1)
+        return response
+
+    return wrapper
+
+
+RESULT_NODE_HEADER = "X-Result-Node"
 
 
 def tree_or_404(slug):
@@ -36,130 +60,203 @@ def tree_or_404(slug):
         raise Http404("no such troubleshooting tree") from None
 
 
-def answers_from(request):
-    raw = request.GET.get("a", "")
-    if len(raw) > MAX_ANSWERS_PARAM:
-        return None
-    return trees.parse_answers(raw)
+class Request:
+    """What a wizard URL says: the tree, the answers, and the rest of its query."""
+
+    def __init__(self, request, live):
+        self.live, self.tree = live, live.tree
+        raw = request.GET.get("a", "")
+        self.paste = request.GET.get("p", "")[: pages.PASTE_EXCERPT_LIMIT]
+        self.stop = request.GET.get("end") == "1"
+        self.incidents = pages.incidents()
+        self.problem = ""
+        if len(raw) > MAX_ANSWERS_PARAM:
+            self.answers, self.problem = walking.Answers(), _("The link is too long to be a path through this tree.")
+        elif legacy.is_positional(raw):  # a link made before answers named their question
+            self.answers = walking.from_positional(self.tree, raw.split(","), self.incidents)
+        else:
+            self.answers = walking.parse_answers(self.tree, raw)
+            self.problem = self.answers.problem and _(
+                "Some answers in this link do not belong to this tree; they were left out."
+            )
+
+    def step(self):
+        return walking.next_step(self.tree, self.answers, self.incidents, self.stop, pages.helped(self.tree.slug))
 
 
 def start(request):
-    """The wizard's front door: every tree's first question, and the paste box."""
-    live = pages.live_trees()
-    paste = request.GET.get("paste", "")[:PASTE_LIMIT]
-    if paste:
-        return paste_result(request, live, paste)
-    return render(request, "wizard/start.html", {"trees": live, "paste": ""})
+    """The wizard's front door: every tree, the paste box, and "I already know some answers"."""
+    text = request.GET.get("paste", "")[:PASTE_LIMIT]
+    if text:
+        return paste_page(request, text)
+    return render(request, "wizard/start.html", {"trees": pages.live_trees()})
 
 
 @require_POST
-def paste(request):
-    text = request.POST.get("text", "")[:PASTE_LIMIT]
-    return paste_result(request, pages.live_trees(), text)
+def paste_box(request):
+    return paste_page(request, request.POST.get("text", "")[:PASTE_LIMIT])
 
 
-def paste_result(request, live_trees, text):
-    incidents = pages.incidents()
-    for live in live_trees:
-        found = trees.match_signature(live.tree, text)
-        if found:
-            node_id, _signature = found
-            answers = trees.path_to(live.tree, node_id, incidents)
-            if answers is not None:
-                return redirect(destination(live, answers, incidents))
-    return render(request, "wizard/start.html", {"trees": live_trees, "paste": text, "unknown_paste": True})
+def paste_page(request, text):
+    """What the paste was recognised as, what that assumes, and the choice to go on from
+    there or from the first question; when nothing is recognised, the articles that match."""
+    lang = get_language()
+    found = []
+    for live in pages.live_trees():
+        os, hint = paste.os_hint(live.tree, text)
+        for recognised in paste.recognise(live.tree, text):
+            answers = recognised.answers.with_answer(walking.OS, os) if os else recognised.answers
+            before, match, after = paste.excerpt(text, recognised)
+            found.append(
+                {
+                    "live": live,
+                    "node": live.tree.nodes[recognised.node_id],
+                    "excerpt": (before, match, after),
+                    "assumed": pages.answered(live.tree, answers, lang),
+                    "os_hint": hint,
+                    "continue_url": pages.step_url(live.tree.slug, answers, p=f"{before}{match}{after}"),
+                }
+            )
+    context = {"text": text, "found": found, "trees": pages.live_trees(), "results": None}
+    if not found and text.strip():
+        context["results"] = search_for(text, lang)
+    return render(request, "wizard/paste.html", context)
 
 
-def destination(live, answers, incidents):
-    walk = trees.walk(live.tree, answers, incidents)
-    if walk.finished:
-        return pages.result_url(live, walk.node.id, walk.answers, timezone.localdate())
-    return pages.step_url(live.tree.slug, walk.answers)
+def search_for(text, lang):
+    from kb import reports, search
+    from kb.forms import search_params
+
+    try:
+        return reports.search(search_params({"q": text[:300], "limit": 5}), lang)
+    except search.SearchUnavailable:
+        return None
 
 
 @vary_on_headers("HX-Request")
 @revalidated
 def step(request, tree):
-    live = tree_or_404(tree)
-    answers = answers_from(request)
-    incidents = pages.incidents()
-    walk = trees.walk(live.tree, answers or [], incidents)
-    problem = walk.problem if answers is not None else _("The link is too long to be a path through this tree.")
+    wizard = Request(request, tree_or_404(tree))
+    walk = wizard.step()
     if walk.finished:
-        return redirect(pages.result_url(live, walk.node.id, walk.answers, timezone.localdate()))
-    return render_step(request, live, walk, problem)
+        return redirect(
+            pages.outcome_url(wizard.live, walk, wizard.answers, timezone.localdate(), wizard.paste, wizard.stop)
+        )
+    return render_step(request, wizard, walk)
 
 
-def render_step(request, live, walk, problem=""):
-    lang = get_language()
+def render_step(request, wizard, walk, problem=""):
+    lang, slug, answers = get_language(), wizard.tree.slug, wizard.answers
+    node = walk.question
+    texts = pages.texts_of(pages.cited_slugs(wizard.tree, []))
     context = {
-        "live": live,
-        "walk": walk,
-        "node": walk.node,
+        "live": wizard.live,
+        "node": node,
         "lang": lang,
-        "problem": problem,
-        "history": pages.answered_steps(walk, lang, live.tree.slug),
+        "problem": problem or wizard.problem,
+        "help": pages.statement(node.help, lang, texts, walking.os_of(wizard.tree, answers)) if node.help else None,
+        "history": pages.answered(wizard.tree, answers, lang, slug, wizard.paste),
         "choices": [
-            {"answer": a, "url": pages.step_url(live.tree.slug, [*walk.answers, a.id])} for a in walk.node.answers
+            {"answer": a, "url": pages.step_url(slug, answers.with_answer(node.id, a.id), p=wizard.paste)}
+            for a in node.known_answers
         ],
-        "unknown_url": pages.step_url(live.tree.slug, [*walk.answers, trees.UNKNOWN]),
-        "back_url": pages.step_url(live.tree.slug, walk.answers[:-1]) if walk.steps else None,
-        "progress": len(walk.steps) + 1,
+        "unknown_url": pages.step_url(slug, answers.with_answer(node.id, walking.UNKNOWN), p=wizard.paste),
+        "answers": answers.encode(),
+        "paste": wizard.paste,
+        "candidates": walk.candidates,
+        "stop_url": pages.step_url(slug, answers, p=wizard.paste, end=1),
+        "restart_url": pages.step_url(slug, walking.Answers()),
+        "back_url": pages.step_url(slug, answers.before(list(answers.values)[-1]), p=wizard.paste)
+        if answers.values
+        else None,
+        "progress": len(answers.values) + 1,
+        "known_url": reverse("wizard:known", kwargs={"tree": slug}),
     }
-    if walk.node.kind == "result":  # a walk that stopped on a result because of a bad answer
-        return redirect(pages.result_url(live, walk.node.id, walk.answers))
     template = "wizard/step.html#step" if request.htmx else "wizard/step.html"
     return render(request, template, context)
 
 
 def when(request, tree):
-    """The "when did it start?" form posts a local date and time; it becomes a UTC answer."""
+    """The "when did it start?" form: a date, and a time or a part of the day if known."""
+    wizard = Request(request, tree_or_404(tree))
+    node_id = request.GET.get("node", "")
+    moment = moments.from_form(
+        request.GET.get("date"), request.GET.get("time"), request.GET.get("part"), request.GET.get("tz")
+    )
+    node = wizard.tree.nodes.get(node_id)
+    if moment is None or node is None or node.kind != "when":
+        walk = wizard.step()
+        if walk.finished:
+            return redirect(pages.outcome_url(wizard.live, walk, wizard.answers, timezone.localdate(), wizard.paste))
+        return render_step(
+            request, wizard, walk, _("Enter the date (the time or the part of the day only if you know it).")
+        )
+    answers = wizard.answers.with_answer(node_id, moment.encode())
+    return redirect(pages.step_url(wizard.tree.slug, answers, p=wizard.paste))
+
+
+def known(request, tree):
+    """For a support agent with a ticket open: every question of the tree at once. What is
+    filled in is taken as answered, and the wizard asks only the rest."""
     live = tree_or_404(tree)
-    answers = answers_from(request) or []
-    moment = parse_local_moment(request.GET.get("date", ""), request.GET.get("time", ""), request.GET.get("tz", "jst"))
-    if moment is None:
-        walk = trees.walk(live.tree, answers, pages.incidents())
-        return render_step(request, live, walk, _("Enter a date (and a time if you know it)."))
-    return redirect(pages.step_url(live.tree.slug, [*answers, trees.format_moment(moment)]))
-
-
-def parse_local_moment(date_text, time_text, zone):
-    offset = dt.timedelta(hours=9) if zone == "jst" else dt.timedelta(0)
-    try:
-        day = dt.date.fromisoformat(date_text.strip()[:10])
-        clock = dt.time.fromisoformat(time_text.strip()[:5]) if time_text.strip() else dt.time(12, 0)
-    except ValueError:
-        return None
-    return dt.datetime.combine(day, clock, tzinfo=dt.timezone(offset)).astimezone(dt.UTC)
+    lang = get_language()
+    questions = [node for node in live.tree.questions if node.kind == "question"]
+    if "filled" in request.GET:
+        values = {}
+        if request.GET.get("os") in walking.OS_VALUES:
+            values[walking.OS] = request.GET["os"]
+        for node in questions:
+            value = request.GET.get(f"q-{node.id}", "")
+            if walking.valid_answer(live.tree, node.id, value):
+                values[node.id] = value
+        return redirect(pages.step_url(live.tree.slug, walking.Answers(values)))
+    return render(request, "wizard/known.html", {"live": live, "questions": questions, "lang": lang})
 
 
 @vary_on_headers("HX-Request")
+@counted
+@revalidated
 def result(request, tree, node):
     live = tree_or_404(tree)
-    answers = answers_from(request)
-    incidents = pages.incidents()
-    walk = trees.walk(live.tree, answers or [], incidents)
+    raw = request.GET.get("a", "")
     recorded = recorded_tree(live, request.GET.get("r"))
-    notices = []
-    if recorded is not live and recorded is not None:
-        old_walk = trees.walk(recorded.tree, answers or [], incidents)
-        if old_walk.finished and old_walk.node.id == node and (not walk.finished or walk.node.id != node):
-            notices.append(
-                _(
-                    "The troubleshooting tree changed since this link was made. This is the result as it was then; the current tree leads elsewhere."
-                )
-            )
-            live, walk = recorded, old_walk
-        elif walk.finished and walk.node.id == node:
-            notices.append(
-                _("The troubleshooting tree was updated since this link was made; this result is still the same.")
-            )
-    if not walk.finished or walk.node.id != node:
-        problem = walk.problem or _("These answers do not lead to this result. Here is the furthest step they reach.")
-        if walk.finished:
-            return redirect(pages.result_url(live, walk.node.id, walk.answers))
-        return render_step(request, live, walk, problem)
-    return render_result(request, live, walk, notices)
+    if legacy.is_positional(raw) and recorded is not None and recorded is not live:
+        old = legacy.walk(recorded.tree, raw.split(","), pages.incidents())
+        if old.finished and old.node.id == node:
+            return render_legacy(request, recorded, old)
+    wizard = Request(request, live)
+    walk = wizard.step()
+    if leads_to(walk, node):
+        return render_outcome(request, wizard, walk, changed_notices(live, recorded))
+    if recorded is not None and recorded is not live:  # the tree changed: the result as it was
+        then = Request(request, recorded)
+        old_walk = then.step()
+        if leads_to(old_walk, node):
+            notice = _("The troubleshooting tree changed since this link was made. This is the result as it was then.")
+            return render_outcome(request, then, old_walk, [notice])
+    if not walk.finished:
+        notice = _("These answers do not lead to this result (any more). Here is the next question they lead to.")
+        return render_step(request, wizard, walk, notice)
+    return redirect(pages.outcome_url(live, walk, wizard.answers, timezone.localdate(), wizard.paste))
+
+
+@vary_on_headers("HX-Request")
+@revalidated
+def candidates(request, tree):
+    wizard = Request(request, tree_or_404(tree))
+    walk = wizard.step()
+    if not walk.finished:
+        return redirect(pages.step_url(wizard.tree.slug, wizard.answers, p=wizard.paste))
+    if walk.result is not None:
+        return redirect(
+            pages.outcome_url(wizard.live, walk, wizard.answers, parse_date(request.GET.get("at")), wizard.paste)
+        )
+    notices = changed_notices(wizard.live, recorded_tree(wizard.live, request.GET.get("r")))
+    return render_outcome(request, wizard, walk, notices)
+
+
+def leads_to(walk, node):
+    return walk.finished and walk.result is not None and walk.result.id == node
 
 
 def recorded_tree(live, number):
@@ -172,60 +269,93 @@ def recorded_tree(live, number):
     return pages.tree_at(live.tree.slug, number)
 
 
-def render_result(request, live, walk, notices):
-    lang = get_language()
-    node = walk.node
+def changed_notices(live, recorded):
+    if recorded is not None and recorded is not live:
+        return [_("The troubleshooting tree was updated since this link was made; this result is still the same.")]
+    return []
+
+
+def render_outcome(request, wizard, walk, notices):
+    lang, live, answers = get_language(), wizard.live, wizard.answers
     made_on = parse_date(request.GET.get("at"))
-    links = pages.article_links(node.articles, lang, since=made_on)
-    if any(link.updated_since for link in links):
-        notices.append(_("An article this result cites was updated since this link was made."))
-    rcas = pages.article_links([{"slug": slug} for slug in rca_slugs(walk)], lang)
-    permalink = request.build_absolute_uri(
-        pages.result_url(live, node.id, walk.answers, made_on or timezone.localdate())
+    os = walking.os_of(live.tree, answers)
+    views = pages.candidate_views(
+        live, walk.candidates, answers, lang, os, made_on, wizard.paste, pages.incident_windows(lang)
     )
-    absolute = [dataclasses.replace(link, url=request.build_absolute_uri(link.url)) for link in links]
-    if not request.htmx:
-        count_reached(live.tree.slug, node.id)
+    if any(link.updated_since for view in views for link in view.links):
+        notices.append(_("An article this result cites was updated since this link was made."))
+    permalink = request.build_absolute_uri(
+        pages.outcome_url(live, walk, answers, made_on or timezone.localdate(), wizard.paste, wizard.stop)
+    )
+    rows = pages.answered(live.tree, answers, lang, live.tree.slug, wizard.paste)
+    single = walk.result is not None
     context = {
         "live": live,
-        "walk": walk,
-        "node": node,
         "lang": lang,
-        "links": links,
-        "rcas": rcas,
+        "views": views,
+        "single": single,
+        "node": views[0].node if single else None,
         "notices": notices,
-        "history": pages.answered_steps(walk, lang, live.tree.slug),
+        "history": rows,
+        "os": os,
         "permalink": permalink,
-        "summary": pages.ticket_summary(live, walk, lang, absolute, permalink),
-        "incident": next((step.incident for step in walk.steps if step.incident), ""),
-        "votes": vote_counts(live.tree.slug, node.id),
+        "paste": wizard.paste,
+        "summary": ticket_summary(views, rows, lang, permalink, wizard.paste, request.build_absolute_uri),
         "voted": request.GET.get("voted"),
-        "back_url": pages.step_url(live.tree.slug, walk.answers[:-1]),
+        "answers": answers.encode(),
+        "back_url": pages.step_url(live.tree.slug, answers.before(list(answers.values)[-1]), p=wizard.paste)
+        if answers.values
+        else None,
     }
-    template = "wizard/result.html#result" if request.htmx else "wizard/result.html"
+    template = "wizard/outcome.html#outcome" if request.htmx else "wizard/outcome.html"
     response = render(request, template, context)
-    if request.htmx:  # the step that led here was redirected: show the result's own URL
+    if request.htmx:  # the step that led here was redirected: show the outcome's own URL
         response["HX-Push-Url"] = request.get_full_path()
+    if single:
+        response[RESULT_NODE_HEADER] = walk.result.id
     return response
 
 
-def count_reached(tree, node):
-    """One UPDATE in the usual case; the row is created the first time a result is reached."""
-    if not ResultStat.objects.filter(tree=tree, node=node).update(reached=F("reached") + 1):
-        try:
-            with transaction.atomic():
-                ResultStat.objects.create(tree=tree, node=node, reached=1)
-        except IntegrityError:  # created meanwhile by another request
-            ResultStat.objects.filter(tree=tree, node=node).update(reached=F("reached") + 1)
+def render_legacy(request, recorded, old):
+    """A link of the old kind, shown as it was then (the tree it names, the walk of then)."""
+    lang = get_language()
+    candidate = walking.Candidate(old.node, ())
+    views = pages.candidate_views(recorded, [candidate], walking.Answers(), lang, "", None)
+    rows = [
+        {"question": node.text[lang], "answer": legacy_answer(node, value, lang), "unknown": value == walking.UNKNOWN}
+        for node, value, _incident in old.steps
+    ]
+    notices = [_("The troubleshooting tree changed since this link was made. This is the result as it was then.")]
+    permalink = request.build_absolute_uri(request.get_full_path())
+    context = {
+        "live": recorded,
+        "lang": lang,
+        "views": views,
+        "single": True,
+        "node": old.node,
+        "notices": notices,
+        "history": rows,
+        "permalink": permalink,
+        "summary": ticket_summary(views, rows, lang, permalink, "", request.build_absolute_uri),
+        "legacy": True,
+        "restart_url": pages.step_url(recorded.tree.slug, walking.Answers()),
+    }
+    return render(request, "wizard/outcome.html", context)
 
 
-def rca_slugs(walk):
-    slugs = list(walk.node.rcas)
-    slugs += [step.incident for step in walk.steps if step.incident and step.incident not in slugs]
-    return slugs
+def legacy_answer(node, value, lang):
+    if value == walking.UNKNOWN:
+        return _("I don't know")
+    if node.kind == "when":
+        moment = moments.parse(value)
+        return moments.describe(moment, lang) if moment else value
+    answer = node.answer(value)
+    return answer.label[lang] if answer else value
 
 
 def parse_date(text):
+    import datetime as dt
+
     try:
         return dt.date.fromisoformat((text or "")[:10])
     except ValueError:
@@ -238,14 +368,24 @@ def vote_counts(tree, node):
     )
 
 
-@require_POST
 def feedback(request, tree, node):
+    """This visitor's part of a result page: the vote form (with its CSRF token) and their
+    vote. GET: the form (an htmx fragment, or a page of its own without JavaScript); POST:
+    the vote."""
     live = tree_or_404(tree)
     if node not in live.tree.nodes or live.tree.nodes[node].kind != "result":
         raise Http404("no such result")
-    back = request.POST.get("next", "")
+    back = request.POST.get("next") or request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = pages.result_url(live, node, [])
+        back = reverse("wizard:result", kwargs={"tree": tree, "node": node})
+    if request.method != "POST":
+        mine = Feedback.objects.filter(tree=tree, node=node, visitor=known_visitor(request))
+        context = {"live": live, "node": live.tree.nodes[node], "back": back, "votes": vote_counts(tree, node)}
+        context["mine"] = next(iter(mine.values_list("helpful", flat=True)), None)
+        template = "wizard/feedback.html#form" if request.htmx else "wizard/feedback.html"
+        response = render(request, template, context)
+        patch_cache_control(response, private=True, no_cache=True)
+        return response
     if too_many_votes(request):
         return render(request, "wizard/feedback_limited.html", {"back": back}, status=429)
     visitor = visitor_id(request)
@@ -268,11 +408,15 @@ def feedback(request, tree, node):
     return response
 
 
-def visitor_id(request):
+def known_visitor(request):
     try:
         return request.get_signed_cookie(VISITOR_COOKIE, salt="kb.visitor")
     except (KeyError, signing.BadSignature):
-        return secrets.token_hex(16)
+        return ""
+
+
+def visitor_id(request):
+    return known_visitor(request) or secrets.token_hex(16)
 
 
 def too_many_votes(request):
@@ -300,14 +444,11 @@ def diagram(request, tree):
     votes = {}
     for row in Feedback.objects.filter(tree=tree).values("node", "helpful").annotate(n=Count("pk")):
         votes.setdefault(row["node"], {"yes": 0, "no": 0})["yes" if row["helpful"] else "no"] = row["n"]
-    return render(
-        request,
-        "wizard/diagram.html",
-        {
-            "live": live,
-            "lang": get_language(),
-            "outline": pages.outline(live.tree),
-            "stats": stats,
-            "votes": votes,
-        },
-    )
+    context = {
+        "live": live,
+        "lang": get_language(),
+        "outline": tree_diagram.outline(live.tree),
+        "stats": stats,
+        "votes": votes,
+    }
+    return render(request, "wizard/diagram.html", context)

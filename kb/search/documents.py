@@ -5,20 +5,42 @@ are also indexed on their own, so that a match there adds to the score.
 """
 
 import re
+from collections import Counter
 from html import unescape
 
 import nh3
 import numpy as np
-from whoosh.analysis import LowercaseFilter, RegexTokenizer
 from whoosh.columns import NumericColumn, VarBytesColumn
-from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, FieldType, Schema
 from whoosh.formats import Frequency
+from whoosh.system import pack_uint
 
-from kb.search.analysis import HybridTokenizer, analysed, region_text, word_hash, word_positions
+from kb.search.analysis import HybridTokenizer, analysed, in_region, region_text, word_hash, word_positions
 
 FIELD_WEIGHTS = {"in_title": 4.0, "in_headings": 2.0}  # added to the score of the whole text
 SCORED_FIELDS = ("text", *FIELD_WEIGHTS)
-SPELLING_WORD = r"[A-Za-z]{4,}"
+ENGLISH_WORD = re.compile(r"[A-Za-z]{4,}")
+
+
+class Counted(FieldType):
+    """A scored field whose terms and frequencies are counted straight from the analysis of
+    the text (computed once for every field, ``analysis.analysed``), not token by token
+    through whoosh's analyzer pipeline: most of a rebuild's time went there. Queries are
+    still analysed by ``analyzer``. (``FieldType.index`` is whoosh's public extension point.
+    Pickled into the index like the tokenizer: its import path is part of the index format.)"""
+
+    def __init__(self, region=None):
+        # multitoken_query: a query word the analyzer splits (更新中: 更新 + 中) is a phrase,
+        # not its parts anywhere.
+        super().__init__(Frequency(), HybridTokenizer(region), scorable=True, multitoken_query="phrase")
+        self.region = region
+
+    def index(self, value, **kwargs):
+        found = analysed(value)
+        if self.region:
+            found = in_region(found, getattr(value, "regions", ()), self.region)
+        for term, count in Counter(term for term, *_ in found).items():
+            yield term.encode("utf-8"), count, float(count), pack_uint(count)
 
 
 class Sequence(COLUMN):
@@ -32,10 +54,20 @@ class Sequence(COLUMN):
         self.part = part
 
     def to_column_value(self, value):
-        kept = word_positions(analysed(value))
+        kept = positions(value)
         if self.part == "hashes":
             return np.array([word_hash(term) for term, _start, _end in kept], dtype=np.uint32).tobytes()
         return np.array([(start, end) for _term, start, end in kept], dtype=np.uint32).tobytes()
+
+
+def positions(value):
+    """word_positions of a text being indexed, once for both sequence columns."""
+    if _last.get("value") is not value:
+        _last["value"], _last["kept"] = value, word_positions(analysed(value))
+    return _last["kept"]
+
+
+_last = {}
 
 
 def schema():
@@ -45,22 +77,19 @@ def schema():
         lang=ID(stored=True),
         kind=ID(stored=True),
         tags=KEYWORD(stored=True, commas=True, lowercase=True),
-        revision=NUMERIC(stored=True),
+        revision=STORED(),
         title=STORED(),
         body=STORED(),
         published=STORED(),
-        # Title, headings and body. multitoken_query="phrase": 更新中 (更新 + 中) must match
-        # as neighbours, not anywhere; the sequences below say where words stand, so the
-        # postings need no positions (phrase=False).
-        text=TEXT(analyzer=HybridTokenizer(), phrase=False, multitoken_query="phrase"),
-        in_title=FieldType(Frequency(), HybridTokenizer("title"), scorable=True),
-        in_headings=FieldType(Frequency(), HybridTokenizer("headings"), scorable=True),
+        # Title, headings and body, with frequencies only: the sequences below say where
+        # words stand, for phrases.
+        text=Counted(),
+        in_title=Counted("title"),
+        in_headings=Counted("headings"),
         # The article a text belongs to (a hash of its slug): one result per article.
         article=COLUMN(NumericColumn("I")),
         sequence=Sequence("hashes"),
         offsets=Sequence("characters"),
-        # Unstemmed English words, only for "did you mean" suggestions.
-        spelling=TEXT(analyzer=RegexTokenizer(SPELLING_WORD) | LowercaseFilter(), phrase=False),
     )
 
 
@@ -90,8 +119,12 @@ def document(revision):
         "in_headings": text,
         "sequence": text,
         "offsets": text,
-        "spelling": f"{revision.title}\n{body}",
     }
+
+
+def english_words(doc) -> set:
+    """The unstemmed English words of a document, for "did you mean" (kb.search.suggestions)."""
+    return {word.lower() for word in ENGLISH_WORD.findall(doc["text"])}
 
 
 def indexable(slugs=None):

@@ -109,7 +109,7 @@ def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, pa
     q = rewritten(parse(text, s.schema), variants, terms, text)
     run(s, q, results, lang, prefer_lang, kind, tag, page_size)
     if results.total == 0:
-        results.suggestion = suggest(s, text)
+        results.suggestion = suggest(index.index_dir(), text)
         relaxed = rewritten(parse(text, s.schema, group=OrGroup), variants, terms, text)
         if relaxed.direct != q.direct:
             run(s, relaxed, results, lang, prefer_lang, kind, tag, page_size)

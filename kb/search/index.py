@@ -35,14 +35,15 @@ from whoosh.index import EmptyIndexError, IndexVersionError
 from whoosh.index import IndexError as WhooshIndexError
 
 from kb import caching
-from kb.search.documents import document, indexable, schema
+from kb.search import suggestions
+from kb.search.documents import document, english_words, indexable, schema
 from kb.search.whoosh_private import Codec
 
 logger = logging.getLogger(__name__)
 
 # Bump when analysis, schema or the import path of a class whoosh pickles into the index
 # (the tokenizer, the Sequence column, the codec) changes: older indexes are rebuilt.
-INDEX_FORMAT = "7"
+INDEX_FORMAT = "9"
 PARALLEL_BUILD_MIN = 2000  # documents from which a rebuild uses several processes
 # compound=False: whoosh copies a compound segment into memory on every reader open.
 WRITER_OPTIONS = {"codec": Codec(), "compound": False}
@@ -135,11 +136,14 @@ def build(directory: Path, procs: int) -> int:
     procs = procs or build_processes()
     options = {"limitmb": settings.KB_INDEX_BUILD_MB, **WRITER_OPTIONS}
     writer = ix.writer(procs=procs, multisegment=True, **options) if procs > 1 else ix.writer(**options)
-    count = 0
+    count, words = 0, set()
     for revision in indexable():
-        writer.add_document(**document(revision))
+        doc = document(revision)
+        words |= english_words(doc)
+        writer.add_document(**doc)
         count += 1
     writer.commit()
+    suggestions.write(building, words)
     marker_path(building).write_text(str(run_id))
     (building / "format").write_text(INDEX_FORMAT)
     (building / "build").write_text(uuid.uuid4().hex)
@@ -164,22 +168,26 @@ def update(slugs) -> int:
     """Re-index the given articles (every language) in place, under the folder's lock."""
     directory = index_dir()
     with locked(directory):
-        return write_documents(index.open_dir(directory), slugs)
+        return write_documents(directory, slugs)
 
 
-def write_documents(ix, slugs) -> int:
-    writer = ix.writer(timeout=30, **WRITER_OPTIONS)
+def write_documents(directory: Path, slugs) -> int:
+    writer = index.open_dir(directory).writer(timeout=30, **WRITER_OPTIONS)
+    words = set()
     try:
         for slug in slugs:
             writer.delete_by_term("slug", slug)
         count = 0
         for revision in indexable(slugs):
-            writer.add_document(**document(revision))
+            doc = document(revision)
+            words |= english_words(doc)
+            writer.add_document(**doc)
             count += 1
     except Exception:
         writer.cancel()
         raise
     writer.commit()
+    suggestions.add(directory, words)
     return count
 
 
@@ -215,7 +223,7 @@ def apply_new_runs(directory: Path) -> int:
     if not runs:
         return 0
     slugs = sorted({slug for _pk, changed in runs for slug in changed})
-    write_documents(index.open_dir(directory), slugs)
+    write_documents(directory, slugs)
     marker_path(directory).write_text(str(runs[-1][0]))
     return len(slugs)
 

@@ -296,7 +296,9 @@ class TestArticleFiles:
         blog = tmp_path / "blog"
         post = blog / "vm" / "hexo-post.md"
         post.parent.mkdir(parents=True)
-        post.write_text("---\ntitle: ブログ\n---\n![画面](screen.png)\n", encoding="utf-8")
+        post.write_text(
+            "---\ntitle: ブログ\n---\n設定画面は次のとおりです。\n\n![画面](screen.png)\n", encoding="utf-8"
+        )
         (blog / "vm" / "hexo-post").mkdir()
         (blog / "vm" / "hexo-post" / "screen.png").write_bytes(png_bytes())  # Hexo's post asset folder
         assert run(content_dir).ok and run(blog).ok

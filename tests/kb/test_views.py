@@ -161,3 +161,17 @@ def test_a_revision_knows_its_own_url(client):
     assert revision.get_absolute_url().endswith("/articles/url-test/ja/r1/")  # in the active UI language
     body = client.get(revision.get_absolute_url()).content.decode()
     assert "<h1>題名のテスト</h1>" in body and "<p>本文のテスト</p>" in body
+
+
+@pytest.mark.django_db
+def test_the_table_of_contents_numbers_only_the_top_headings(client, content_dir):
+    body = "## One\n\nx\n\n### One a\n\n### One b\n\n## Two\n\n### Two a\n\n## Three\n"
+    article_file(content_dir, "toc", "en", title="Contents", body=body)
+    run(content_dir)
+    page = client.get("/en/articles/toc/").content.decode()
+    toc = page[page.index('<nav class="toc"') : page.index("</nav>", page.index('<nav class="toc"'))]
+    numbered = toc[toc.index("<ol>") :]
+    top = [line for line in numbered.split("<li>") if line.startswith('<a href="#')]
+    assert [item.split('"')[1] for item in top] == ["#one", "#one-a", "#one-b", "#two", "#two-a", "#three"]
+    assert numbered.count("<ul>") == 2  # the level below sits in unnumbered lists
+    assert numbered.index("#one-b") < numbered.index("</ul>") < numbered.index("#two")

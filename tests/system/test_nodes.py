@@ -131,7 +131,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def csrf_token(base):
-    url = f"{base}/en/wizard/vm-troubleshooting/result/result-agent-stopped/?a=agent-not-ready,can-connect,stopped"
+    url = f"{base}/en/wizard/vm-troubleshooting/result/result-agent-stopped/feedback/"  # the vote form
     with urllib.request.urlopen(url, timeout=20) as page:
         cookie = page.headers.get("Set-Cookie", "")
         body = page.read().decode()

@@ -2,6 +2,7 @@ from django import template
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
+from kb import languages
 from wizard import pages
 
 register = template.Library()
@@ -12,7 +13,7 @@ def tr(text):
     """A bilingual text ({"ja": …, "en": …}) in the page's language."""
     if not isinstance(text, dict):
         return text or ""
-    return text.get(get_language()) or text.get("ja") or ""
+    return text.get(get_language()) or text.get(languages.source()) or ""
 
 
 @register.filter

@@ -1,17 +1,22 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from kb import importer
 
 
 class Command(BaseCommand):
-    help = "Validate content/ (articles, wizard trees, staleness rules) without writing anything."
+    help = "Validate content/ (articles, wizard trees, staleness rules, glossary) without writing anything."
+    requires_system_checks = []  # a content check: it must work while the code around it changes
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="*", help="content/ (default) or other folders")
 
     def handle(self, *args, paths=(), **options):
-        plan = importer.build_plan(paths or [settings.CONTENT_DIR])
+        try:
+            plan = importer.build_plan(paths or [settings.CONTENT_DIR])
+        except DatabaseError as exc:
+            raise CommandError(f"the database is not ready ({exc}): run `manage.py migrate` first") from exc
         for warning in plan.warnings:
             self.stderr.write(self.style.WARNING(f"warning {warning}"))
         for problem in plan.problems:

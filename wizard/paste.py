@@ -1,0 +1,85 @@
+"""A pasted error message or log: which known error texts it holds, where, and what each lets
+the wizard assume (the answers that lead to the step the text belongs to), and what it says
+of the VM's OS. Pure; the page shows all of it before anything is assumed."""
+
+from collections import deque
+from dataclasses import dataclass
+
+from wizard import walking
+from wizard.trees import Tree
+
+SCAN_LIMIT = 200_000  # characters of a paste that are looked at
+EXCERPT_AROUND = 120  # characters shown on each side of what was recognised
+
+
+@dataclass
+class Recognised:
+    node_id: str
+    signature: str
+    start: int
+    end: int
+    answers: walking.Answers  # what recognising it assumes
+
+
+def recognise(tree: Tree, text: str, incidents=None) -> list:
+    """Every step whose error text the paste holds (its longest one), in order of appearance;
+    a step the wizard cannot reach from the start is left out."""
+    haystack = text[:SCAN_LIMIT].casefold()
+    found = {}
+    for node in tree.nodes.values():
+        for signature in node.signatures:
+            start = haystack.find(signature.casefold())
+            if start >= 0 and (node.id not in found or len(signature) > len(found[node.id].signature)):
+                answers = path_answers(tree, node.id)
+                if answers is not None:
+                    found[node.id] = Recognised(node.id, signature, start, start + len(signature), answers)
+    return sorted(found.values(), key=lambda r: (r.start, r.node_id))
+
+
+def os_hint(tree: Tree, text: str) -> tuple:
+    """(OS, the word that says so) when the paste names only one OS's tell-tale words."""
+    haystack = text[:SCAN_LIMIT].casefold()
+    found = {
+        os: next((hint for hint in hints if hint.casefold() in haystack), "") for os, hints in tree.os_hints.items()
+    }
+    named = [(os, hint) for os, hint in found.items() if hint]
+    return named[0] if len(named) == 1 else ("", "")
+
+
+def path_answers(tree: Tree, target: str):
+    """The answers that lead from the start to ``target`` by the fewest questions, or None.
+    A "when" step on the way is left open (nothing in a paste says when)."""
+    previous = {tree.start: None}
+    queue = deque([tree.start])
+    while queue:
+        node_id = queue.popleft()
+        if node_id == target:
+            break
+        node = tree.nodes[node_id]
+        ways = [(a.id, a.next) for a in node.known_answers] if node.kind == "question" else []
+        if node.kind == "when":
+            ways = [(None, node.next), (None, node.incident_next)]
+        for value, target_id in ways:
+            if target_id not in previous:
+                previous[target_id] = (node_id, value)
+                queue.append(target_id)
+    if target not in previous:
+        return None
+    values, cursor = [], target
+    while previous[cursor]:
+        cursor, value = previous[cursor]
+        if value is not None:
+            values.append((cursor, value))
+    return walking.Answers(dict(reversed(values)))
+
+
+def excerpt(text: str, recognised: Recognised):
+    """(before, the recognised text, after) around the first thing recognised, trimmed."""
+    start, end = recognised.start, recognised.end
+    before = text[max(0, start - EXCERPT_AROUND) : start]
+    after = text[end : end + EXCERPT_AROUND]
+    return (
+        ("…" if start > EXCERPT_AROUND else "") + before,
+        text[start:end],
+        after + ("…" if end + EXCERPT_AROUND < len(text) else ""),
+    )
