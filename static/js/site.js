@@ -36,9 +36,9 @@ document.addEventListener("click", (event) => {
 // Live results: count the search once the visitor has paused on it, not every keystroke.
 let pause;
 document.addEventListener("htmx:afterSettle", (event) => {
-  if (event.detail.target.id !== "search-results") return;
+  const results = event.detail && event.detail.target;
+  if (!results || results.id !== "search-results") return;
   clearTimeout(pause);
-  const results = event.detail.target;
   pause = setTimeout(() => {
     const list = results.querySelector("[data-search-query]");
     if (list) logSearch(list, "searched");
