@@ -37,16 +37,23 @@ def release() -> str:
 
 
 RELEASE = release()
-_version = {"value": 0, "read_at": float("-inf")}
+_version = {"value": 0, "read_at": float("-inf"), "database_at": float("-inf")}
+VERSION_KEY = "content-version"
+# With Redis, an import publishes the new version there and every process sees it within a
+# second; the database is still read every few seconds, so a version an import could not
+# publish (it died after committing) is seen anyway.
+DATABASE_SECONDS_WITH_REDIS = 5.0
 
 
 def content_version() -> int:
-    """The latest ImportRun id, read at most once a second per process: from Redis when it is
-    configured (an import publishes it there), else from the database."""
+    """The latest ImportRun id, as this process last saw it (at most a second old)."""
     now = time.monotonic()
     if now - _version["read_at"] >= VERSION_SECONDS:
-        published = shared.get(VERSION_KEY) if settings.REDIS_URL else None
-        _version["value"] = published if published is not None else latest_import_run()
+        every = DATABASE_SECONDS_WITH_REDIS if settings.REDIS_URL else VERSION_SECONDS
+        if now - _version["database_at"] >= every:
+            _version["value"], _version["database_at"] = latest_import_run(), now
+        if settings.REDIS_URL:
+            _version["value"] = max(_version["value"], shared.get(VERSION_KEY) or 0)
         _version["read_at"] = now
     return _version["value"]
 
@@ -54,25 +61,18 @@ def content_version() -> int:
 def latest_import_run() -> int:
     from kb.models import ImportRun
 
-    version = ImportRun.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    if settings.REDIS_URL:
-        shared.set(VERSION_KEY, version, VERSION_KEY_SECONDS)
-    return version
+    return ImportRun.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
 def publish_content_version():
     """After an import: every process sees the new version within a second (with Redis)."""
     forget_content_version()
     if settings.REDIS_URL:
-        shared.set(VERSION_KEY, latest_import_run(), VERSION_KEY_SECONDS)
+        shared.set(VERSION_KEY, latest_import_run())
 
 
 def forget_content_version():
-    _version["read_at"] = float("-inf")
-
-
-VERSION_KEY = "content-version"
-VERSION_KEY_SECONDS = 3600  # read from the database again at least hourly
+    _version["read_at"] = _version["database_at"] = float("-inf")
 
 
 def page_etag(request, *args, **kwargs):
