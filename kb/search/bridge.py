@@ -296,7 +296,7 @@ def rewrite(parsed, bridge: Bridge, text: str) -> Rewritten:
     leaves, group = leaves_of(parsed)
     if not bridge.index or leaves is None:
         return result
-    result.same = same_language(leaves, bridge)
+    result.same = same_language(leaves, bridge, result.latin)
     as_typed = [leaf for leaf in leaves if is_quoted(leaf, text) or is_identifier_phrase(leaf)]
     result.required += as_typed
     leaves = [leaf for leaf in leaves if leaf not in as_typed]
@@ -335,15 +335,21 @@ class Concept(query.Or):
     a concept written several ways in one text is still one concept."""
 
 
-def concept(bridge, numbers, key):
-    """Any form of the concept: the typed one, or another at BRIDGE_WEIGHT."""
-    others = [node_for(form.key, BRIDGE_WEIGHT) for form in bridge.other_forms(numbers, key)]
-    return Concept([node_for(key, 1.0), *others])
+def concept(bridge, numbers, key, latin=None):
+    """Any form of the concept: the typed one, or another at BRIDGE_WEIGHT; with ``latin``
+    True or False, only the other forms written in (or not in) Latin letters."""
+    forms = bridge.other_forms(numbers, key)
+    if latin is not None:
+        forms = [form for form in forms if form.text.isascii() == latin]
+    return Concept([node_for(key, 1.0), *(node_for(form.key, BRIDGE_WEIGHT) for form in forms)])
 
 
-def same_language(leaves, bridge):
-    """Each typed word or phrase but fillers, as typed or as another form of its concept when
-    it is a glossary form as a whole; empty when that is just the query as typed."""
+def same_language(leaves, bridge, latin):
+    """Each typed word or phrase but fillers, as typed or as another form of its concept in
+    the query's own script (NSG: network security group; サーバ: サーバー) when it is a
+    glossary form as a whole; empty when that is just the query as typed. (The forms in the
+    other script are for the other-language reading: a Japanese text that happens to say
+    "private key" must not outrank the ones that say 秘密鍵.)"""
     nodes, changed = [], False
     for leaf in leaves:
         words = tuple(leaf_words(leaf))
@@ -351,8 +357,9 @@ def same_language(leaves, bridge):
             changed = True
             continue
         numbers = bridge.index.get(words)
-        nodes.append(concept(bridge, numbers, words) if numbers else leaf)
-        changed = changed or bool(numbers)
+        synonyms = concept(bridge, numbers, words, latin) if numbers else None
+        nodes.append(synonyms if synonyms is not None and len(synonyms.subqueries) > 1 else leaf)
+        changed = changed or nodes[-1] is not leaf
     return nodes if changed and nodes else []
 
 
