@@ -5,7 +5,7 @@ your choice: hit@5 and MRR per set, and the queries missed.
     .venv/bin/python bench/relevance.py --glossary other.yaml    # another one, to compare
     .venv/bin/python bench/relevance.py --no-glossary            # without the term bridge
 
-The same measurement as tests/kb/test_relevance.py (which holds the levels reached), in a
+The measurement of tests/kb/test_relevance.py (which holds the levels reached), in a
 temporary database and index: content/, the jpaztech corpus and the English-only fixtures
 imported, then every judged query searched as the search page does for a visitor of the
 set's language. Used to decide whether a dictionary (JMdict) helps: see bench/README.md.
@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "jpaztech-blog"
 DATA = ROOT / "tests" / "data"
-SETS = {"ja": "ja", "en": "en", "en-to-ja": "en", "ja-to-en": "ja"}
 
 
 def setup(workdir: Path):
@@ -52,41 +51,12 @@ def import_all(content: Path, corpus: Path):
     search.catch_up(force=True, wait=True)
 
 
-def names_of_texts():
-    from kb.models import Revision
-
-    names = {}
-    for slug, path in Revision.objects.current().values_list("article__slug", "source_path"):
-        names.setdefault(slug, {slug})
-        if "jpaztech-blog/articles/" in path:
-            names[slug].add(path.split("jpaztech-blog/articles/", 1)[1])
-    return names
-
-
-def measure(name, names):
-    import yaml
-
-    from kb import reports
-    from kb.forms import search_params
-
-    ranks = []
-    for judgement in yaml.safe_load((DATA / "relevance" / f"{name}.yaml").read_text(encoding="utf-8")):
-        if "expect" not in judgement:
-            continue
-        hits = reports.search(search_params({"q": judgement["q"]}), SETS[name]).hits
-        rank = next((n for n, hit in enumerate(hits, 1) if names[hit.slug] & set(judgement["expect"])), None)
-        ranks.append((judgement["q"], rank))
-    hit5 = sum(1 for _q, r in ranks if r and r <= 5) / len(ranks)
-    mrr = sum(1 / r for _q, r in ranks if r) / len(ranks)
-    return len(ranks), hit5, mrr, [q for q, r in ranks if not r or r > 5]
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--glossary", type=Path, help="a glossary file in place of content/glossary.yaml")
     parser.add_argument("--no-glossary", action="store_true", help="no term bridge at all")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--verbose", action="store_true", help="list the queries missed")
+    parser.add_argument("--verbose", action="store_true", help="list the queries missed or not ranked first")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="kb-relevance-"))
     try:
@@ -99,16 +69,20 @@ def main():
         started = time.perf_counter()
         setup(workdir)
         import_all(content, args.corpus)
-        names = names_of_texts()
+        from tests.kb.test_relevance import SETS, measure, text_ids
+
+        names = text_ids()
         glossary = "none" if args.no_glossary else args.glossary or "content/glossary.yaml"
         print(f"glossary: {glossary}; imported in {time.perf_counter() - started:.0f} s")
         print(f"{'set':<10} {'queries':>7} {'hit@5':>7} {'MRR':>6}")
         for name in SETS:
-            count, hit5, mrr, missed = measure(name, names)
-            print(f"{name:<10} {count:>7} {hit5:7.1%} {mrr:6.3f}  ({len(missed)} missed)")
+            hit5, mrr, ranks, _same = measure(name, names)
+            count, below = len(ranks), [(query, rank) for query, rank in ranks if rank != 1]
+            not_found = sum(1 for _q, rank in below if not rank or rank > 5)
+            print(f"{name:<10} {count:>7} {hit5:7.1%} {mrr:6.3f}  ({not_found} missed)")
             if args.verbose:
-                for query in missed:
-                    print(f"    missed: {query}")
+                for query, rank in below:
+                    print(f"    {'missed' if not rank or rank > 5 else f'rank {rank}'}: {query}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -110,11 +110,11 @@ def seeded_index(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 def wipe_content():
-    from kb.models import ImportRun, Tag
+    from kb.models import Glossary, ImportRun, SearchDay, Tag
     from wizard.models import Feedback, ResultStat, TreeRevision
 
     Revision.objects.update(translated_from=None)
-    for model in (Feedback, ResultStat, TreeRevision, ImportRun, Revision, Article, Tag):
+    for model in (Feedback, ResultStat, TreeRevision, ImportRun, Revision, Article, Tag, Glossary, SearchDay):
         model.objects.all().delete()
 
 

@@ -171,10 +171,13 @@ def form_key(form: str) -> tuple:
 
 
 def form_keys(form: str) -> list:
-    """The form's key and, for an English form, those of its last word's inflections: the
-    stemmer does not bring every one to the same stem (deallocated → deallocat, deallocate
-    → dealloc)."""
+    """The form's key; for a Japanese form, also every other way Sudachi may split it in a
+    sentence (割り当て解除: 割る 当てる 解除, or 割り当て 解除); for an English form, those of its
+    last word's inflections: the stemmer does not bring every one to the same stem
+    (deallocated → deallocat, deallocate → dealloc)."""
     keys = [form_key(form)]
+    if not form.isascii():
+        keys += [tuple(words) for words in resplit(keys[0], split_variants(form))[1:]]
     head, _space, last = form.rpartition(" ")
     if form.isascii() and last.isalpha() and last.islower():
         for inflected in inflections(last):
@@ -288,17 +291,21 @@ class Rewritten:
         return [self.direct, *self.same, *self.concepts, *self.required, *self.optional]
 
 
-def rewrite(parsed, bridge: Bridge, text: str) -> Rewritten:
+def rewrite(parsed, bridge: Bridge, text: str, variants=None) -> Rewritten:
     """The readings of a parsed query (see the module docstring). Only a word, a phrase, or
     an AND/OR group of them is read through the glossary; a query with NOT or nested groups
-    stays as typed."""
-    result = Rewritten(parsed, latin=text.isascii())
+    stays as typed. ``variants`` (``analysis.split_variants``): the other ways Sudachi may
+    split the query's Japanese runs in a text; words as typed are looked for in each (a
+    glossary form already is: ``form_keys``)."""
+    variants = variants or {}
+    result = Rewritten(with_variants(parsed, variants), latin=text.isascii())
     leaves, group = leaves_of(parsed)
     if not bridge.index or leaves is None:
         return result
-    result.same = same_language(leaves, bridge, result.latin)
+    same = same_language(leaves, bridge, result.latin)
+    result.same = [node if isinstance(node, Concept) else with_variants(node, variants) for node in same]
     as_typed = [leaf for leaf in leaves if is_quoted(leaf, text) or is_identifier_phrase(leaf)]
-    result.required += as_typed
+    result.required += [with_variants(leaf, variants) for leaf in as_typed]
     leaves = [leaf for leaf in leaves if leaf not in as_typed]
     words, owner = [], []
     for number, leaf in enumerate(leaves):
@@ -341,7 +348,8 @@ def concept(bridge, numbers, key, latin=None):
     forms = bridge.other_forms(numbers, key)
     if latin is not None:
         forms = [form for form in forms if form.text.isascii() == latin]
-    return Concept([node_for(key, 1.0), *(node_for(form.key, BRIDGE_WEIGHT) for form in forms)])
+    typed = bridge.written(key)
+    return Concept([node_for(key, 1.0), *(node_for(f.key, 1.0 if f.text == typed else BRIDGE_WEIGHT) for f in forms)])
 
 
 def same_language(leaves, bridge, latin):
@@ -425,18 +433,24 @@ def with_variants(node, variants):
     if not variants:
         return node
     if isinstance(node, (query.Term, query.Phrase)) and node.fieldname == "text":
-        words = leaf_words(node)
-        alternatives = [words]
-        for primary, others in variants.items():
-            for start in range(len(words) - len(primary) + 1):
-                if tuple(words[start : start + len(primary)]) == primary:
-                    alternatives += [words[:start] + list(other) + words[start + len(primary) :] for other in others]
+        alternatives = resplit(leaf_words(node), variants)
         if len(alternatives) == 1:
             return node
         return query.Or([node] + [node_for(tuple(words), node.boost) for words in alternatives[1:]])
     if isinstance(node, query.CompoundQuery):
         return type(node)([with_variants(child, variants) for child in node.subqueries], boost=node.boost)
     return node
+
+
+def resplit(words, variants) -> list:
+    """``words``, then the same words with each run ``variants`` knows split another way."""
+    words = list(words)
+    alternatives = [words]
+    for primary, others in variants.items():
+        for start in range(len(words) - len(primary) + 1):
+            if tuple(words[start : start + len(primary)]) == primary:
+                alternatives += [words[:start] + list(other) + words[start + len(primary) :] for other in others]
+    return alternatives
 
 
 def node_for(key, boost):

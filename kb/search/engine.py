@@ -118,7 +118,7 @@ def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, pa
 
 
 def rewritten(parsed, variants, terms, text) -> bridge.Rewritten:
-    return bridge.rewrite(bridge.with_variants(parsed, variants), terms, text)
+    return bridge.rewrite(parsed, terms, text, variants)
 
 
 def run(s, q: bridge.Rewritten, results, lang, prefer_lang, kind, tag, page_size):
@@ -187,7 +187,7 @@ def bridged_only(q: bridge.Rewritten, data: Searchable, docnum):
         if evaluate(bridge.node_for(key, 1.0), data).mask[docnum]:
             continue
         form = next((form for form in forms if evaluate(bridge.node_for(form.key, 1.0), data).mask[docnum]), None)
-        if form:
+        if form and form.text != written:  # (not just the typed form split another way)
             found.append((written, form.text))
     return found
 
