@@ -5,6 +5,7 @@ whoosh parses the query; matching and BM25 ranking run over whole posting lists 
 match. Nothing a visitor types can raise out of ``search``.
 """
 
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from whoosh.qparser import (
 from kb import languages
 from kb.search import bridge, index, ranking
 from kb.search.analysis import split_variants
-from kb.search.matching import conceptual, evaluate
+from kb.search.matching import conceptual, evaluate, phrase
 from kb.search.segments import Searchable
 from kb.search.snippets import Highlights
 from kb.search.suggestions import suggest
@@ -145,10 +146,12 @@ def run(s, q: bridge.Rewritten, results, lang, prefer_lang, kind, tag, page_size
     results.pages = (total + page_size - 1) // page_size
     highlights = Highlights(q.nodes(), data)
     results.hits = [make_hit(s, docnum, float(match.score[docnum]), highlights) for docnum in page]
+    indirect = [docnum for docnum in page if not direct.mask[docnum]]
+    bridged = bridged_only(q, data, indirect)
     for hit, docnum in zip(results.hits, page, strict=True):
-        if not direct.mask[docnum]:
+        if docnum in bridged:
             hit.exact = False
-            hit.bridged = bridged_only(q, data, docnum)
+            hit.bridged = bridged[docnum]
 
 
 def query_language(q: bridge.Rewritten) -> str:
@@ -179,16 +182,25 @@ def one_text_per_article(match, among, data: Searchable, visitor_lang) -> rankin
     return ranking.Match(mask, score)
 
 
-def bridged_only(q: bridge.Rewritten, data: Searchable, docnum):
-    """(the query's words, the form found) for each concept this text holds only in another
-    form."""
-    found = []
+def bridged_only(q: bridge.Rewritten, data: Searchable, docnums) -> dict:
+    """docnum → (the query's words, the form found) for each concept the text holds only in
+    another form. Each form is looked up once for the whole page."""
+
+    page = np.zeros(data.size, dtype=bool)
+    page[docnums] = True
+
+    @functools.cache
+    def holders(key):
+        return phrase(query.Phrase("text", list(key)), data, within=page).mask
+
+    found = {docnum: [] for docnum in docnums}
     for key, written, forms in q.bridged:
-        if evaluate(bridge.node_for(key, 1.0), data).mask[docnum]:
-            continue
-        form = next((form for form in forms if evaluate(bridge.node_for(form.key, 1.0), data).mask[docnum]), None)
-        if form and form.text != written:  # (not just the typed form split another way)
-            found.append((written, form.text))
+        for docnum in docnums:
+            if holders(key)[docnum]:
+                continue
+            form = next((form for form in forms if holders(form.key)[docnum]), None)
+            if form and form.text != written:  # (not just the typed form split another way)
+                found[docnum].append((written, form.text))
     return found
 
 

@@ -87,14 +87,17 @@ def best_of(matches, size) -> ranking.Match:
     return ranking.Match(np.logical_or.reduce([m.mask for m in matches]), np.maximum.reduce([m.score for m in matches]))
 
 
-def phrase(node, data: Searchable) -> ranking.Match:
-    """Words that must stand one after another, scored as the words together. (A proximity
-    ``"a b"~3`` is read as the words anywhere.)"""
+def phrase(node, data: Searchable, within=None) -> ranking.Match:
+    """Words that must stand one after another, scored as the words together; only among
+    the documents of the mask ``within`` when given. (A proximity ``"a b"~3`` is read as the
+    words anywhere.)"""
     words = list(node.words)
     size = data.size
     if not words or node.fieldname != "text":
         return ranking.Match.none(size)
     scored = ranking.all_of([data.term(word, node.boost) for word in words], size)
+    if within is not None:
+        scored = ranking.restrict(scored, within)
     if len(words) == 1 or node.slop != 1 or not scored.mask.any():
         return scored
     return ranking.restrict(scored, data.in_sequence(run_of(words), scored.mask))
