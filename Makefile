@@ -9,7 +9,7 @@ SECRET := var/secret_key
 # The secret key: from the environment, else the one generated into var/ on first run.
 MANAGE = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(SECRET))}" $(BIN)/python manage.py
 
-.PHONY: run serve import test test-sqlite test-postgres test-e2e lint checks setup system-deps bench bench-load messages clean
+.PHONY: run serve import test test-sqlite test-postgres test-e2e lint checks setup system-deps bench bench-curve bench-load messages clean
 
 run: setup $(SECRET)
 	@$(MANAGE) migrate --noinput -v0
@@ -75,6 +75,12 @@ test-e2e: setup system-deps
 
 bench: setup
 	$(BIN)/python bench/search_bench.py
+
+# The cost curve of search, one fresh database and index per size (~3 min for 1000,10000).
+# The long run, with the goals at 50,000: make bench-curve SIZES=1000,10000,50000 (~12 min on 2 cores).
+SIZES ?= 1000,10000
+bench-curve: setup
+	$(BIN)/python bench/search_bench.py --sizes $(SIZES)
 
 bench-load: setup $(SECRET)
 	@scripts/system_deps.sh wrk

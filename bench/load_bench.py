@@ -9,16 +9,21 @@ index, collected static files, server log); ``var/`` is not touched. Steps:
 1. migrate, collectstatic, import_content (content/) and import_content of the jpaztech blog
    corpus (../shared/corpus/jpaztech-blog), each a ``manage.py`` subprocess;
 2. the URL list: article pages (ja and en) of the 5 content articles and a sample of corpus
-   articles, search pages and the JSON API for a list of queries, wizard steps (every
-   question of every tree, reached by its shortest path) and result permalinks, built from
-   the database with the app's own URL functions; every URL is fetched once first and must
-   answer 200;
+   articles, search pages and the JSON API for a list of queries, wizard steps and result
+   or candidates pages (every node of every tree reached by its shortest answers: the step
+   the walk asks next there, or the outcome page it ends on), built from the database with
+   the app's own URL functions; every URL is fetched once first and must answer 200. And
+   the search-miss list: thousands of different queries drawn from the texts in the
+   database (bench/queries.py), each sent once, never fetched beforehand;
 3. gunicorn ``config.wsgi --workers 2`` on a free loopback port, waits for /healthz;
 4. wrk with bench/load_mix.lua: a short warm-up, then each category alone (articles,
-   search, wizard; --category-duration, default 20 s), the mix (--duration, default 60 s),
-   and /healthz (the ceiling: a view that touches neither database nor index);
-5. a table: requests/s, p50/p95/p99, errors per run, ratios to /healthz, the goals
-   (zero errors; articles >= 50 % of /healthz, search and wizard >= 25 %), the machine.
+   search, wizard, results, search-miss; --category-duration, default 20 s), the mix
+   (--duration, default 60 s), and /healthz (the ceiling: a view that touches neither
+   database nor index);
+5. a table: requests/s, p50/p95/p99, errors, CPU per request per run, ratios to /healthz,
+   the goals (zero errors; articles, results and the mix >= 50 % of /healthz, search and
+   wizard >= 25 %, search-miss >= 10 %), the machine;
+6. with --profile-miss, the search-miss queries once more in this process under cProfile.
 
 wrk is a system package: ``apt-get install wrk``. Exit status: 0 when every goal is met,
 1 when a goal is missed, 2 when the benchmark itself could not run.
@@ -27,8 +32,10 @@ wrk is a system package: ``apt-get install wrk``. Exit status: 0 when every goal
 import argparse
 import http.client
 import json
+import math
 import os
 import platform
+import random
 import re
 import resource
 import secrets
@@ -40,18 +47,25 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections import Counter
 from pathlib import Path
 
 from machine import cpu_count, cpu_model  # bench/ is on the path when a script runs
+from queries import Material, distinct_queries
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).resolve().parent / "load_mix.lua"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 DEFAULT_CORPUS = Path("../shared/corpus/jpaztech-blog")
-CATEGORIES = ("articles", "search", "wizard", "results")
+CATEGORIES = ("articles", "search", "wizard", "results", "search-miss")
 DEFAULT_MIX = "articles=50,search=30,wizard=15,results=5"
-GOALS = {"articles": 0.50, "search": 0.25, "wizard": 0.25}
+# Each run's requests/s as a share of /healthz's: the product owner's targets.
+GOALS = {"articles": 0.50, "search": 0.25, "wizard": 0.25, "results": 0.50, "search-miss": 0.10, "mix": 0.50}
+# The search-miss list must outlast its run: on 2 cores, with the 255 articles of content/ and
+# the corpus, cache-miss searches run at about 300/s; a thread that runs out of queries stops.
+MISS_QUERIES_MIN, MISS_PER_SECOND = 3000, 500
+MISS_JA_SHARE = 0.75  # of the search-miss queries, sent to /ja/search/ (the rest to /en/search/)
 
 QUERIES = [
     "更新中",
@@ -82,14 +96,15 @@ QUERIES = [
     "xyzzyplugh",
 ]
 
-# Runs inside ``manage.py shell``: the URLs to load and what the database is.
+# Runs inside ``manage.py shell``: the URLs to load, what the database is, and the texts it
+# holds (written to TEXTS_PATH, for the cache-miss queries).
 URLS_CODE = r"""
 import json, random, sqlite3
 from urllib.parse import quote
 from django.db import connection
-from django.utils import translation
-from kb.models import Article
-from wizard import pages, trees
+from django.utils import timezone, translation
+from kb.models import Article, Revision
+from wizard import pages, paste, walking
 
 content = sorted(Article.objects.visible().filter(source_root="content").values_list("slug", flat=True))
 others = sorted(Article.objects.visible().exclude(source_root="content").values_list("slug", flat=True))
@@ -101,19 +116,31 @@ rows = []
 for slug, weight in [(s, 3) for s in content] + [(s, 1) for s in sample]:
     for lang in ("ja", "en"):
         rows.append(["articles", weight, f"/{lang}/articles/{quote(slug, safe='')}/"])
+# The wizard: every node of every live tree, by the answers that reach it by the fewest
+# questions; where the walk ends there, its result or candidates page (what support agents
+# paste into tickets), else the step it asks next.
 incidents = pages.incidents()
+today = timezone.localdate()
+seen = set()
 for live in pages.live_trees():
     tree = live.tree
-    for node_id, node in tree.nodes.items():
-        answers = trees.path_to(tree, node_id, incidents)
+    for node_id in tree.nodes:
+        answers = paste.path_answers(tree, node_id)
         if answers is None:
             continue
+        step = walking.next_step(tree, answers, incidents)
         for lang in ("ja", "en"):
             with translation.override(lang):
-                if node.kind == "result":
-                    rows.append(["results", 1, pages.result_url(live, node_id, answers)])
+                if step.finished:
+                    row = ["results", 1, pages.outcome_url(live, step, answers, today)]
                 else:
-                    rows.append(["wizard", 3, pages.step_url(tree.slug, answers)])
+                    row = ["wizard", 3, pages.step_url(tree.slug, answers)]
+            if row[2] not in seen:
+                seen.add(row[2])
+                rows.append(row)
+texts = list(Revision.objects.current().visible().order_by("pk").values_list("lang", "title", "body"))
+with open(TEXTS_PATH, "w", encoding="utf-8") as out:
+    json.dump(texts, out, ensure_ascii=False)
 if connection.vendor == "postgresql":
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
@@ -122,7 +149,7 @@ else:
     engine = f"{connection.vendor} {sqlite3.sqlite_version}"
 print("LOADBENCH-URLS " + json.dumps({
     "rows": rows, "engine": engine, "articles": Article.objects.visible().count(),
-    "content_slugs": content, "sample": sample,
+    "content_slugs": content, "sample": sample, "texts": len(texts),
 }))
 """
 
@@ -159,8 +186,9 @@ def prepare(env, corpus):
         print(f"  {label:<44} {took:6.1f} s", flush=True)
 
 
-def url_list(env, sample, tmp):
-    code = URLS_CODE.replace("SAMPLE", str(int(sample)))
+def url_list(env, sample, tmp, miss_count, seed):
+    texts_path = tmp / "texts.json"
+    code = URLS_CODE.replace("SAMPLE", str(int(sample))).replace("TEXTS_PATH", repr(str(texts_path)))
     out, _ = manage(env, "shell", "-c", code, capture=True)
     line = next((x for x in out.splitlines() if x.startswith("LOADBENCH-URLS ")), None)
     if line is None:
@@ -174,14 +202,36 @@ def url_list(env, sample, tmp):
             ["search", 1, f"/en/search/?{encoded}"],
             ["search", 1, f"/api/search?{encoded}"],
         ]
+    info["miss"] = miss_queries(texts_path, miss_count, seed)
+    rows += [
+        ["search-miss", "once", f"/{lang}/search/?{urllib.parse.urlencode({'q': q})}"] for _k, lang, q in info["miss"]
+    ]
     rows.append(["healthz", 1, "/healthz"])
     for _, _, path in rows:
         if not path.isascii() or "\t" in path or " " in path:
             raise BenchError(f"URL not encoded: {path!r}")
+    miss_paths = [path for category, _, path in rows if category == "search-miss"]
+    if len(set(miss_paths)) != len(miss_paths):
+        raise BenchError("the search-miss list repeats a URL")
     paths_file = tmp / "paths.tsv"
     paths_file.write_text("".join(f"{c}\t{w}\t{p}\n" for c, w, p in rows), encoding="ascii")
     info["paths_file"] = paths_file
     return info
+
+
+def miss_queries(texts_path, count, seed):
+    """(kind, lang, query) of ``count`` different queries drawn from the texts the database
+    holds (bench/queries.py, the same kinds and shares as search_bench.py's mix), none of them
+    one of QUERIES; three in four are sent to /ja/search/, the rest to /en/search/."""
+    if count <= 0:
+        return []
+    texts = json.loads(texts_path.read_text(encoding="utf-8"))
+    rng = random.Random(seed)
+    material = Material(None, rng, texts=texts, en_extra=False)
+    found = distinct_queries(count, material, rng, exclude=QUERIES)
+    if len(found) < count:
+        raise BenchError(f"only {len(found)} distinct queries could be drawn from the texts (--miss-queries {count})")
+    return [(kind, "ja" if rng.random() < MISS_JA_SHARE else "en", q) for kind, q in found]
 
 
 def fetch(port, path, timeout=30):
@@ -229,10 +279,11 @@ def stop_server(process):
 
 
 def preflight(port, rows):
-    """Every URL once, without following redirects: all must answer 200."""
+    """Every URL once, without following redirects: all must answer 200. Not the paths sent
+    only once (search-miss): fetching them here would put them in the page cache."""
     seen, timings, bad = set(), {}, []
-    for category, _, path in rows:
-        if path in seen:
+    for category, weight, path in rows:
+        if path in seen or weight == "once":
             continue
         seen.add(path)
         status, took, location = fetch(port, path)
@@ -312,6 +363,8 @@ class CpuMeter:
 
 
 def run_wrk(port, paths_file, what, duration, connections, threads, timeout, verbose, meter=None):
+    # Where the first wrk thread that runs out of "once" paths tells the others to stop.
+    stop_file = paths_file.with_name(f"once-stop-{secrets.token_hex(8)}")
     command = [
         "wrk",
         f"-t{threads}",
@@ -325,6 +378,8 @@ def run_wrk(port, paths_file, what, duration, connections, threads, timeout, ver
         "--",
         str(paths_file),
         what,
+        str(threads),
+        str(stop_file),
     ]
     if meter:
         meter.start()
@@ -333,6 +388,7 @@ def run_wrk(port, paths_file, what, duration, connections, threads, timeout, ver
     CURRENT["wrk"] = process
     out, err = process.communicate()
     CURRENT["wrk"] = None
+    stop_file.unlink(missing_ok=True)
     cpu = None
     if meter:
         # wrk is reaped by communicate(): its CPU time is in this process's children usage.
@@ -347,6 +403,12 @@ def run_wrk(port, paths_file, what, duration, connections, threads, timeout, ver
     # wrk's own summary, as a cross-check of the script's numbers.
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     result["wrk_rps"] = float(match.group(1)) if match else None
+    once = result.get("once") or {}
+    once = {"taken": 0, "threads": threads, "ran_out": 0, "stopped": 0, "active_us": result["duration_us"], **once}
+    result["once"] = once
+    if once["stopped"] and once["stopped"] == once["threads"] and once["active_us"] > 0:
+        # A thread ran out of its "once" paths and every thread stopped: the run lasted until then.
+        result["duration_us"] = once["active_us"]
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     statuses = {int(k): v for k, v in result["statuses"].items()}
     result["statuses"] = statuses
@@ -356,7 +418,11 @@ def run_wrk(port, paths_file, what, duration, connections, threads, timeout, ver
     result["raw"] = out
     result["cpu"] = cpu
     if cpu:
-        cpu["server_ms_per_req"] = cpu["server_s"] * 1000 / max(1, result["requests"])
+        # Threads that stopped early left requests in flight that the server still answered
+        # (and wrk did not count): the server's work is per request sent (wrk's first call of
+        # request() only checks what the script returns; it is not sent).
+        sent = max(result["requests"], once["taken"] - 1 if once["stopped"] else 0)
+        cpu["server_ms_per_req"] = cpu["server_s"] * 1000 / max(1, sent)
     return result
 
 
@@ -446,7 +512,7 @@ def report(results, order, healthz, args, info, pre, env_machine):
         f"Data: {info['articles']} articles (content/{' + ' + str(args.corpus) if str(args.corpus) != 'none' else ''}); mix {args.mix}"
     )
     header = (
-        f"{'run':<10} {'secs':>5} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'run':<11} {'secs':>5} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
         f"{'max ms':>8} {'errors':>7} {'3xx':>5} {'1-req ms':>9} {'cpu ms':>7} {'vs /healthz':>12}"
     )
     print()
@@ -459,7 +525,7 @@ def report(results, order, healthz, args, info, pre, env_machine):
         ratio = r["rps"] / healthz["rps"] if healthz and healthz["rps"] and name != "healthz" else None
         cpu = f"{r['cpu']['server_ms_per_req']:.2f}" if r.get("cpu") else "-"
         print(
-            f"{name:<10} {r['duration_us'] / 1e6:5.0f} {r['requests']:9d} {r['rps']:8.1f} {fmt_ms(lat['p50']):>8} "
+            f"{name:<11} {r['duration_us'] / 1e6:5.1f} {r['requests']:9d} {r['rps']:8.1f} {fmt_ms(lat['p50']):>8} "
             f"{fmt_ms(lat['p95']):>8} {fmt_ms(lat['p99']):>8} {fmt_ms(lat['max']):>8} {r['error_count']:7d} "
             f"{r['redirects']:5d} {(f'{single:.1f}' if single is not None else '-'):>9} {cpu:>7} "
             f"{(f'{ratio * 100:.1f} %' if ratio is not None else '-'):>12}"
@@ -468,8 +534,37 @@ def report(results, order, healthz, args, info, pre, env_machine):
     print("1-req ms: median time of one request with nothing else running (the pre-flight fetch of every URL).")
     print("cpu ms: CPU time of the gunicorn processes per request (user + system), whatever else the machine ran.")
     print("errors: HTTP status >= 400 plus socket errors (connect/read/write/timeout); 3xx are counted apart.")
-    print()
     failures = []
+    miss = results.get("search-miss")
+    if miss is not None:
+        listed, once = len(info["miss"]), miss["once"]
+        kinds = Counter(kind for kind, _lang, _q in info["miss"])
+        langs = Counter(lang for _kind, lang, _q in info["miss"])
+        print(
+            f"search-miss: {listed} different queries drawn from the {info['texts']} texts in the database "
+            f"({', '.join(f'{k} {n}' for k, n in kinds.items())}; /ja/search/ {langs['ja']}, /en/search/ {langs['en']}), "
+            f"each sent once and never again, so every search misses the page cache; the run took {once['taken']} of them"
+        )
+        if once["stopped"]:
+            everyone = once["stopped"] == once["threads"]
+            print(
+                f"  RAN OUT: {once['ran_out']} of {once['threads']} wrk threads used up their share of the list, "
+                f"{once['stopped']} stopped then (no query was repeated); "
+                + (
+                    f"the run lasted {miss['duration_us'] / 1e6:.1f} s of the {args.category_duration} s asked, "
+                    "and its figures are of that time."
+                    if everyone
+                    else "the others went on to the end against a server that idle connections may have stalled: "
+                    "the figures are not valid."
+                )
+                + " For a full-length run, use --miss-queries "
+                f"{math.ceil(miss['rps'] * args.category_duration * 1.5 / 1000) * 1000} or more"
+            )
+            if not everyone:
+                failures.append("search-miss run not valid")
+        else:
+            print(f"  no thread ran out of queries: {listed - once['taken']} left unused")
+    print()
     total_errors = sum(r["error_count"] for r in results.values())
     print("Goals:")
     line = f"  zero errors in every run: {total_errors} error(s)"
@@ -482,7 +577,7 @@ def report(results, order, healthz, args, info, pre, env_machine):
         ratio = results[name]["rps"] / healthz["rps"]
         ok = ratio >= goal
         print(
-            f"  {name:<8} >= {goal * 100:.0f} % of /healthz throughput: {ratio * 100:5.1f} % "
+            f"  {name:<11} >= {goal * 100:.0f} % of /healthz throughput: {ratio * 100:5.1f} % "
             f"({results[name]['rps']:.1f} / {healthz['rps']:.1f} req/s)  {'OK' if ok else 'MISSED'}"
         )
         if not ok:
@@ -504,6 +599,72 @@ def report(results, order, healthz, args, info, pre, env_machine):
     for key, value in env_machine.items():
         print(f"  {key:<11} {value}")
     return failures
+
+
+def profile_miss(env, misses, top=25):
+    """The search-miss queries once each, in this process, under cProfile: the search page's
+    own view (``kb.views.search_page`` without its decorators, so no page cache and no
+    search log: search_params, kb.reports.search with snippets and flags, and rendering
+    kb/search.html), on the benchmark's database and index, each query in its language."""
+    if not misses:
+        print("\n--profile-miss: no search-miss queries (--miss-queries 0)")
+        return
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    import cProfile
+    import inspect
+    import io
+    import pstats
+
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import RequestFactory
+    from django.utils import translation
+    from django_htmx.middleware import HtmxDetails
+
+    from kb import views
+
+    view = inspect.unwrap(views.search_page)
+    factory = RequestFactory()
+    statuses = Counter()
+
+    def search_page(lang, q):
+        request = factory.get(f"/{lang}/search/?{urllib.parse.urlencode({'q': q})}", HTTP_HOST="127.0.0.1")
+        request.user = AnonymousUser()
+        request.htmx = HtmxDetails(request)
+        with translation.override(lang):
+            request.LANGUAGE_CODE = lang
+            response = view(request)
+        statuses[response.status_code] += 1
+        return response
+
+    for q in QUERIES[:5]:  # warm-up: the Sudachi dictionary, the index, the templates
+        search_page("ja", q)
+    statuses.clear()
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for _kind, lang, q in misses:
+        search_page(lang, q)
+    profiler.disable()
+    took = time.perf_counter() - started
+    print()
+    print(
+        f"--profile-miss: {len(misses)} different queries, once each, in-process through the search page's view "
+        f"({view.__module__}.{view.__qualname__}: search_params, kb.reports.search, kb/search.html), no page cache"
+    )
+    print(
+        f"  {took:.1f} s under the profiler, {took / len(misses) * 1000:.1f} ms per query (profiling adds overhead); "
+        f"statuses {dict(statuses)}"
+    )
+    for sort, count in (("cumulative", top), ("tottime", 15)):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort).print_stats(count)
+        print(f"\n--- profile of the search-miss queries: the {count} functions with the most {sort} time ---")
+        print("\n".join(out.getvalue().splitlines()[4:]).rstrip())
 
 
 def parse_args(argv=None):
@@ -540,11 +701,27 @@ def parse_args(argv=None):
         metavar="SECONDS",
         help="before the runs, wait up to this long for other processes to leave the CPUs idle",
     )
+    parser.add_argument(
+        "--miss-queries",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"different queries of the search-miss category, each sent once (default {MISS_QUERIES_MIN}, or "
+        f"{MISS_PER_SECOND} per second of --category-duration if more; 0 skips the category)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of the search-miss queries (default 1)")
+    parser.add_argument(
+        "--profile-miss",
+        action="store_true",
+        help="after the runs, profile the search-miss queries in-process (cProfile, top 25 by cumulative time)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--verbose", action="store_true", help="print wrk's own output too")
     args = parser.parse_args(argv)
     if args.category_duration is None:
         args.category_duration = min(20, args.duration)
+    if args.miss_queries is None:
+        args.miss_queries = max(MISS_QUERIES_MIN, MISS_PER_SECOND * args.category_duration)
     return args
 
 
@@ -588,13 +765,14 @@ def main(argv=None):
         print(f"Temporary directory {tmp}; database {shown_db}", flush=True)
         print("Preparing:", flush=True)
         prepare(env, corpus)
-        info = url_list(env, args.sample, tmp)
+        info = url_list(env, args.sample, tmp, args.miss_queries, args.seed)
         rows = [line.split("\t") for line in info["paths_file"].read_text().splitlines()]
         counts = {c: sum(1 for r in rows if r[0] == c) for c in (*CATEGORIES, "healthz")}
         print(
             f"  URLs: {counts['articles']} article pages ({len(info['content_slugs'])} content + "
             f"{len(info['sample'])} corpus slugs, ja + en), {counts['search']} search URLs ({len(QUERIES)} queries "
-            f"x /ja/search/, /en/search/, /api/search), {counts['wizard']} wizard steps, {counts['results']} result permalinks"
+            f"x /ja/search/, /en/search/, /api/search), {counts['wizard']} wizard steps, {counts['results']} result "
+            f"and candidates pages, {counts['search-miss']} search-miss URLs (different queries, each sent once)"
         )
 
         port = free_port()
@@ -628,6 +806,13 @@ def main(argv=None):
             port, info["paths_file"], what, secs, args.connections, args.threads, args.timeout, args.verbose, meter
         )
         only = set(args.only or [*CATEGORIES, "mix", "healthz"]) | {"healthz"}
+        if not info["miss"]:
+            only.discard("search-miss")
+        if "search-miss" in args.mix and "search-miss" in only:
+            print(
+                "warning: the mix includes search-miss: it walks the same list again, so its searches repeat",
+                flush=True,
+            )
         print(f"Warm-up: mix for {min(5, args.duration)} s", flush=True)
         wrk(args.mix, min(5, args.duration))
         results, order = {}, []
@@ -639,9 +824,9 @@ def main(argv=None):
             print(f"Running {name} for {secs} s ...", flush=True)
             results[name] = wrk(what, secs)
             order.append(name)
-            print(f"  {name:<8} {describe(results[name])}", flush=True)
-
+            print(f"  {name:<11} {describe(results[name])}", flush=True)
         tracebacks, first, worker_trouble, log_text = server_errors(log_path)
+        stop_server(server)  # after reading its log (stopping logs "Worker exiting"), before the profile
         failures = report(results, order, results.get("healthz"), args, info, pre, machine(info["engine"], busy))
         if bad:
             failures.append("preflight")
@@ -657,6 +842,8 @@ def main(argv=None):
             failures.append("tracebacks")
         if boots > args.workers:
             failures.append("worker restarts")
+        if args.profile_miss:
+            profile_miss(env, info["miss"])
         print()
         not_run = [name for name in GOALS if name not in results]
         verdict = "every goal met" if not not_run else f"no goal missed ({', '.join(not_run)} not run)"

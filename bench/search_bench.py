@@ -2,9 +2,13 @@
 synthetic bilingual corpus, next to SQLite FTS5 (trigram tokenizer) on the same texts.
 
     .venv/bin/python bench/search_bench.py [--articles 10000] [--queries 240] [--seed 1]
+    .venv/bin/python bench/search_bench.py --sizes 1000,10000,50000    # the cost curve
 
 Everything runs in a temporary directory (its own SQLite database and index); nothing in
-var/ is touched. See bench/README.md for what each figure means.
+var/ is touched. With --sizes, each size runs in a process of its own (this script with
+--articles N and a hidden --curve-out FILE), which also measures a gunicorn worker's memory;
+then one table compares the sizes. The source text and the query mix are in bench/queries.py.
+See bench/README.md for what each figure means.
 """
 
 import argparse
@@ -23,65 +27,19 @@ import statistics
 import sys
 import tempfile
 import time
-from bisect import bisect_left
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from html import escape
+from itertools import islice
 from pathlib import Path
 
 from machine import cpu_count, cpu_model  # bench/ is on the path when a script runs
+from queries import CATEGORY_SHARE, EN_WORD, JA_WORD, Material, build_queries
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JA_CORPUS = Path("/work/shared/corpus/jpaztech-blog/articles")
 
-# -- source text --------------------------------------------------------------------------------
-
-FRONT_MATTER = re.compile(r"\A\ufeff?---\s*\n(.*?)\n---\s*\n", re.S)
-TITLE_LINE = re.compile(r"^title:\s*['\"]?(.*?)['\"]?\s*$", re.M)
-HEADING_LINE = re.compile(r"^#{1,6}\s+(.*\S)\s*$")
-IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-TAG = re.compile(r"<[^>]+>")
-MARKUP = re.compile(r"\*\*|__|`|~~")
-LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+\.)\s+")
-JA_CHAR = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
-JA_SENTENCE_END = re.compile(r"(?<=[。！？])")
-EN_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
-KATAKANA_WORD = re.compile(r"[ァ-ヴー]{3,}")
-KANJI_WORD = re.compile(r"[一-龥々]{2,}")
-JA_WORD = re.compile(r"[ァ-ヴー]{3,}|[一-龥々]{2,}")
-EN_WORD = re.compile(r"\b[a-z]{4,}\b")
-JA_PAIR = re.compile(r"(?:[ァ-ヴー]{3,}|[一-龥々]{2,})[のをがにでとは](?:[ァ-ヴー]{3,}|[一-龥々]{2,})")
-
-# English words added to the few English source articles, so English text has a vocabulary
-# of realistic size (and inflections for the stemmer to fold).
-EN_EXTRA_TEXT = """
-allocation allocations allocate allocated attach attached attaching detach detached availability
-backup backups bandwidth boot booting booted bootstrap cache cached capacity certificate
-certificates checkpoint cluster clusters command commands compute configuration configure
-configured connect connected connecting connection connections connectivity console container
-containers controller corrupted crash crashed crashes credential credentials dashboard
-deallocate deallocated deallocation default delete deleted deleting deploy deployed deploying
-deployment deployments diagnose diagnosed diagnostic diagnostics disk disks domain download
-downloaded driver drivers encryption endpoint endpoints error errors event events exception
-exceptions expire expired extension extensions failover failure failures fault faults firewall
-firmware gateway generalize generalized guest handler handlers hang hanging heartbeat host hosts
-hypervisor image images inbound incident incidents install installed installing installation
-instance instances interface interfaces kernel latency license licensing listener load
-balancer log logs maintenance managed memory metadata metric metrics migrate migrated migration
-monitor monitoring mount mounted network networks node nodes operation operations outage
-outbound package packages partition password patch patched patches patching performance
-permission permissions platform policy policies port ports probe process processes provision
-provisioned provisioning proxy quota reboot rebooted rebooting recover recovered recovery
-redeploy redeployed region regions registry replica replication request requests reset
-resize resized resource resources restart restarted restarting restore restored retry
-retries role route routes routing rule rules scale scaling schedule scheduled secret secrets
-security serial server servers service services session sessions snapshot snapshots
-subnet subscription subscriptions swap template templates throttle throttled throttling
-timeout timeouts token tokens troubleshoot troubleshooting unavailable update updated updates
-updating upgrade upgraded upgrading validate validation vault volume volumes warning warnings
-workload workloads
-"""
+# -- what the generator inserts ------------------------------------------------------------------
 
 # Identifiers inserted with a per-document probability (some common, some rare).
 FIXED_IDENTIFIERS = [
@@ -111,11 +69,6 @@ FIXED_IDENTIFIERS = [
     ("ERROR_FILE_NOT_FOUND", 0.005),
     ("HTTP 409 Conflict", 0.01),
 ]
-ERROR_PARTS = (
-    ["VM", "Disk", "Network", "Extension", "OS", "Allocation", "Storage", "Guest", "Agent", "Image", "Nic"],
-    ["Provisioning", "Service", "Attach", "Detach", "Operation", "Capacity", "Handler", "Quota", "Lease", "Boot"],
-    ["Error", "Failed", "TimedOut", "Conflict", "NotFound", "Internal", "Throttled"],
-)
 JA_ID_TEMPLATES = [
     "エラー コード {x} が返されました。",
     "{x} を確認してください。",
@@ -132,146 +85,6 @@ EN_ID_TEMPLATES = [
     "We observed {x} on the virtual machine.",
     "The response contained {x}.",
 ]
-
-
-def read_sources(paths):
-    """(title, headings, sentences, code lines, ascii sentences) per source file."""
-    sources = []
-    for path in paths:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        title = ""
-        match = FRONT_MATTER.match(text)
-        if match:
-            found = TITLE_LINE.search(match.group(1))
-            title = found.group(1).strip() if found else ""
-            text = text[match.end() :]
-        headings, code, paragraphs, current, in_code = [], [], [], [], False
-        for raw in text.splitlines():
-            line = raw.rstrip()
-            if line.lstrip().startswith("```"):
-                in_code = not in_code
-                continue
-            if in_code:
-                stripped = line.strip()
-                if 6 <= len(stripped) <= 120 and stripped.isascii():
-                    code.append(stripped)
-                continue
-            heading = HEADING_LINE.match(line)
-            if heading:
-                headings.append(clean_inline(heading.group(1)))
-                continue
-            if not line.strip() or line.lstrip().startswith(("|", "<!--", ">", "![")):
-                if current:
-                    paragraphs.append(current)
-                    current = []
-                continue
-            current.append(clean_inline(LIST_MARK.sub("", line)).strip())
-        if current:
-            paragraphs.append(current)
-        sources.append(
-            {
-                "title": clean_inline(title),
-                "headings": [h for h in headings if h],
-                "paragraphs": paragraphs,
-                "code": code,
-            }
-        )
-    return sources
-
-
-def clean_inline(text):
-    text = IMAGE.sub("", text)
-    text = LINK.sub(r"\1", text)
-    text = TAG.sub("", text)
-    return MARKUP.sub("", text).strip()
-
-
-def ja_sentences(paragraphs):
-    out = []
-    for paragraph in paragraphs:
-        for sentence in JA_SENTENCE_END.split("".join(paragraph)):
-            sentence = sentence.strip()
-            if 8 <= len(sentence) <= 220 and JA_CHAR.search(sentence):
-                out.append(sentence)
-    return out
-
-
-def en_sentences(paragraphs):
-    out = []
-    for paragraph in paragraphs:
-        for sentence in EN_SENTENCE_END.split(" ".join(paragraph)):
-            sentence = sentence.strip()
-            if 20 <= len(sentence) <= 300 and sentence.isascii() and len(sentence.split()) >= 5:
-                out.append(sentence)
-    return out
-
-
-class Zipf:
-    """Draws from a list by rank with weight 1/(rank+1)."""
-
-    def __init__(self, items, exponent=1.0):
-        self.items = list(items)
-        total, cumulative = 0.0, []
-        for rank in range(len(self.items)):
-            total += 1.0 / (rank + 1) ** exponent
-            cumulative.append(total)
-        self.cumulative, self.total = cumulative, total
-
-    def draw(self, rng):
-        return self.items[min(bisect_left(self.cumulative, rng.random() * self.total), len(self.items) - 1)]
-
-
-class Material:
-    """Everything the generator recombines, read once from the real articles."""
-
-    def __init__(self, ja_corpus: Path, rng: random.Random):
-        ja_paths = sorted(ja_corpus.rglob("*.md")) if ja_corpus.is_dir() else []
-        self.ja_corpus_files = len(ja_paths)
-        ja_paths += sorted((ROOT / "content" / "articles").glob("*/ja.md"))
-        en_paths = sorted((ROOT / "content" / "articles").glob("*/en.md"))
-        ja_sources = read_sources(ja_paths)
-        en_sources = read_sources(en_paths)
-        self.ja_topics = [s for s in (ja_sentences(src["paragraphs"]) for src in ja_sources) if len(s) >= 5]
-        self.ja_all = [s for topic in self.ja_topics for s in topic]
-        self.ja_titles = [src["title"] for src in ja_sources if src["title"]]
-        self.ja_headings = [h for src in ja_sources for h in src["headings"] if JA_CHAR.search(h) and len(h) <= 60]
-        self.code = sorted({line for src in ja_sources + en_sources for line in src["code"]})
-        en = [s for src in en_sources for s in en_sentences(src["paragraphs"])]
-        en += [s for src in ja_sources for s in en_sentences(src["paragraphs"])]  # English quoted in Japanese posts
-        self.en_all = en
-        self.en_titles = [src["title"] for src in en_sources if src["title"]]
-        self.en_headings = [h for src in en_sources for h in src["headings"] if h.isascii() and len(h) <= 80]
-        self.en_headings += [s.rstrip(".") for s in en if len(s) <= 70]
-        kata = Counter(w for s in self.ja_all for w in KATAKANA_WORD.findall(s))
-        kanji = Counter(w for s in self.ja_all for w in KANJI_WORD.findall(s))
-        english = Counter(w for s in en for w in EN_WORD.findall(s))
-        english.update(dict.fromkeys(EN_EXTRA_TEXT.split(), 1))
-        self.kata = Zipf(w for w, _ in kata.most_common())
-        self.kanji = Zipf(w for w, _ in kanji.most_common())
-        self.english = Zipf(w for w, _ in english.most_common())
-        self.tracking_ids = [self.tracking_id(rng) for _ in range(2000)]
-        self.error_codes = [self.error_code(rng) for _ in range(600)]
-
-    @staticmethod
-    def tracking_id(rng):
-        alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
-        return (
-            "".join(rng.choice(alphabet + "_") for _ in range(4))
-            + "-"
-            + "".join(rng.choice(alphabet) for _ in range(3))
-        )
-
-    @staticmethod
-    def error_code(rng):
-        if rng.random() < 0.5:
-            return "0x8" + "".join(rng.choice("0123456789ABCDEF") for _ in range(7))
-        return "".join(rng.choice(part) for part in ERROR_PARTS)
-
-    def summary(self):
-        return (
-            f"{len(self.ja_all)} ja sentences from {len(self.ja_topics)} files, {len(self.en_all)} en sentences, "
-            f"{len(self.kata.items)} katakana + {len(self.kanji.items)} kanji words, {len(self.english.items)} en words"
-        )
 
 
 # -- generating documents -----------------------------------------------------------------------
@@ -388,6 +201,9 @@ class Generator:
         return title[:480], "\n\n".join(markdown) + "\n", "\n".join(html), headings
 
 
+BATCH = 1000  # rows per bulk_create
+
+
 def populate(args, generator, rng):
     """Articles, revisions, tags and one ImportRun, written with bulk_create."""
     from django.db import transaction
@@ -404,6 +220,8 @@ def populate(args, generator, rng):
     with transaction.atomic():
         tags = Tag.objects.bulk_create([Tag(name=name) for name in tag_names])
         tags = {t.name: t.pk for t in Tag.objects.all()}
+        # Streamed in batches (objects for 50,000 articles need not all be in memory at once);
+        # the random draws stay in the same order as ever, so a seed gives the same corpus.
         articles = []
         for slug, langs in layout:
             kind = rng.choices(["guide", "reference", "rca"], [0.6, 0.3, 0.1])[0]
@@ -416,14 +234,20 @@ def populate(args, generator, rng):
                     tracking_id=Material.tracking_id(rng) if kind == "rca" else "",
                 )
             )
-        Article.objects.bulk_create(articles, batch_size=1000)
+            if len(articles) >= BATCH:
+                Article.objects.bulk_create(articles)
+                articles = []
+        Article.objects.bulk_create(articles)
         ids = dict(Article.objects.values_list("slug", "pk"))
         through = Article.tags.through
         links = []
         for slug, _langs in layout:
             for name in rng.sample(tag_names, rng.randint(1, 3)):
                 links.append(through(article_id=ids[slug], tag_id=tags[name]))
-        through.objects.bulk_create(links, batch_size=2000)
+            if len(links) >= 2 * BATCH:
+                through.objects.bulk_create(links)
+                links = []
+        through.objects.bulk_create(links)
         revisions, sizes = [], []
         for slug, langs in layout:
             for lang in langs:
@@ -444,232 +268,12 @@ def populate(args, generator, rng):
                         source_path=f"bench/{slug}/{lang}.md",
                     )
                 )
-                if len(revisions) >= 1000:
+                if len(revisions) >= BATCH:
                     Revision.objects.bulk_create(revisions)
                     revisions = []
         Revision.objects.bulk_create(revisions)
         ImportRun.objects.create(changed_slugs=[], summary={"bench": True})
     return layout, sizes
-
-
-# -- queries ------------------------------------------------------------------------------------
-
-JA_WORD_QUERIES = [
-    "更新中",
-    "準備できていません",
-    "プロビジョニング",
-    "拡張機能",
-    "サーバー",
-    "サーバ",
-    "仮想マシン",
-    "再起動",
-    "失敗",
-    "中",
-    "ネットワーク",
-    "ディスク",
-    "エージェント",
-    "診断",
-    "接続",
-    "停止",
-    "割り当て",
-    "可用性",
-    "スナップショット",
-    "ブート",
-    "ファイアウォール",
-    "証明書",
-    "メモリ",
-    "タイムアウト",
-    "復旧",
-    "移行",
-    "バックアップ",
-    "障害",
-    "応答",
-    "パフォーマンス",
-    "ライセンス認証",
-    "サブスクリプション",
-    "イメージ",
-    "デプロイ",
-    "ログ",
-    "設定",
-    "確認",
-    "通信",
-    "カーネル",
-    "パッチ",
-    "ドライバー",
-    "ドライバ",
-    "コンソール",
-    "ポータル",
-    "スケールセット",
-    "リージョン",
-]
-JA_PHRASE_QUERIES = [
-    "ネットワーク セキュリティ グループ",
-    "仮想マシンが起動しない",
-    "拡張機能のインストール",
-    "エージェントが準備できていません",
-    "更新中のまま",
-    "プロビジョニングに失敗しました",
-    "再起動してください",
-    "シリアル コンソール",
-    "ゲスト OS",
-    "ブート診断",
-    "送信方向の通信",
-    "管理オペレーション",
-    "お問い合わせください",
-    "発生した場合",
-]
-EN_WORD_QUERIES = [
-    "extension",
-    "extensions",
-    "provisioning",
-    "provisioned",
-    "restart",
-    "restarted",
-    "restarting",
-    "failed",
-    "failure",
-    "fails",
-    "agent",
-    "agents",
-    "network",
-    "disk",
-    "disks",
-    "timeout",
-    "update",
-    "updating",
-    "updated",
-    "connectivity",
-    "outbound",
-    "inbound",
-    "firewall",
-    "certificate",
-    "memory",
-    "snapshot",
-    "boot",
-    "diagnostics",
-    "serial console",
-    "virtual machine",
-    "guest agent",
-    "not ready",
-    "wire server",
-    "custom script",
-]
-IDENTIFIER_QUERIES = [
-    "VMExtensionProvisioningError",
-    "ProvisioningError",
-    "168.63.129.16",
-    "Get-AzureRmVM",
-    "/var/log/waagent.log",
-    "waagent.log",
-    "waagent",
-    "0NC_-L9G",
-    "32526",
-    "port 32526",
-    "WindowsAzureGuestAgent",
-    "OSProvisioningTimedOut",
-    "CustomScriptExtension",
-    "Microsoft.Compute",
-    "AllocationFailed",
-    "0x80070005",
-    "KB5005565",
-    "cloud-init",
-    "/etc/waagent.conf",
-    "169.254.169.254",
-    "Standard_D2s_v3",
-    "ERROR_FILE_NOT_FOUND",
-    "WaAppAgent.log",
-    "RDAgentBootLoader",
-    "TimedOut",
-]
-MIXED_QUERIES = [
-    "VM エージェント",
-    "Windows 再起動",
-    "拡張機能 CustomScript",
-    "168.63.129.16 通信",
-    "waagent ログ",
-    "NSG 送信",
-    "Linux カーネル",
-    "Azure ポータル",
-    "RDP 接続",
-    "SSH 接続",
-    "PowerShell コマンド",
-    "VMExtensionProvisioningError 拡張機能",
-    "Wire Server 通信",
-    "OS ディスク",
-    "VM 停止",
-    "Windows Update 失敗",
-    "DNS 名前解決",
-    "Azure VM 再起動",
-]
-NO_HIT_QUERIES = [
-    "xyzzyplugh",
-    "qwertzuiopasdf",
-    "provisoning",
-    "ほげほげふがふが",
-    "0x8BADF00D",
-    "ZQ9X-QQQ",
-    "存在しない単語の組み合わせ",
-    "frobnicated widgetry",
-    "ギガントマキア",
-    "extensionz",
-]
-CATEGORY_SHARE = [
-    ("ja-word", 0.25),
-    ("ja-phrase", 0.13),
-    ("en-word", 0.2),
-    ("identifier", 0.2),
-    ("mixed", 0.14),
-    ("no-hit", 0.08),
-]
-
-
-def build_queries(n, material, generator, rng):
-    """A fixed mix of n queries: the hand-picked ones first, then words sampled from the corpus."""
-    sampled = defaultdict(list)
-    for rank in (3, 10, 30, 100, 300, 1000, 3000, 8000):
-        for zipf in (material.kata, material.kanji):
-            if rank < len(zipf.items):
-                sampled["ja-word"].append(zipf.items[rank])
-        if rank < len(material.english.items):
-            sampled["en-word"].append(material.english.items[rank])
-    for _ in range(60):
-        found = JA_PAIR.findall(rng.choice(material.ja_all))
-        if found:
-            sampled["ja-phrase"].append(rng.choice(found))
-    for _ in range(40):
-        words = rng.choice(material.en_all).split()
-        start = rng.randrange(max(1, len(words) - 1))
-        sampled["en-word"].append(" ".join(w.strip(".,;:()\"'") for w in words[start : start + 2]))
-    tracked = sorted(generator.used_tracking_ids)
-    codes = sorted(generator.used_error_codes)
-    sampled["identifier"] += rng.sample(tracked, min(10, len(tracked))) + rng.sample(codes, min(10, len(codes)))
-    for _ in range(40):
-        sampled["mixed"].append(
-            f"{rng.choice(['VM', 'Azure', 'Windows', 'Linux', 'RDP', 'NSG', 'waagent'])} {material.kanji.draw(rng)}"
-        )
-    fixed = {
-        "ja-word": JA_WORD_QUERIES,
-        "ja-phrase": JA_PHRASE_QUERIES,
-        "en-word": EN_WORD_QUERIES,
-        "identifier": IDENTIFIER_QUERIES,
-        "mixed": MIXED_QUERIES,
-        "no-hit": NO_HIT_QUERIES,
-    }
-    queries = []
-    for category, share in CATEGORY_SHARE:
-        last = category == CATEGORY_SHARE[-1][0]
-        quota = max(1, n - len(queries)) if last else max(1, round(n * share))
-        pool, seen = [], set()
-        for q in fixed[category] + sampled[category]:
-            q = " ".join(q.split())
-            if q and q not in seen:
-                seen.add(q)
-                pool.append(q)
-        chosen = pool[:quota]
-        while len(chosen) < quota:  # only for very large --queries: repeat the pool
-            chosen.append(pool[len(chosen) % len(pool)])
-        queries += [(category, q) for q in chosen]
-    return queries[:n]
 
 
 # -- measuring ----------------------------------------------------------------------------------
@@ -710,19 +314,26 @@ def fts_expression(q):
 
 
 def fts_build(path, rows_source):
+    """The FTS5 table from the rows, in batches (never every body in memory at once): HTML to
+    text ("extract", reading the rows included), inserts, then optimize; each timed."""
     from kb.search.documents import plain_text
 
-    t0 = time.perf_counter()
-    rows = [(slug, lang, title, plain_text(html)) for slug, lang, title, html in rows_source()]
-    extract = time.perf_counter() - t0
     con = sqlite3.connect(path)
     con.execute("CREATE VIRTUAL TABLE fts USING fts5(slug UNINDEXED, lang UNINDEXED, title, body, tokenize='trigram')")
     # Same field weights as ours (title 4, body 1); ORDER BY rank then uses them.
     con.execute("INSERT INTO fts(fts, rank) VALUES('rank', 'bm25(0.0, 0.0, 4.0, 1.0)')")
-    t1 = time.perf_counter()
+    extract = insert = 0.0
+    rows = iter(rows_source())
     with con:
-        con.executemany("INSERT INTO fts(slug, lang, title, body) VALUES (?, ?, ?, ?)", rows)
-    insert = time.perf_counter() - t1
+        while True:
+            t0 = time.perf_counter()
+            batch = [(slug, lang, title, plain_text(html)) for slug, lang, title, html in islice(rows, BATCH)]
+            t1 = time.perf_counter()
+            extract += t1 - t0
+            if not batch:
+                break
+            con.executemany("INSERT INTO fts(slug, lang, title, body) VALUES (?, ?, ?, ?)", batch)
+            insert += time.perf_counter() - t1
     t2 = time.perf_counter()
     with con:
         con.execute("INSERT INTO fts(fts) VALUES('optimize')")
@@ -861,7 +472,16 @@ def main():
     ap.add_argument(
         "--dump", type=Path, help="write each query's total and first 10 hits here (JSON), to compare versions"
     )
+    ap.add_argument(
+        "--sizes",
+        type=sizes_list,
+        help="the cost curve: e.g. 1000,10000,50000; each size in a fresh database and index (its own process), "
+        "then one table (build, index size, update, query p50/p95, gunicorn worker RSS, FTS5) and the growth",
+    )
+    ap.add_argument("--curve-out", type=Path, help=argparse.SUPPRESS)  # one size of --sizes: figures as JSON
     args = ap.parse_args()
+    if args.sizes:
+        return curve(args)
 
     workdir = Path(tempfile.mkdtemp(prefix="kb-search-bench-"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
@@ -903,7 +523,8 @@ def main():
 
         # Warm what the first build would otherwise pay for: Sudachi's dictionary, the DB pages.
         list(analysis.terms("仮想マシンのサーバーを再起動します。VMExtensionProvisioningError"))
-        list(Revision.objects.values_list("html", flat=True))
+        for _html in Revision.objects.values_list("html", flat=True).iterator(chunk_size=BATCH):
+            pass
 
         # The default build (what `manage.py rebuild_index` does) comes last: its index is queried.
         procs = search_index.build_processes()
@@ -1105,11 +726,237 @@ def main():
         else:
             print()
         con.close()
+        if args.curve_out:
+            rss, http = worker_rss(workdir, queries)
+            figures = {
+                "texts": texts,
+                "articles": len(layout),
+                "generation_s": generation,
+                "build_s": default_build,
+                "build_procs": procs,
+                "index_mb": index_bytes / 1e6,
+                "update_ms": statistics.median(update_times) * 1000,
+                "p50_ms": percentile(all_ours, 50) * 1000,
+                "p95_ms": percentile(all_ours, 95) * 1000,
+                "rss_mb": rss,
+                "http": http,
+                "fts_build_s": fts_build_times["total"],
+                "fts_mb": fts_bytes / 1e6,
+                "fts_p50_ms": percentile(all_fts, 50) * 1000,
+                "fts_p95_ms": percentile(all_fts, 95) * 1000,
+                "others_cores": None if others is None else others / total_time,
+            }
+            args.curve_out.write_text(json.dumps(figures), encoding="utf-8")
     finally:
         if args.keep:
             print(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+# -- the cost curve (--sizes) -------------------------------------------------------------------
+
+
+def sizes_list(text):
+    sizes = [int(part) for part in text.replace(" ", "").split(",") if part]
+    if not sizes or min(sizes) < 10:
+        raise argparse.ArgumentTypeError("a comma list of sizes of at least 10, e.g. 1000,10000,50000")
+    return sizes
+
+
+def worker_rss(workdir, queries):
+    """Resident memory (MB) of a gunicorn worker after the query set: `gunicorn config.wsgi
+    --workers 1` on this size's database and index (DEBUG off, a random secret, ALLOWED_HOSTS
+    127.0.0.1; collectstatic first), /healthz, then every query once through /ja/search/
+    (HTTP, one after the other), then VmRSS of the worker (the master's child). Also the
+    HTTP statuses and latency of those requests."""
+    import secrets
+    import subprocess
+    import urllib.parse
+
+    from load_bench import children_of, fetch, free_port, start_server, stop_server
+
+    env = dict(os.environ)  # DATABASE_URL, KB_INDEX_DIR and KB_VAR_DIR of this size
+    env.update(
+        {
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_DEBUG": "0",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    done = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"collectstatic failed:\n{done.stdout}\n{done.stderr}")
+    port = free_port()
+    server = start_server(env, port, 1, workdir / "gunicorn.log")  # returns once /healthz answers 200
+    try:
+        statuses, times = Counter(), []
+        for _category, q in queries:
+            status, took, _location = fetch(port, f"/ja/search/?{urllib.parse.urlencode({'q': q})}")
+            statuses[status] += 1
+            times.append(took)
+        workers = children_of(server.pid)
+        if len(workers) != 1:
+            raise RuntimeError(f"expected one gunicorn worker, found {workers}")
+        status_text = Path(f"/proc/{workers[0]}/status").read_text()
+        rss_kb = int(re.search(r"^VmRSS:\s+(\d+)\s+kB", status_text, re.M).group(1))
+    finally:
+        stop_server(server)
+    http = {
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "p50_ms": percentile(times, 50) * 1000,
+        "p95_ms": percentile(times, 95) * 1000,
+    }
+    print(
+        f"gunicorn worker after {len(queries)} searches over HTTP: VmRSS {rss_kb / 1024:.0f} MB; "
+        f"statuses {http['statuses']}, p50 {http['p50_ms']:.1f} ms, p95 {http['p95_ms']:.1f} ms",
+        flush=True,
+    )
+    return rss_kb / 1024, http
+
+
+CURVE_GOALS_AT = 50000  # the size the absolute goals are for
+CURVE_FTS_AT = 10000  # the size where the build is compared with FTS5's
+
+
+def curve(args):
+    """Each size in its own process (a fresh database, index and Django), then the table."""
+    import subprocess
+
+    results, failed = {}, []
+    with tempfile.TemporaryDirectory(prefix="kb-search-curve-") as tmp:
+        for size in args.sizes:
+            out = Path(tmp) / f"{size}.json"
+            command = [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--articles",
+                str(size),
+                "--queries",
+                str(args.queries),
+                "--seed",
+                str(args.seed),
+                "--rounds",
+                str(args.rounds),
+                "--updates",
+                str(args.updates),
+                "--layout",
+                args.layout,
+                "--ja-corpus",
+                str(args.ja_corpus),
+                "--no-single",
+                "--curve-out",
+                str(out),
+            ] + (["--keep"] if args.keep else [])
+            print(f"\n{'#' * 30} size {size} {'#' * 30}", flush=True)
+            started = time.perf_counter()
+            done = subprocess.run(command)
+            if done.returncode != 0 or not out.exists():
+                print(f"size {size}: the run failed (exit status {done.returncode})", flush=True)
+                failed.append(size)
+                continue
+            results[size] = json.loads(out.read_text(encoding="utf-8"))
+            results[size]["run_s"] = time.perf_counter() - started
+    print_curve(args, results, failed)
+    return 2 if failed else 0
+
+
+CURVE_COLUMNS = [  # (key, header, format)
+    ("build_s", "build s", "{:.1f}"),
+    ("index_mb", "index MB", "{:.0f}"),
+    ("update_ms", "update ms", "{:.1f}"),
+    ("p50_ms", "p50 ms", "{:.1f}"),
+    ("p95_ms", "p95 ms", "{:.1f}"),
+    ("rss_mb", "worker RSS MB", "{:.0f}"),
+    ("fts_build_s", "FTS5 build s", "{:.1f}"),
+    ("fts_mb", "FTS5 db MB", "{:.0f}"),
+    ("fts_p50_ms", "FTS5 p50 ms", "{:.1f}"),
+    ("fts_p95_ms", "FTS5 p95 ms", "{:.1f}"),
+]
+
+
+def print_curve(args, results, failed):
+    sizes = [size for size in args.sizes if size in results]
+    mach = machine()
+    print("\n" + "=" * 78)
+    print(
+        f"Cost curve: {', '.join(map(str, args.sizes))} texts (layout {args.layout}), {args.queries} queries x "
+        f"{args.rounds} rounds, {args.updates} updates, seed {args.seed}; each size in a fresh database and index"
+    )
+    print(
+        f"machine: nproc {mach['nproc']}, {mach['cpu']}, Python {mach['python']}, SQLite {mach['sqlite']}, "
+        f"whoosh {mach['whoosh']}, SudachiPy {mach['sudachipy']}"
+    )
+    if failed:
+        print(f"FAILED sizes (see their output above): {', '.join(map(str, failed))}")
+    if not sizes:
+        return
+    print()
+    rows = [[size] + [fmt.format(results[size][key]) for key, _header, fmt in CURVE_COLUMNS] for size in sizes]
+    print(table(["texts"] + [header for _key, header, _fmt in CURVE_COLUMNS], rows))
+    print(
+        "build: kb.search.index.rebuild() with its default processes ("
+        + ", ".join(f"{results[s]['build_procs']} at {s}" for s in sizes)
+        + "); index MB: its folder after the build\n"
+        "update: one-article update (kb.search.update), median; p50/p95: reports.search with snippets, the search\n"
+        "page's code path, in-process; worker RSS: VmRSS of a gunicorn worker (--workers 1) after every query once\n"
+        "over HTTP; FTS5: trigram table, build = HTML to text + inserts + optimize, db = its file"
+    )
+    for size in sizes:
+        http, busy = results[size]["http"], results[size]["others_cores"]
+        print(
+            f"  {size}: {results[size]['articles']} articles, run {results[size]['run_s']:.0f} s; the worker's "
+            f"searches over HTTP: statuses {http['statuses']}, p50 {http['p50_ms']:.1f} ms, p95 {http['p95_ms']:.1f} ms"
+            + (f"; other processes used {busy:.2f} cores meanwhile" if busy is not None else "")
+            + ("  <- not quiet: figures inflated" if busy is not None and busy > 0.1 else "")
+        )
+    if len(sizes) > 1:
+        print()
+        rows = []
+        for smaller, larger in zip(sizes, sizes[1:], strict=False):
+            row = [f"{smaller} -> {larger} (x{larger / smaller:g})"]
+            for key, _header, _fmt in CURVE_COLUMNS:
+                a, b = results[smaller][key], results[larger][key]
+                row.append(f"x{b / a:.2f}" if a else "-")
+            rows.append(row)
+        print(table(["growth"] + [header for _key, header, _fmt in CURVE_COLUMNS], rows))
+        print(
+            "(each figure at the larger size divided by the same figure at the smaller: x1 = flat, x10 = linear in x10)"
+        )
+    print()
+    goals = []
+    at = results.get(CURVE_GOALS_AT)
+    checks = [
+        ("p95 < 50 ms with snippets", "p95_ms", 50, "ms"),
+        ("update < 150 ms", "update_ms", 150, "ms"),
+        ("worker RSS < 600 MB", "rss_mb", 600, "MB"),
+        ("build < 5 min", "build_s", 300, "s"),
+    ]
+    for name, key, limit, unit in checks:
+        if at is None:
+            goals.append(f"at {CURVE_GOALS_AT}: {name}: not measured (add {CURVE_GOALS_AT} to --sizes)")
+        else:
+            ok = at[key] < limit
+            goals.append(f"at {CURVE_GOALS_AT}: {name}: {at[key]:.1f} {unit}  {'met' if ok else 'MISSED'}")
+    at = results.get(CURVE_FTS_AT)
+    if at is None:
+        goals.append(f"at {CURVE_FTS_AT}: build within 2x of FTS5: not measured (add {CURVE_FTS_AT} to --sizes)")
+    else:
+        ratio = at["build_s"] / at["fts_build_s"]
+        goals.append(
+            f"at {CURVE_FTS_AT}: build within 2x of FTS5: {at['build_s']:.1f} s / {at['fts_build_s']:.1f} s = "
+            f"{ratio:.1f}x  {'met' if ratio <= 2 else 'MISSED'}"
+        )
+    print("goals:")
+    for line in goals:
+        print("  " + line)
 
 
 def dump_results(path, queries):
@@ -1132,4 +979,4 @@ def bench_updates_profiled(layout, rng):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
