@@ -273,7 +273,18 @@ def populate(args, generator, rng):
                     revisions = []
         Revision.objects.bulk_create(revisions)
         ImportRun.objects.create(changed_slugs=[], summary={"bench": True})
+        use_glossary()
     return layout, sizes
+
+
+def use_glossary():
+    """The project's glossary, as the import stores it: every query is read through the term
+    bridge, as on the site."""
+    from kb import glossary
+    from kb.models import Glossary
+
+    entries = glossary.load(ROOT / "content" / glossary.FILE_NAME)
+    Glossary.objects.create(number=1, entries=entries, data_hash=glossary.data_hash(entries), source_path="bench")
 
 
 # -- measuring ----------------------------------------------------------------------------------

@@ -1,13 +1,15 @@
 """What pages and commands show, put together from the models: the text to show in a
 language, search hits with their flags, the editor's worklist."""
 
+import threading
 from collections import defaultdict
 
+from cachetools import LRUCache
 from django.db.models import F
 from django.urls import reverse
 from django.utils import translation
 
-from kb import languages
+from kb import caching, languages
 from kb import search as search_index
 from kb.models import Article, Flag, Revision
 
@@ -58,16 +60,41 @@ def article_rows(articles, lang):
     return rows
 
 
+HIT_FLAG_TEXTS = 20_000  # texts whose flags a process keeps for search hits
+_hit_flags = {"version": None, "texts": LRUCache(HIT_FLAG_TEXTS)}
+_hit_flags_lock = threading.Lock()
+
+
+def forget_hit_flags():
+    with _hit_flags_lock:
+        _hit_flags.update(version=None, texts=LRUCache(HIT_FLAG_TEXTS))
+
+
 def flags_for_hits(hits):
+    """Each hit's flags. Flags change only with an import, so a process keeps them per text
+    for the content version and asks the database only about texts it has not shown since."""
     keys = {(hit.slug, hit.lang) for hit in hits}
-    flags = defaultdict(list)
-    found = Flag.objects.filter(
-        revision__is_current=True, revision__article__slug__in={slug for slug, _ in keys}
-    ).annotate(slug=F("revision__article__slug"), lang=F("revision__lang"))
-    for flag in found:
-        flags[(flag.slug, flag.lang)].append(flag)
+    version = caching.content_version()
+    with _hit_flags_lock:
+        if _hit_flags["version"] != version:
+            _hit_flags.update(version=version, texts=LRUCache(HIT_FLAG_TEXTS))
+        texts = _hit_flags["texts"]
+        known = {key: texts[key] for key in keys if key in texts}
+    missing = keys - known.keys()
+    if missing:
+        found = {key: [] for key in missing}
+        rows = Flag.objects.filter(
+            revision__is_current=True, revision__article__slug__in={slug for slug, _ in missing}
+        ).annotate(slug=F("revision__article__slug"), lang=F("revision__lang"))
+        for flag in rows:
+            if (flag.slug, flag.lang) in found:
+                found[(flag.slug, flag.lang)].append(flag)
+        with _hit_flags_lock:
+            if _hit_flags["version"] == version:
+                _hit_flags["texts"].update(found)
+        known.update(found)
     for hit in hits:
-        hit.flags = flags.get((hit.slug, hit.lang), [])
+        hit.flags = known[(hit.slug, hit.lang)]
     return hits
 
 

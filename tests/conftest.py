@@ -23,13 +23,14 @@ def fresh_page_cache():
     shared counters or limits."""
     from django.core.cache import caches
 
-    from kb import counters, glossary
+    from kb import counters, glossary, reports
     from kb.caching import forget_content_version
 
     caches["default"].clear()
     caches["shared"].clear()
     counters._pending.clear()
     glossary.forget_current()
+    reports.forget_hit_flags()
     forget_content_version()
 
 

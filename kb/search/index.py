@@ -23,6 +23,7 @@ import pickle
 import shutil
 import struct
 import threading
+import time
 import uuid
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -200,6 +201,8 @@ def catch_up(force: bool = False, wait: bool = False) -> int:
     if force:
         caching.forget_content_version()
     directory = index_dir()
+    if recently_usable(directory) and caching.content_version() <= read_marker(directory):
+        return 0
     if not usable(directory):
         if wait:
             rebuild(directory, if_unusable=True)
@@ -228,14 +231,27 @@ def apply_new_runs(directory: Path) -> int:
     return len(slugs)
 
 
+USABLE_SECONDS = 1.0  # how long a request trusts that an index found usable still is
+_usable = {"directory": None, "at": float("-inf")}
+
+
+def recently_usable(directory: Path) -> bool:
+    """Whether this process found the index usable less than USABLE_SECONDS ago: ``usable``
+    reads the index's table of contents, too much to do on every search with nothing to
+    apply. (A damaged index is still noticed at once: opening it fails, see ``searcher``.)"""
+    return _usable["directory"] == directory and time.monotonic() - _usable["at"] < USABLE_SECONDS
+
+
 def usable(directory: Path) -> bool:
     """An index exists there and was built by this version of the analysis. The format is
     read first: whoosh's own check unpickles the index's classes, which for an index of
     another version may no longer exist."""
     try:
-        return (directory / "format").read_text() == INDEX_FORMAT and index.exists_in(directory)
+        found = (directory / "format").read_text() == INDEX_FORMAT and index.exists_in(directory)
     except CORRUPTION:
-        return False
+        found = False
+    _usable.update(directory=directory if found else None, at=time.monotonic())
+    return found
 
 
 def start_rebuild():
@@ -279,6 +295,7 @@ def open_index():
 def forget_searchers():
     _local.searcher = None
     _local.build = None
+    _usable["directory"] = None
 
 
 def searcher():
@@ -316,5 +333,6 @@ def keep_serving(current):
 
 def mark_unusable(directory: Path):
     """Make a damaged index count as missing, so that the next rebuild replaces it."""
+    _usable["directory"] = None
     with suppress(OSError):
         (directory / "format").write_text("damaged")

@@ -100,4 +100,9 @@ def phrase(node, data: Searchable, within=None) -> ranking.Match:
         scored = ranking.restrict(scored, within)
     if len(words) == 1 or node.slop != 1 or not scored.mask.any():
         return scored
-    return ranking.restrict(scored, data.in_sequence(run_of(words), scored.mask))
+    if within is not None:
+        return ranking.restrict(scored, data.in_sequence(run_of(words), scored.mask))
+    return data.remembered(
+        ("phrase", tuple(words), node.boost),
+        lambda: ranking.restrict(scored, data.in_sequence(run_of(words), scored.mask)),
+    )

@@ -17,7 +17,9 @@ from kb.search import ranking
 from kb.search.documents import FIELD_WEIGHTS, SCORED_FIELDS
 from kb.search.whoosh_private import deleted_documents, kept_on, read_postings
 
-TERM_MATCHES_KEPT = 64  # dense arrays per searcher: enough for a query and its relaxed form
+# Dense matches of words and phrases a searcher keeps for later queries: a query read through
+# the glossary looks up many forms, and the next query often shares some.
+MATCHES_KEPT_BYTES = 32 * 2**20
 FILTERS_KEPT = 256
 
 
@@ -117,7 +119,8 @@ class Searchable:
         for reader, offset in self.leaves:
             self.articles[offset : offset + reader.doc_count_all()] = segment_articles(reader)
         self.filters = {}
-        self.terms = {}
+        self.matches = LRUCache(MATCHES_KEPT_BYTES, getsizeof=lambda match: match.mask.nbytes + match.score.nbytes)
+        self.matches_lock = threading.Lock()
         self.characters = {}  # segment reader id: its column of word characters
 
     @classmethod
@@ -140,16 +143,25 @@ class Searchable:
     def term(self, text, boost=1.0) -> ranking.Match:
         """A word of the query: BM25 over the whole text, plus more where it is in the title
         or a heading (those words are in the whole text too, so the match is the same)."""
-        key = (text, boost)
-        if key not in self.terms:
-            if len(self.terms) > TERM_MATCHES_KEPT:
-                self.terms.clear()
-            match = ranking.bm25(self.collections["text"], *self.postings("text", text), boost=boost)
-            for fieldname, weight in FIELD_WEIGHTS.items():
-                extra = ranking.bm25(self.collections[fieldname], *self.postings(fieldname, text), boost=boost)
-                match.score += weight * extra.score
-            self.terms[key] = match
-        return self.terms[key]
+        return self.remembered(("term", text, boost), lambda: self.scored(text, boost))
+
+    def scored(self, text, boost):
+        match = ranking.bm25(self.collections["text"], *self.postings("text", text), boost=boost)
+        for fieldname, weight in FIELD_WEIGHTS.items():
+            extra = ranking.bm25(self.collections[fieldname], *self.postings(fieldname, text), boost=boost)
+            match.score += weight * extra.score
+        return match
+
+    def remembered(self, key, compute) -> ranking.Match:
+        """The match under ``key``, computed once and kept while there is room (callers must
+        not change it in place)."""
+        with self.matches_lock:
+            match = self.matches.get(key)
+        if match is None:
+            match = compute()
+            with self.matches_lock, suppress(ValueError):  # (larger than the whole cache)
+                self.matches[key] = match
+        return match
 
     def having(self, fieldname, text) -> np.ndarray:
         ids, _weights = self.postings(fieldname, text)

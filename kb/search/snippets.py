@@ -3,8 +3,9 @@ each word (nothing is re-analysed). A phrase or an identifier is marked where it
 stand together."""
 
 import re
+from html import escape
 
-from django.utils.html import escape
+import numpy as np
 from whoosh import highlight, query
 from whoosh.analysis import Token
 
@@ -13,6 +14,10 @@ from kb.search.analysis import run_of
 from kb.search.segments import Searchable
 
 SNIPPET_CHARS = 160
+# Places of each word or phrase looked at to choose the two best fragments: past the first
+# few, a frequent word (VM, 仮想マシン) only makes the choice slower, not better, and a rarer
+# word further on is still considered.
+MARKS_PER_RUN = 12
 SPACES = re.compile(r"\s+")
 
 
@@ -46,11 +51,16 @@ class Highlights:
         words, characters = self.data.sequence(docnum)
         if len(characters) != words.size:  # not written by this schema: no marks, no error
             return []
-        return sorted(
-            (int(characters[start, 0]), int(characters[start + run.size - 1, 1]))
-            for run in self.runs.values()
-            for start in ranking.run_starts(words, run)
-        )
+        begins, ends = [], []
+        for run in self.runs.values():
+            starts = ranking.run_starts(words, run)[:MARKS_PER_RUN]
+            begins.append(characters[starts, 0])
+            ends.append(characters[starts + run.size - 1, 1])
+        if not begins:
+            return []
+        begins, ends = np.concatenate(begins), np.concatenate(ends)
+        order = np.argsort(begins, kind="stable")
+        return list(zip(begins[order].tolist(), ends[order].tolist(), strict=True))
 
     def snippet(self, docnum, title, body):
         offset = len(title) + 1  # the indexed text is the title, a newline, then the body
