@@ -715,6 +715,11 @@ def parse_args(argv=None):
         action="store_true",
         help="after the runs, profile the search-miss queries in-process (cProfile, top 25 by cumulative time)",
     )
+    parser.add_argument(
+        "--no-search-log",
+        action="store_true",
+        help="run the server with KB_SEARCH_LOG=0 (to measure what recording searches costs)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--verbose", action="store_true", help="print wrk's own output too")
     args = parser.parse_args(argv)
@@ -761,6 +766,9 @@ def main(argv=None):
         )
         if not env.get("DATABASE_URL"):
             env["DATABASE_URL"] = f"sqlite:///{tmp / 'db.sqlite3'}"
+        if args.no_search_log:
+            env["KB_SEARCH_LOG"] = "0"
+            print("Search log off (KB_SEARCH_LOG=0)", flush=True)
         shown_db = re.sub(r"//[^@/]*@", "//…@", env["DATABASE_URL"])
         print(f"Temporary directory {tmp}; database {shown_db}", flush=True)
         print("Preparing:", flush=True)

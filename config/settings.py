@@ -119,6 +119,9 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 KB_TRUSTED_PROXIES = int(os.environ.get("KB_TRUSTED_PROXIES", "0"))
 # How often a process writes the counts it gathered (kb/counters.py) to the database.
 KB_COUNTER_FLUSH_SECONDS = float(os.environ.get("KB_COUNTER_FLUSH_SECONDS", "10"))
+# Record what visitors search (kb.search_log: no personal data); off for a deployment whose policy
+# allows no search log at all, and for measuring its cost (bench/load_bench.py --no-search-log).
+KB_SEARCH_LOG = env_bool("KB_SEARCH_LOG", True)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

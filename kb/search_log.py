@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import unicodedata
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -38,13 +39,13 @@ def row(query, lang):
 
 def record(query, lang, results: int):
     """One search made by a visitor."""
-    if normalise(query):
+    if settings.KB_SEARCH_LOG and normalise(query):
         counters.bump(MODEL, row(query, lang), searches=1, empty=int(results == 0), results=results)
 
 
 def record_opened(query, lang):
     """A visitor opened a result of this search."""
-    if normalise(query):
+    if settings.KB_SEARCH_LOG and normalise(query):
         counters.bump(MODEL, row(query, lang), opened=1)
 
 

@@ -261,7 +261,7 @@ def search_log_event(request):
     """The browser says a visitor paused on live results ("searched") or opened a result
     ("opened"). Counted without anything about the visitor; always 204."""
     query, lang, event = request.POST.get("q", ""), request.POST.get("lang", ""), request.POST.get("event")
-    if lang in languages.codes() and search.clean_query(query):
+    if settings.KB_SEARCH_LOG and lang in languages.codes() and search.clean_query(query):
         if event == "opened":
             search_log.record_opened(query, lang)
         elif event == "searched":

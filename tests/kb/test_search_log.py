@@ -29,6 +29,13 @@ class TestRecording:
             row.day == timezone.localdate() and row.results == 2 * search.search("extensions", prefer_lang="en").total
         )
 
+    def test_with_the_search_log_off_nothing_is_recorded_and_search_still_answers(self, client, settings):
+        settings.KB_SEARCH_LOG = False
+        response = client.get("/en/search/", {"q": "extensions"})
+        client.post("/api/search/log", {"q": "extensions", "lang": "en", "event": "opened"})
+        assert response.status_code == 200 and int(response["X-Result-Count"]) > 0
+        assert logged() == {}
+
     def test_live_results_are_counted_by_the_browser_after_a_pause_not_per_keystroke(self, client):
         for partial in ("e", "ex", "exte"):
             client.get("/en/search/", {"q": partial}, headers={"HX-Request": "true"})
