@@ -140,6 +140,16 @@ def run_starts(words: np.ndarray, run: np.ndarray) -> np.ndarray:
     return found
 
 
+def documents_holding_run(words: np.ndarray, starts: np.ndarray, sizes: np.ndarray, run: np.ndarray) -> np.ndarray:
+    """For every document of a segment (``starts`` ascending, as the words were laid out),
+    whether ``run`` stands in it: one scan of all the words, cheaper than gathering when
+    many documents are candidates."""
+    found = run_starts(words, run)
+    owner = np.searchsorted(starts, found, side="right") - 1
+    inside = found + run.size <= starts[owner] + sizes[owner]  # not across two documents
+    return presence(sizes.size, owner[inside])
+
+
 def documents_with_run(words: np.ndarray, starts: np.ndarray, sizes: np.ndarray, run: np.ndarray) -> np.ndarray:
     """For each document given by (start, size), whether ``run`` stands in it. Only these
     documents' words are compared."""

@@ -21,6 +21,9 @@ from kb.search.whoosh_private import deleted_documents, kept_on, read_postings
 # the glossary looks up many forms, and the next query often shares some.
 MATCHES_KEPT_BYTES = 32 * 2**20
 FILTERS_KEPT = 256
+# A phrase is looked for by gathering its candidate documents' words, unless they hold more
+# than 1/GATHER_SHARE of the segment's words: then one scan of all of them is cheaper.
+GATHER_SHARE = 8
 
 
 def nbytes(arrays) -> int:
@@ -184,9 +187,13 @@ class Searchable:
         mask = np.zeros(self.size, dtype=bool)
         for reader, offset in self.leaves:
             words, starts, sizes = segment_sequences(reader)
-            local = np.flatnonzero(candidates[offset : offset + sizes.size])
-            found = ranking.documents_with_run(words, starts[local], sizes[local], run)
-            mask[local[found] + offset] = True
+            wanted = candidates[offset : offset + sizes.size]
+            local = np.flatnonzero(wanted)
+            if int(sizes[local].sum()) * GATHER_SHARE > words.size:  # most of the words: scan them all
+                mask[offset : offset + sizes.size] = ranking.documents_holding_run(words, starts, sizes, run) & wanted
+            else:
+                found = ranking.documents_with_run(words, starts[local], sizes[local], run)
+                mask[local[found] + offset] = True
         return mask
 
     def sequence(self, docnum):

@@ -79,11 +79,19 @@ def test_a_run_is_found_where_it_begins_and_never_across_two_documents():
     starts, sizes = np.array([0, 3, 6, 6]), np.array([3, 3, 0, 2])
     assert ranking.run_starts(words, np.array([1, 2], dtype=np.uint32)).tolist() == [0, 4]
     assert ranking.run_starts(words, np.array([2, 3, 4], dtype=np.uint32)).tolist() == []
-    with_run = ranking.documents_with_run(words, starts, sizes, np.array([2, 3], dtype=np.uint32))
-    assert with_run.tolist() == [True, False, False, True]
-    # 3 then 3 only across the boundary of documents 0 and 1; 2 then 2 across 1 and 3.
-    for run in ([3, 3], [2, 2]):
-        assert not ranking.documents_with_run(words, starts, sizes, np.array(run, dtype=np.uint32)).any()
+    # Gathering the documents' words, or scanning the whole segment: the same answers.
+    for documents_with in (ranking.documents_with_run, ranking.documents_holding_run):
+        with_run = documents_with(words, starts, sizes, np.array([2, 3], dtype=np.uint32))
+        assert with_run.tolist() == [True, False, False, True]
+        assert documents_with(words, starts, sizes, np.array([1, 2], dtype=np.uint32)).tolist() == [
+            True,
+            True,
+            False,
+            False,
+        ]
+        # 3 then 3 only across the boundary of documents 0 and 1; 2 then 2 across 1 and 3.
+        for run in ([3, 3], [2, 2]):
+            assert not documents_with(words, starts, sizes, np.array(run, dtype=np.uint32)).any()
     # Only the documents asked about are looked at.
     some = ranking.documents_with_run(words, starts[[1, 3]], sizes[[1, 3]], np.array([1, 2], dtype=np.uint32))
     assert some.tolist() == [True, False]
