@@ -140,11 +140,17 @@ def run_starts(words: np.ndarray, run: np.ndarray) -> np.ndarray:
     return found
 
 
-def documents_holding_run(words: np.ndarray, starts: np.ndarray, sizes: np.ndarray, run: np.ndarray) -> np.ndarray:
+def documents_holding_run(words, starts, sizes, run, first_places=None) -> np.ndarray:
     """For every document of a segment (``starts`` ascending, as the words were laid out),
-    whether ``run`` stands in it: one scan of all the words, cheaper than gathering when
-    many documents are candidates."""
-    found = run_starts(words, run)
+    whether ``run`` stands in it: all the words looked at, cheaper than gathering when many
+    documents are candidates. ``first_places``: where run[0] stands in ``words``, if known."""
+    if first_places is None:
+        found = run_starts(words, run)
+    else:
+        found = first_places.astype(np.int64)
+        found = found[found + run.size <= words.size]
+        for k in range(1, run.size):
+            found = found[words[found + k] == run[k]]
     owner = np.searchsorted(starts, found, side="right") - 1
     inside = found + run.size <= starts[owner] + sizes[owner]  # not across two documents
     return presence(sizes.size, owner[inside])

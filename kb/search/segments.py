@@ -60,6 +60,9 @@ class SegmentCache:
 POSTINGS = SegmentCache(64 * 1024 * 1024)  # a word in 5,000 documents takes 40 KB
 SEQUENCES = SegmentCache(256 * 1024 * 1024)  # 4 bytes a word: ~36 MB for 10,000 articles
 LENGTHS = SegmentCache(16 * 1024 * 1024)
+# Where a phrase's first word stands in a segment's word sequences (4 bytes a place): a
+# phrase over most of a large segment then checks those places, not every word again.
+PLACES = SegmentCache(64 * 1024 * 1024)
 
 
 def segment_key(reader):
@@ -81,6 +84,15 @@ def segment_sequences(reader):
         return np.frombuffer(b"".join(values), dtype=np.uint32), np.cumsum(sizes) - sizes, sizes
 
     return SEQUENCES.get(segment_key(reader), read)
+
+
+def word_places(reader, words, word) -> np.ndarray:
+    """Where ``word`` (a hash) stands in the segment's word sequences."""
+
+    def find():
+        return (np.flatnonzero(words == word).astype(np.uint32),)
+
+    return PLACES.get((*segment_key(reader), "places", int(word)), find)[0]
 
 
 def segment_articles(reader) -> np.ndarray:
@@ -110,7 +122,7 @@ class Searchable:
         if self.leaves:
             folder = segment_key(self.leaves[0][0])[0]
             current = {segment_key(reader)[1] for reader, _offset in self.leaves}
-            for cache in (POSTINGS, SEQUENCES, LENGTHS):
+            for cache in (POSTINGS, SEQUENCES, LENGTHS, PLACES):
                 cache.keep_only(folder, current)
         self.size = s.doc_count_all()
         self.live = np.ones(self.size, dtype=bool)
@@ -189,8 +201,10 @@ class Searchable:
             words, starts, sizes = segment_sequences(reader)
             wanted = candidates[offset : offset + sizes.size]
             local = np.flatnonzero(wanted)
-            if int(sizes[local].sum()) * GATHER_SHARE > words.size:  # most of the words: scan them all
-                mask[offset : offset + sizes.size] = ranking.documents_holding_run(words, starts, sizes, run) & wanted
+            if int(sizes[local].sum()) * GATHER_SHARE > words.size:  # most of the words: look at them all
+                places = word_places(reader, words, run[0])
+                held = ranking.documents_holding_run(words, starts, sizes, run, places)
+                mask[offset : offset + sizes.size] = held & wanted
             else:
                 found = ranking.documents_with_run(words, starts[local], sizes[local], run)
                 mask[local[found] + offset] = True

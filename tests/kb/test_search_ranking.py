@@ -79,8 +79,12 @@ def test_a_run_is_found_where_it_begins_and_never_across_two_documents():
     starts, sizes = np.array([0, 3, 6, 6]), np.array([3, 3, 0, 2])
     assert ranking.run_starts(words, np.array([1, 2], dtype=np.uint32)).tolist() == [0, 4]
     assert ranking.run_starts(words, np.array([2, 3, 4], dtype=np.uint32)).tolist() == []
+
     # Gathering the documents' words, or scanning the whole segment: the same answers.
-    for documents_with in (ranking.documents_with_run, ranking.documents_holding_run):
+    def with_places(words, starts, sizes, run):
+        return ranking.documents_holding_run(words, starts, sizes, run, np.flatnonzero(words == run[0]))
+
+    for documents_with in (ranking.documents_with_run, ranking.documents_holding_run, with_places):
         with_run = documents_with(words, starts, sizes, np.array([2, 3], dtype=np.uint32))
         assert with_run.tolist() == [True, False, False, True]
         assert documents_with(words, starts, sizes, np.array([1, 2], dtype=np.uint32)).tolist() == [
