@@ -19,3 +19,11 @@ def inline_code(text):
 def reason(flag, lang):
     """A flag's reason in the page's language, with `commands` as code."""
     return inline_code(flag.reason(lang))
+
+
+@register.filter
+def kind_label(kind):
+    """A kind's name in the page's language (a search hit carries only its value)."""
+    from kb.models import Kind
+
+    return Kind(kind).label if kind in Kind.values else kind

@@ -155,6 +155,16 @@ def test_search_pages_link_to_each_other_keeping_the_query(client):
     assert 'rel="prev"' in second and "page=1" in second
 
 
+@pytest.mark.usefixtures("seeds")
+def test_search_results_name_their_kind_in_the_pages_language(client):
+    url = "/{}/search/?q=VM&lang=all&limit=50"
+    en, ja = (client.get(url.format(lang)).content.decode() for lang in ("en", "ja"))
+    for label in ('kind-rca">RCA<', 'kind-guide">Guide<', 'kind-reference">Reference<'):
+        assert label in en
+    for label in ('kind-rca">RCA<', 'kind-guide">ガイド<', 'kind-reference">リファレンス<'):
+        assert label in ja
+
+
 @pytest.mark.django_db
 def test_a_revision_knows_its_own_url(client):
     revision = make_article("url-test", title="題名のテスト", body="本文のテスト").revisions.get()
