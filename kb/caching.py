@@ -89,6 +89,15 @@ def page_etag(request, *args, **kwargs):
     return request._kb_etag
 
 
+def page_key(request):
+    return f"kb:page:{page_etag(request)}"
+
+
+def kept_page(request):
+    """The page kept in the cache for this request, if any (see revalidated)."""
+    return cache.get(page_key(request))
+
+
 def revalidated(view):
     """ETag the view's response, answer 304 when it matches, serve and keep anonymous
     visitors' pages in the cache, and ask browsers to revalidate."""
@@ -97,7 +106,7 @@ def revalidated(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         cacheable = request.method == "GET" and not request.user.is_authenticated
-        key = f"kb:page:{page_etag(request)}"
+        key = page_key(request)
         response = cache.get(key) if cacheable and "If-None-Match" not in request.headers else None
         if response is None:
             response = conditional(request, *args, **kwargs)

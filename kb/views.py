@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from kb import diffing, languages, reports, search, search_log
+from kb import caching, diffing, languages, reports, search, search_log
 from kb.caching import revalidated
 from kb.forms import language_choices, search_params
 from kb.models import Article, Kind, Revision, Tag
@@ -209,7 +209,10 @@ def logged(view):
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         count = response.get(RESULT_COUNT_HEADER)
-        if count is not None and not request.htmx and response.status_code == 200:
+        if response.status_code == 304:  # the browser shows its copy: the count is the kept page's
+            kept = caching.kept_page(request)
+            count = kept.get(RESULT_COUNT_HEADER) if kept else None
+        if count is not None and not request.htmx and response.status_code in (200, 304):
             search_log.record(request.GET.get("q", ""), get_language(), int(count))
         return response
 

@@ -29,6 +29,12 @@ class TestRecording:
             row.day == timezone.localdate() and row.results == 2 * search.search("extensions", prefer_lang="en").total
         )
 
+    def test_a_search_the_browser_shows_from_its_own_copy_still_counts(self, client):
+        first = client.get("/en/search/", {"q": "extensions"})
+        again = client.get("/en/search/", {"q": "extensions"}, headers={"If-None-Match": first["ETag"]})
+        assert again.status_code == 304
+        assert logged() == {("extensions", "en"): (2, 0, 0)}
+
     def test_with_the_search_log_off_nothing_is_recorded_and_search_still_answers(self, client, settings):
         settings.KB_SEARCH_LOG = False
         response = client.get("/en/search/", {"q": "extensions"})
