@@ -98,6 +98,7 @@ from pathlib import Path
 
 import yaml
 from machine import cpu_count, cpu_model  # bench/ is on the path when a script runs
+from workdir import setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = Path("/work/shared/corpus/jpaztech-blog")
@@ -246,22 +247,6 @@ def japanese_words(query):
 
 
 # -- setup: database, import, documents, judgements ---------------------------------------------
-
-
-def setup_django(workdir):
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["DJANGO_SECRET_KEY"] = "bench-only-not-a-secret"
-    os.environ["DJANGO_DEBUG"] = "0"
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'db.sqlite3'}"
-    os.environ["KB_VAR_DIR"] = str(workdir / "var")
-    os.environ["KB_INDEX_DIR"] = str(workdir / "index")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def import_content(corpus_dir):

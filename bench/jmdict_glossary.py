@@ -51,7 +51,6 @@ import ast
 import atexit
 import csv
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -59,6 +58,8 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
+
+from workdir import setup_django  # bench/ is on the path when a script runs
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -346,19 +347,9 @@ def run_project(arguments):
 
 def django_setup():
     """Django configured on a throw-away directory (kb.search and kb.glossary need settings)."""
-    sys.path.insert(0, str(ROOT))
     work = Path(tempfile.mkdtemp(prefix="jmdict-glossary-"))
     atexit.register(shutil.rmtree, work, ignore_errors=True)
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DJANGO_SECRET_KEY="jmdict-glossary",
-        DATABASE_URL=f"sqlite:///{work / 'db.sqlite3'}",
-        KB_INDEX_DIR=str(work / "index"),
-        KB_VAR_DIR=str(work),
-    )
-    import django
-
-    django.setup()
+    setup_django(work, migrate=False)
 
 
 def drop_function_words(path, marker):

@@ -12,33 +12,18 @@ set's language. Used to decide whether a dictionary (JMdict) helps: see bench/RE
 """
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from workdir import setup_django  # bench/ is on the path when a script runs
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "jpaztech-blog"
 DATA = ROOT / "tests" / "data"
-
-
-def setup(workdir: Path):
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DJANGO_SECRET_KEY="relevance-bench",
-        DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
-        KB_INDEX_DIR=str(workdir / "index"),
-        KB_VAR_DIR=str(workdir),
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def import_all(content: Path, corpus: Path):
@@ -67,7 +52,7 @@ def main():
         elif args.glossary:
             shutil.copy(args.glossary, content / "glossary.yaml")
         started = time.perf_counter()
-        setup(workdir)
+        setup_django(workdir)
         import_all(content, args.corpus)
         from tests.kb.test_relevance import SETS, measure, text_ids
 

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from machine import cpu_count, cpu_model  # bench/ is on the path when a script runs
 from queries import CATEGORY_SHARE, EN_WORD, JA_WORD, Material, build_queries
+from workdir import setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JA_CORPUS = Path("/work/shared/corpus/jpaztech-blog/articles")
@@ -495,16 +496,7 @@ def main():
         return curve(args)
 
     workdir = Path(tempfile.mkdtemp(prefix="kb-search-bench-"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["DJANGO_SECRET_KEY"] = "bench-only-not-a-secret"
-    os.environ["DJANGO_DEBUG"] = "0"
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'db.sqlite3'}"
-    os.environ["KB_VAR_DIR"] = str(workdir / "var")
-    os.environ["KB_INDEX_DIR"] = str(workdir / "index")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    setup_django(workdir, migrate=False)
     from django.core.management import call_command
 
     from kb import search
