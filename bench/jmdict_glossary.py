@@ -355,9 +355,7 @@ def django_setup():
 def drop_function_words(path, marker):
     """Leave out English glosses made only of words a query's conceptual reading ignores (the
     bridge's FILLER, the analyzer's stop words): "the other", "many", "about", "since"."""
-    from whoosh.analysis import STOP_WORDS
-    from whoosh.lang.porter import stem
-
+    from kb.search.analysis import STOP_WORDS, stem
     from kb.search.bridge import FILLER
 
     head, _, generated = path.read_text(encoding="utf-8").partition(marker)
