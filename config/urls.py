@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/search", kb_views.search_api, name="api_search"),
     path("api/search/log", kb_views.search_log_event, name="search_log"),
     path("healthz", kb_views.healthz, name="healthz"),
+    path("favicon.ico", kb_views.favicon),
     *i18n_patterns(
         path("", include("kb.urls")),
         path("wizard/", include("wizard.urls")),

@@ -6,6 +6,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.utils import translation
 from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
@@ -327,6 +328,11 @@ def editor(request):
 def healthz(request):
     """For load balancers: the process answers. Touches neither the database nor the index."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico where a page does not name its icon (the admin's pages)."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 def root(request):

@@ -52,6 +52,11 @@ class TestArticlePage:
         tagged = client.get("/en/articles/?tag=Archive").content.decode()
         assert NSG in tagged and "windows-vm-extensions" not in tagged
 
+    def test_every_page_has_an_icon_and_so_does_favicon_ico(self, client):
+        icon = client.get("/favicon.ico")
+        assert icon.status_code == 301 and icon["Location"].endswith(".svg")
+        assert f'<link rel="icon" href="{icon["Location"]}"' in client.get("/en/").content.decode()
+
     def test_ui_strings_are_translated(self, client):
         ja = client.get("/ja/").content.decode()
         en = client.get("/en/").content.decode()
