@@ -4,6 +4,8 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from kb.models import Kind
+
 register = template.Library()
 
 BACKTICKS = re.compile(r"`([^`]+)`")
@@ -24,6 +26,4 @@ def reason(flag, lang):
 @register.filter
 def kind_label(kind):
     """A kind's name in the page's language (a search hit carries only its value)."""
-    from kb.models import Kind
-
     return Kind(kind).label if kind in Kind.values else kind
