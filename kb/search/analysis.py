@@ -20,6 +20,7 @@ import re
 import threading
 import unicodedata
 import zlib
+from bisect import bisect_left
 from functools import lru_cache
 
 import numpy as np
@@ -98,7 +99,7 @@ def ascii_terms(run: str, mode: str) -> tuple:
     return tuple(found)
 
 
-def japanese_terms(segment: str):
+def japanese_terms(segment: str) -> list:
     """(term, start, end) of the Japanese between two ASCII runs. Sudachi reads the start of
     its input as the start of a sentence, where 一時ディスク becomes 1 + 時 + ディスク instead
     of 一時 + ディスク as anywhere else: each piece is given a comma before it (skipped like any
@@ -107,16 +108,31 @@ def japanese_terms(segment: str):
     return sudachi_terms(segment, SENTENCE_CONTEXT)
 
 
-def sudachi_terms(segment: str, context: str):
-    """(term, start, end) of ``segment`` read by Sudachi after ``context`` (not itself returned)."""
+def sudachi_terms(segment: str, context: str) -> list:
+    """(term, start, end) of ``segment`` read by Sudachi after ``context`` (not itself returned).
+    (A list built in one loop: this runs over every word of every text a rebuild indexes.)"""
     if segment.isspace():  # the space between two English words: nothing for Sudachi
-        return
+        return []
+    found, skipped, skip = [], skipped_pos_ids(), len(context)
+    tokenize, mode = sudachi().tokenize, sudachi_tokenizer.Tokenizer.SplitMode.A
     for start, chunk in chunks(segment):
-        for morpheme in sudachi().tokenize(context + chunk, sudachi_tokenizer.Tokenizer.SplitMode.A):
-            begin = morpheme.begin() - len(context)
-            if begin < 0 or morpheme.part_of_speech()[0] in SKIPPED_POS:
-                continue
-            yield morpheme.normalized_form().lower(), start + begin, start + morpheme.end() - len(context)
+        offset = start - skip
+        for morpheme in tokenize(context + chunk, mode):
+            begin = morpheme.begin()
+            if begin >= skip and morpheme.part_of_speech_id() not in skipped:
+                found.append((morpheme.normalized_form().lower(), offset + begin, offset + morpheme.end()))
+    return found
+
+
+@lru_cache(maxsize=1)
+def skipped_pos_ids() -> frozenset:
+    """The dictionary's part-of-speech ids whose first level is in SKIPPED_POS."""
+    dictionary, ids, pos_id = sudachi_dictionary.Dictionary(), set(), 0
+    while (pos := dictionary.pos_of(pos_id)) is not None:
+        if pos[0] in SKIPPED_POS:
+            ids.add(pos_id)
+        pos_id += 1
+    return frozenset(ids)
 
 
 def japanese_nouns(text: str) -> set:
@@ -154,30 +170,32 @@ def split_variants(text: str) -> dict:
 def chunks(segment: str):
     """(start, piece) of at most SUDACHI_CHUNK characters, cut after a line or a sentence
     where there is one, so that no word is cut in two."""
-    start = 0
+    if len(segment) <= SUDACHI_CHUNK:
+        return ((0, segment),)
+    pieces, start = [], 0
     while start < len(segment):
         end = min(start + SUDACHI_CHUNK, len(segment))
         if end < len(segment):
             cut = max(segment.rfind("\n", start, end), segment.rfind("。", start, end))
             end = cut + 1 if cut > start else end
-        yield start, segment[start:end]
+        pieces.append((start, segment[start:end]))
         start = end
+    return pieces
 
 
-def terms(text: str, mode: str = "index"):
+def terms(text: str, mode: str = "index") -> list:
     """(term, start, end, same position as previous) over a text, in order."""
     text = normalize(text)
-    cursor = 0
+    found, cursor = [], 0
     for match in ASCII_RUN.finditer(text):
-        if match.start() > cursor:
-            for term, start, end in japanese_terms(text[cursor : match.start()]):
-                yield term, cursor + start, cursor + end, False
-        for term, start, end, same_position in ascii_terms(match.group(0), mode):
-            yield term, match.start() + start, match.start() + end, same_position
+        at = match.start()
+        if at > cursor and not (between := text[cursor:at]).isspace():  # (most often one space)
+            found += [(term, cursor + start, cursor + end, False) for term, start, end in japanese_terms(between)]
+        found += [(term, at + start, at + end, same) for term, start, end, same in ascii_terms(match.group(), mode)]
         cursor = match.end()
     if cursor < len(text):
-        for term, start, end in japanese_terms(text[cursor:]):
-            yield term, cursor + start, cursor + end, False
+        found += [(term, cursor + start, cursor + end, False) for term, start, end in japanese_terms(text[cursor:])]
+    return found
 
 
 def analysed(value: str) -> list:
@@ -185,13 +203,33 @@ def analysed(value: str) -> list:
     cached = getattr(_local, "analysed", None)
     if cached is not None and (cached[0] is value or cached[0] == value):
         return cached[1]
-    found = list(terms(value, "index"))
+    found = terms(value, "index")
     _local.analysed = (value, found)
     return found
 
 
 def word_hash(word: str) -> int:
     return zlib.crc32(word.encode())
+
+
+class KnownHashes(dict):
+    """word → word_hash(word), kept for the words of the texts being indexed (most recur);
+    emptied when it holds HASHES_KEPT words."""
+
+    def __missing__(self, word):
+        if len(self) >= HASHES_KEPT:
+            self.clear()
+        found = self[word] = word_hash(word)
+        return found
+
+
+HASHES_KEPT = 500_000
+_known_hashes = KnownHashes()
+
+
+def word_hashes(words) -> np.ndarray:
+    """word_hash of each word, as an array."""
+    return np.fromiter(map(_known_hashes.__getitem__, words), dtype=np.uint32, count=len(words))
 
 
 def word_positions(found) -> list:
@@ -236,16 +274,14 @@ def region_text(title: str, body: str, headings) -> RegionText:
 
 def in_region(found, regions, name):
     """The terms of ``found`` (in order of their start) that start inside the regions called
-    ``name``."""
+    ``name`` (regions in order, not overlapping)."""
     spans = [(start, end) for start, end, region in regions if region == name]
-    inside, span = [], 0
-    for item in found:
-        while span < len(spans) and spans[span][1] <= item[1]:
-            span += 1
-        if span == len(spans):
-            break
-        if spans[span][0] <= item[1]:
-            inside.append(item)
+    if not spans:
+        return []
+    starts = [item[1] for item in found]
+    inside = []
+    for start, end in spans:
+        inside += found[bisect_left(starts, start) : bisect_left(starts, end)]
     return inside
 
 

@@ -15,7 +15,15 @@ from whoosh.fields import COLUMN, ID, KEYWORD, STORED, FieldType, Schema
 from whoosh.formats import Frequency
 from whoosh.system import pack_uint
 
-from kb.search.analysis import HybridTokenizer, analysed, in_region, region_text, word_hash, word_positions
+from kb.search.analysis import (
+    HybridTokenizer,
+    analysed,
+    in_region,
+    region_text,
+    word_hash,
+    word_hashes,
+    word_positions,
+)
 
 FIELD_WEIGHTS = {"in_title": 4.0, "in_headings": 2.0}  # added to the score of the whole text
 SCORED_FIELDS = ("text", *FIELD_WEIGHTS)
@@ -36,11 +44,15 @@ class Counted(FieldType):
         self.region = region
 
     def index(self, value, **kwargs):
+        for term, count in self.counts(value).items():
+            yield term.encode("utf-8"), count, float(count), pack_uint(count)
+
+    def counts(self, value) -> Counter:
+        """Each term of the text → its frequency (``kb.search.building`` takes them so)."""
         found = analysed(value)
         if self.region:
             found = in_region(found, getattr(value, "regions", ()), self.region)
-        for term, count in Counter(term for term, *_ in found).items():
-            yield term.encode("utf-8"), count, float(count), pack_uint(count)
+        return Counter([term for term, *_ in found])
 
 
 class Sequence(COLUMN):
@@ -56,7 +68,7 @@ class Sequence(COLUMN):
     def to_column_value(self, value):
         kept = positions(value)
         if self.part == "hashes":
-            return np.array([word_hash(term) for term, _start, _end in kept], dtype=np.uint32).tobytes()
+            return word_hashes([term for term, _start, _end in kept]).tobytes()
         return np.array([(start, end) for _term, start, end in kept], dtype=np.uint32).tobytes()
 
 

@@ -36,7 +36,7 @@ from whoosh.index import EmptyIndexError, IndexVersionError
 from whoosh.index import IndexError as WhooshIndexError
 
 from kb import caching
-from kb.search import suggestions
+from kb.search import building, suggestions
 from kb.search.documents import document, english_words, indexable, schema
 from kb.search.whoosh_private import Codec
 
@@ -128,31 +128,30 @@ def rebuild(directory: Path | None = None, *, procs: int = 0, if_unusable: bool 
 
 def build(directory: Path, procs: int) -> int:
     """The rebuild itself, under the lock."""
-    building = directory.with_name(directory.name + ".building")
-    shutil.rmtree(building, ignore_errors=True)
-    building.mkdir(parents=True)
+    fresh = directory.with_name(directory.name + ".building")
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir(parents=True)
     caching.forget_content_version()
     run_id = caching.content_version()
-    ix = index.create_in(building, schema())
-    procs = procs or build_processes()
-    options = {"limitmb": settings.KB_INDEX_BUILD_MB, **WRITER_OPTIONS}
-    writer = ix.writer(procs=procs, multisegment=True, **options) if procs > 1 else ix.writer(**options)
-    count, words = 0, set()
-    for revision in indexable():
-        doc = document(revision)
-        words |= english_words(doc)
-        writer.add_document(**doc)
-        count += 1
-    writer.commit()
-    suggestions.write(building, words)
-    marker_path(building).write_text(str(run_id))
-    (building / "format").write_text(INDEX_FORMAT)
-    (building / "build").write_text(uuid.uuid4().hex)
+    ix = index.create_in(fresh, schema())
+    words = set()
+
+    def documents():
+        for revision in indexable():
+            doc = document(revision)
+            words.update(english_words(doc))
+            yield doc
+
+    count = building.build(ix, documents(), procs or build_processes())
+    suggestions.write(fresh, words)
+    marker_path(fresh).write_text(str(run_id))
+    (fresh / "format").write_text(INDEX_FORMAT)
+    (fresh / "build").write_text(uuid.uuid4().hex)
     old = directory.with_name(directory.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if directory.exists():
         directory.rename(old)
-    building.rename(directory)
+    fresh.rename(directory)
     shutil.rmtree(old, ignore_errors=True)
     return count
 

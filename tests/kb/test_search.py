@@ -2,6 +2,7 @@
 plus hostile queries, which must never raise."""
 
 import json
+import os
 import re
 
 import pytest
@@ -158,6 +159,50 @@ def test_a_parallel_rebuild_finds_what_a_single_process_one_does(seeds, settings
     search.rebuild(procs=2)
     for q in queries:
         assert search.search(q) == single[q], q
+
+
+def fail_on_the_vmagent_article(original, failure):
+    def add(builder, fields):
+        if fields["slug"] == "vmagent-notready":
+            failure()
+        return original(builder, fields)
+
+    return add
+
+
+def exit_at_once():
+    os._exit(3)
+
+
+def raise_value_error():
+    raise ValueError("unreadable text")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [(raise_value_error, "ValueError('unreadable text')"), (exit_at_once, "exited with code 3")],
+    ids=["raises", "dies"],
+)
+def test_a_build_worker_that_fails_fails_the_rebuild_and_the_live_index_stays(
+    seeds, settings, tmp_path, monkeypatch, failure, message
+):
+    """A worker process (forked: it inherits the patch) raising or dying ends the rebuild
+    with a message, not a hang; the index that was live still answers."""
+    from kb.search import building
+
+    settings.KB_INDEX_DIR = tmp_path / "live"
+    search.forget_searchers()
+    search.rebuild(procs=1)
+    before = search.search("準備できていません")
+    monkeypatch.setattr(
+        building.SegmentBuilder, "add", fail_on_the_vmagent_article(building.SegmentBuilder.add, failure)
+    )
+    with pytest.raises(building.BuildFailed, match=re.escape(message)):
+        search.rebuild(procs=2)
+    search.forget_searchers()
+    assert search.search("準備できていません") == before
+    assert {hit.slug for hit in before.hits} == {"vmagent-notready"}
 
 
 @pytest.mark.django_db

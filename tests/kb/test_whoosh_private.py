@@ -88,3 +88,38 @@ def test_the_codec_without_length_statistics_never_reads_lengths_back_while_writ
     assert reads == []
     write(whoosh.codec.whoosh3.W3Codec())
     assert reads == [1]  # whoosh's own codec does: the attribute is what decides
+
+
+def segment_files(folder):
+    """Each file of the index's one segment, by what it holds (the segment's name is random)."""
+    (segment,) = {path.name.split(".", 1)[0] for path in folder.glob("MAIN_*.*")}
+    return {path.name.split(".", 1)[1]: path.read_bytes() for path in folder.glob(f"{segment}.*")}
+
+
+@pytest.mark.django_db
+def test_the_builder_writes_exactly_the_files_whoosh_s_writer_writes(seeds, tmp_path):
+    """kb.search.building gathers each term's postings and hands them to whoosh's postings
+    writer a block at a time (whoosh_private.write_term): the index must be the one whoosh's
+    own writer makes from the same documents, byte for byte. 30 copies of the seed texts:
+    common words then fill several blocks of 128 postings."""
+    from kb.search import building
+    from kb.search.documents import document, indexable, schema
+
+    texts = [document(revision) for revision in indexable()]
+    documents = [dict(text, key=f"{text['key']}:{copy}") for copy in range(30) for text in texts]
+    (tmp_path / "whoosh").mkdir()
+    (tmp_path / "built").mkdir()
+    ix = whoosh.index.create_in(tmp_path / "whoosh", schema())
+    writer = ix.writer(**search_index.WRITER_OPTIONS)
+    for fields in documents:
+        writer.add_document(**fields)
+    writer.commit()
+    assert building.build(whoosh.index.create_in(tmp_path / "built", schema()), documents, procs=1) == 300
+
+    written, built = segment_files(tmp_path / "whoosh"), segment_files(tmp_path / "built")
+    assert {"pst", "trm", "sequence.col", "offsets.col", "_stored.col"} <= set(written)
+    assert built == written
+    with whoosh.index.open_dir(tmp_path / "built").reader() as reader:
+        assert reader.doc_frequency("text", "仮想") > 128  # (the blocks above were really several)
+        assert sorted(path.name for path in (tmp_path / "built").glob("*.toc")) == ["_MAIN_1.toc"]
+        assert not (tmp_path / "built" / "MAIN.tmp").exists()
