@@ -22,6 +22,7 @@ import unicodedata
 import zlib
 from bisect import bisect_left
 from functools import lru_cache
+from operator import itemgetter
 
 import numpy as np
 from sudachipy import dictionary as sudachi_dictionary
@@ -191,7 +192,12 @@ def terms(text: str, mode: str = "index") -> list:
         at = match.start()
         if at > cursor and not (between := text[cursor:at]).isspace():  # (most often one space)
             found += [(term, cursor + start, cursor + end, False) for term, start, end in japanese_terms(between)]
-        found += [(term, at + start, at + end, same) for term, start, end, same in ascii_terms(match.group(), mode)]
+        parts = ascii_terms(match.group(), mode)
+        if len(parts) == 1:  # (a word: most runs)
+            term, start, end, same = parts[0]
+            found.append((term, at + start, at + end, same))
+        else:
+            found += [(term, at + start, at + end, same) for term, start, end, same in parts]
         cursor = match.end()
     if cursor < len(text):
         found += [(term, cursor + start, cursor + end, False) for term, start, end in japanese_terms(text[cursor:])]
@@ -236,6 +242,8 @@ def word_positions(found) -> list:
     """One (term, start, end) per position of a text, in order. Where an identifier puts
     several terms at one position, its part is kept (``standard`` of ``Standard_D2s_v3``,
     then ``d``, ``2``, …): an identifier is the run of its parts."""
+    if not any(map(itemgetter(3), found)):  # no identifier of several parts: every term is a position
+        return [(term, start, end) for term, start, end, _same in found if JOIN not in term]
     kept = []
     for term, start, end, same_position in found:
         if JOIN in term:

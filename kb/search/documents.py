@@ -7,6 +7,8 @@ are also indexed on their own, so that a match there adds to the score.
 import re
 from collections import Counter
 from html import unescape
+from itertools import chain
+from operator import itemgetter
 
 import nh3
 import numpy as np
@@ -52,7 +54,7 @@ class Counted(FieldType):
         found = analysed(value)
         if self.region:
             found = in_region(found, getattr(value, "regions", ()), self.region)
-        return Counter([term for term, *_ in found])
+        return Counter(map(itemgetter(0), found))
 
 
 class Sequence(COLUMN):
@@ -69,7 +71,8 @@ class Sequence(COLUMN):
         kept = positions(value)
         if self.part == "hashes":
             return word_hashes([term for term, _start, _end in kept]).tobytes()
-        return np.array([(start, end) for _term, start, end in kept], dtype=np.uint32).tobytes()
+        characters = chain.from_iterable(map(itemgetter(1, 2), kept))
+        return np.fromiter(characters, dtype=np.uint32, count=2 * len(kept)).tobytes()
 
 
 def positions(value):
