@@ -218,24 +218,13 @@ def word_hash(word: str) -> int:
     return zlib.crc32(word.encode())
 
 
-class KnownHashes(dict):
-    """word → word_hash(word), kept for the words of the texts being indexed (most recur);
-    emptied when it holds HASHES_KEPT words."""
-
-    def __missing__(self, word):
-        if len(self) >= HASHES_KEPT:
-            self.clear()
-        found = self[word] = word_hash(word)
-        return found
-
-
-HASHES_KEPT = 500_000
-_known_hashes = KnownHashes()
+# word_hash of the words of texts being indexed: most recur from one text to the next.
+known_word_hash = lru_cache(maxsize=500_000)(word_hash)
 
 
 def word_hashes(words) -> np.ndarray:
     """word_hash of each word, as an array."""
-    return np.fromiter(map(_known_hashes.__getitem__, words), dtype=np.uint32, count=len(words))
+    return np.fromiter(map(known_word_hash, words), dtype=np.uint32, count=len(words))
 
 
 def word_positions(found) -> list:

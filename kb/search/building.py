@@ -19,7 +19,6 @@ import queue
 import traceback
 from array import array
 from collections import defaultdict
-from itertools import islice, repeat
 
 import numpy as np
 
@@ -38,14 +37,17 @@ class TermCounts:
     frequency-only field: weight = frequency, value = the frequency as whoosh packs it),
     gathered as three flat arrays with no Python loop per posting, grouped by term at the end."""
 
+    value_size = 4  # whoosh's Frequency format
+
     def __init__(self):
         self.ids = defaultdict(itertools.count().__next__)  # term → its number, given on first sight
         self.terms, self.documents, self.frequencies = array("I"), array("I"), array("I")
 
-    def add(self, docnum, counts) -> int:
+    def add(self, docnum, field, value) -> int:
+        counts = field.counts(value)
         self.terms.extend(map(self.ids.__getitem__, counts))
         self.frequencies.extend(counts.values())
-        self.documents.extend(repeat(docnum, len(counts)))
+        self.documents.extend(itertools.repeat(docnum, len(counts)))
         return sum(counts.values())
 
     def __bool__(self):
@@ -70,9 +72,9 @@ class TermLists:
     def __init__(self, value_size):
         self.value_size, self.lists = value_size, {}
 
-    def add(self, docnum, items) -> int:
+    def add(self, docnum, field, value) -> int:
         length = 0
-        for tbytes, frequency, weight, vbytes in items:
+        for tbytes, frequency, weight, vbytes in field.index(value):
             length += frequency
             found = self.lists.get(tbytes)
             if found is None:
@@ -107,11 +109,11 @@ class SegmentBuilder:
         size = field.format.fixed_value_size()
         if size is None or size < 0 or field.vector or field.separate_spelling():
             raise ValueError(f"field {name!r}: only fixed-size postings without vectors or spelling are built here")
-        if hasattr(field, "counts"):
-            if size != 4:
-                raise ValueError(f"field {name!r}: counts are written as whoosh's Frequency format, 4 bytes a value")
-            return TermCounts()
-        return TermLists(size)
+        if not hasattr(field, "counts"):
+            return TermLists(size)
+        if size != TermCounts.value_size:
+            raise ValueError(f"field {name!r}: counts are written as whoosh's Frequency format, 4 bytes a value")
+        return TermCounts()
 
     def add(self, fields):
         """What whoosh's ``SegmentWriter.add_document`` does, without boosts, vectors or
@@ -122,9 +124,7 @@ class SegmentBuilder:
             field, value = self.schema[name], fields[name]
             length = 0
             if field.indexed:
-                postings = self.postings[name]
-                items = field.counts(value) if isinstance(postings, TermCounts) else field.index(value)
-                words = postings.add(docnum, items)
+                words = self.postings[name].add(docnum, field, value)
                 length = words if field.scorable else 0
             self.per_document.add_field(name, field, value if field.stored else None, length)
             if field.column_type:
@@ -141,9 +141,8 @@ class SegmentBuilder:
             if not postings:
                 continue
             field_writer.start_field(name, self.schema[name])
-            value_size = self.schema[name].format.fixed_value_size()
             for tbytes, ids, weights, values in postings.posting_lists():
-                write_term(field_writer, tbytes, ids, weights, values, value_size)
+                write_term(field_writer, tbytes, ids, weights, values, postings.value_size)
             field_writer.finish_field()
         field_writer.close()
         self.postings = {}
@@ -154,21 +153,22 @@ class SegmentBuilder:
 def build(ix, documents, procs: int) -> int:
     """Index ``documents`` (field dicts, in order) into the empty index ``ix``, with ``procs``
     processes: the number of documents."""
-    if procs <= 1:
-        builder = SegmentBuilder(ix)
-        for fields in documents:
-            builder.add(fields)
-        segments = [builder.finish()] if builder.count else []
-        count = builder.count
-    else:
-        segments, count = build_in_workers(ix, documents, procs)
-    publish_segments(ix, segments)
-    return count
+    outcomes = [build_segment(ix, documents)] if procs <= 1 else build_in_workers(ix, documents, procs)
+    publish_segments(ix, [segment for segment, _count in outcomes if segment is not None])
+    return sum(count for _segment, count in outcomes)
+
+
+def build_segment(ix, documents):
+    """(the segment, or None when there were no documents; the number of documents)."""
+    builder = SegmentBuilder(ix)
+    for fields in documents:
+        builder.add(fields)
+    return (builder.finish() if builder.count else None), builder.count
 
 
 def build_in_workers(ix, documents, procs):
-    """Chunks of documents dealt out in turn to ``procs`` forked workers, a segment each.
-    Forked, not spawned: the workers need no Django of their own, they only analyse and write."""
+    """Chunks of documents dealt out in turn to ``procs`` forked workers: each worker's
+    (segment, number of documents), as ``build_segment`` gives them. Forked, not spawned: the workers need no Django of their own, they only analyse and write."""
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     inboxes = [context.Queue(maxsize=8) for _ in range(procs)]
@@ -180,31 +180,25 @@ def build_in_workers(ix, documents, procs):
             deliver(inboxes[turn % procs], chunk, workers)
         for inbox in inboxes:
             deliver(inbox, None, workers)
-        outcomes = [collect(results, workers) for _ in workers]
+        return [collect(results, workers) for _ in workers]
     finally:
         for worker in workers:
             worker.join(WAIT_SECONDS)
             if worker.is_alive():
                 worker.kill()
-    segments = [segment for segment, _count in outcomes if segment is not None]
-    return segments, sum(count for _segment, count in outcomes)
 
 
 def work(ix, inbox, results):
-    """A worker process: add each chunk it is given; at None, finish its segment."""
+    """A worker process: the segment of the chunks it is given, until None."""
     try:
-        builder = SegmentBuilder(ix)
-        while (chunk := inbox.get()) is not None:
-            for fields in chunk:
-                builder.add(fields)
-        results.put((builder.finish() if builder.count else None, builder.count))
+        results.put(build_segment(ix, itertools.chain.from_iterable(iter(inbox.get, None))))
     except BaseException as exc:  # reported to the parent, which raises it
         results.put(BuildFailed(f"build worker failed: {exc!r}\n{traceback.format_exc()}"))
 
 
 def chunks(items, size):
     items = iter(items)
-    while chunk := list(islice(items, size)):
+    while chunk := list(itertools.islice(items, size)):
         yield chunk
 
 
