@@ -68,17 +68,18 @@ class Document:
     first_line: int = 1
 
     def line(self, *keys) -> int | None:
-        """The line of the value at ``keys`` (mapping keys and list positions), or of the
-        deepest value on the way there that exists; None for data not read from a file."""
+        """The line of the value at ``keys`` (mapping keys and list positions; a mapping's
+        value is on the line of its key), or of the deepest value on the way there that
+        exists; None for data not read from a file."""
         node = self.root
         if node is None:
             return None
         line = node.start_mark.line
         for key in keys:
-            node = child(node, key)
-            if node is None:
+            found = child(node, key)
+            if found is None:
                 break
-            line = node.start_mark.line
+            line, node = found[0].start_mark.line, found[1]
         return line + self.first_line
 
     def problem(self, message: str, *keys) -> Problem:
@@ -86,10 +87,11 @@ class Document:
 
 
 def child(node, key):
+    """(the node that places it, the value) for one step of a path, or None."""
     if isinstance(node, yaml.MappingNode):
-        return next((value for name, value in node.value if name.value == str(key)), None)
+        return next(((name, value) for name, value in node.value if name.value == str(key)), None)
     if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
-        return node.value[key]
+        return node.value[key], node.value[key]
     return None
 
 
