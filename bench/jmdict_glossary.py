@@ -380,7 +380,8 @@ def drop_function_words(path, marker):
 
 def prune_command(args):
     django_setup()
-    from kb.glossary import GlossaryError, check
+    from kb.content_files import ContentError
+    from kb.glossary import check
 
     path = Path(args.file)
     marker = "# -- General vocabulary from JMdict"
@@ -388,10 +389,10 @@ def prune_command(args):
     for _round in range(20):
         text = path.read_text(encoding="utf-8")
         try:
-            check(text.encode())
+            check(text.encode(), path)
             break
-        except GlossaryError as exc:
-            problems = exc.problems
+        except ContentError as exc:
+            problems = [(problem.message, problem.line) for problem in exc.problems]
         first_added = next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith(marker))
         lines = text.splitlines(keepends=True)
         fixed = [m for m, line in problems if not line or line <= first_added]

@@ -6,8 +6,8 @@ class KbConfig(AppConfig):
     verbose_name = "Knowledge base"
 
     def ready(self):
-        from kb import article_import, glossary, importer, staleness
+        from kb import article_import, glossary, importer, staleness_flags
 
         importer.register(article_import.Articles())
         importer.register(glossary.GlossaryContent())
-        importer.register(staleness.StalenessRules())
+        importer.register(staleness_flags.StalenessRules())

@@ -8,11 +8,10 @@ import json
 import unicodedata
 from pathlib import Path
 
-import jsonschema
-import yaml
 from django.db.models import Max
 
-from kb import caching, languages
+from kb import caching, content_files, languages
+from kb.content_files import ContentError, quote
 from kb.importer import ContentKind, FileResult, Problem, stored_path
 from kb.models import Glossary
 from kb.search.bridge import EMPTY, Bridge, form_key, split_difference
@@ -40,25 +39,19 @@ def schema():
     }
 
 
-class GlossaryError(Exception):
-    def __init__(self, problems):
-        super().__init__("; ".join(message for message, _line in problems))
-        self.problems = problems  # [(message, line)]
-
-
 def load(path: Path):
-    """The glossary's entries ([{lang: [form, …]}]), or GlossaryError with every problem.
+    """The glossary's entries ([{lang: [form, …]}]), or ContentError with every problem.
     Checking every form with the analyzer takes a moment: a text already checked in this
     process (the same bytes, the same languages) is not checked again."""
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise GlossaryError([(f"cannot read: {exc}", None)]) from exc
+        raise ContentError([Problem(path, f"cannot read: {exc.strerror or exc}")]) from None
     key = (hashlib.sha256(raw).hexdigest(), languages.codes())
     if key not in _checked:
         try:
-            _checked[key] = (check(raw), None)
-        except GlossaryError as exc:
+            _checked[key] = (check(raw, path), None)
+        except ContentError as exc:
             _checked[key] = (None, exc)
     entries, error = _checked[key]
     if error:
@@ -69,23 +62,19 @@ def load(path: Path):
 _checked = {}
 
 
-def check(raw: bytes):
+def check(raw: bytes, path: Path = Path(FILE_NAME)):
     try:
         text = raw.decode("utf-8")
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
     except UnicodeDecodeError as exc:
-        raise GlossaryError([(f"not UTF-8: {exc}", None)]) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise GlossaryError([(f"not valid YAML: {getattr(exc, 'problem', exc)}", mark and mark.line + 1)]) from exc
-    errors = sorted(jsonschema.Draft202012Validator(schema()).iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        raise GlossaryError([(describe(error), line_at(node, error.absolute_path)) for error in errors])
-    entries = data["terms"]
-    problems = duplicates(entries, node) + split_differently(entries, node)
+        raise ContentError([Problem(path, f"not UTF-8 (invalid byte at offset {exc.start})")]) from None
+    document = content_files.parse(text, path)
+    problems = content_files.schema_problems(document, schema(), describe)
     if problems:
-        raise GlossaryError(sorted(problems, key=lambda problem: problem[1] or 0))
+        raise ContentError(problems)
+    entries = document.data["terms"]
+    problems = duplicates(entries, document) + split_differently(entries, document)
+    if problems:
+        raise ContentError(sorted(problems, key=lambda problem: problem.line or 0))
     return entries
 
 
@@ -97,44 +86,33 @@ def describe(error):
     return where + error.message
 
 
-def line_at(node, path):
-    """The line of a node of the composed YAML (1-based), or None."""
-    try:
-        for key in path:
-            if isinstance(node, yaml.MappingNode):
-                node = next(value for name, value in node.value if name.value == key)
-            else:
-                node = node.value[key]
-        return node.start_mark.line + 1
-    except (StopIteration, IndexError, AttributeError, TypeError):
-        return None
-
-
 def written_key(text):
     """A form as written, for "listed twice": NFKC, case-folded, spaces removed."""
     return "".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-def duplicates(entries, node):
+def duplicates(entries, document):
     """Forms listed twice (as written), and forms of different entries that the analyzer
     reads as the same words (a query would not know which concept it meant)."""
     problems, written, analysed = [], {}, {}
     for number, entry in enumerate(entries):
         for lang, forms in entry.items():
             for position, form in enumerate(forms):
-                line = line_at(node, ["terms", number, lang, position])
+                at = ("terms", number, lang, position)
+                line = document.line(*at)
                 seen = written.get(written_key(form))
                 if seen:
-                    problems.append((f"{form!r} is listed twice (also on line {seen[1]})", line))
+                    problems.append(document.problem(f"{quote(form)} is listed twice (also on line {seen[1]})", *at))
                     continue
                 written[written_key(form)] = (form, line)
                 other = analysed.setdefault(form_key(form), (form, line, number))
                 if other[2] != number:
-                    problems.append((f"{form!r} reads as the same words as {other[0]!r} (line {other[1]})", line))
+                    message = f"{quote(form)} reads as the same words as {quote(other[0])} (line {other[1]})"
+                    problems.append(document.problem(message, *at))
     return problems
 
 
-def split_differently(entries, node):
+def split_differently(entries, document):
     problems = []
     for number, entry in enumerate(entries):
         for lang, forms in entry.items():
@@ -142,8 +120,8 @@ def split_differently(entries, node):
                 difference = split_difference(form, lang)
                 if difference:
                     alone, inside = (" / ".join(words) for words in difference)
-                    line = line_at(node, ["terms", number, lang, position])
-                    problems.append((f"{form!r} splits as {alone} alone but as {inside} in a sentence", line))
+                    message = f"{quote(form)} splits as {alone} alone but as {inside} in a sentence"
+                    problems.append(document.problem(message, "terms", number, lang, position))
     return problems
 
 
@@ -164,8 +142,8 @@ class GlossaryContent(ContentKind):
             return
         try:
             plan.parts[self.name] = (path, load(path))
-        except GlossaryError as exc:
-            plan.problems += [Problem(path, message, line) for message, line in exc.problems]
+        except ContentError as exc:
+            plan.problems += exc.problems
 
     def sync(self, plan, report):
         if self.name not in plan.parts:

@@ -7,7 +7,7 @@ warning, and where it has none the file is refused with its path and line.
 
 Front matter is split here rather than by python-frontmatter because the quirks (a blank
 line before the opening ``---``, an unquoted colon in a title) need the raw lines and their
-numbers; the YAML itself is parsed by PyYAML's safe loader.
+numbers; the YAML itself is parsed by ``kb.content_files`` like every other content file.
 """
 
 import datetime as dt
@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
 from django.conf import settings
 from django.utils.text import slugify
 
-from kb import languages
+from kb import content_files, languages
 from kb.models import Kind
 
 FRONT_MATTER_FENCE = re.compile(r"^(---|\.\.\.)\s*$")
@@ -58,14 +57,6 @@ KNOWN_KEYS = {
 FREE_TEXT_KEYS = {"title", "description", "author"}  # values that may be repaired by quoting
 JAPANESE_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
 LATIN_CHAR = re.compile(r"[A-Za-z]")
-
-
-class FrontMatterLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, but dates stay strings: ``to_datetime`` reads them all alike
-    and reports an impossible date with its line instead of crashing."""
-
-
-FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 
 
 class SourceError(Exception):
@@ -162,22 +153,22 @@ def split_front_matter(text: str):
     raise SourceError("front matter opened with '---' is never closed", first + 1)
 
 
-def parse_yaml_mapping(front: str, first_line: int):
-    """Parse front matter YAML, repairing unquoted colons in scalar values when that is the
-    only problem. Returns (mapping, warnings)."""
+def parse_yaml_mapping(front: str, first_line: int, path: Path = Path("front matter")):
+    """Parse front matter YAML (``kb.content_files``: dates stay strings, no aliases),
+    repairing unquoted colons in scalar values when that is the only problem. Returns
+    (mapping, warnings)."""
     try:
-        data = yaml.load(front, Loader=FrontMatterLoader)
-    except yaml.YAMLError as exc:
+        data = content_files.parse(front, path, first_line).data
+    except content_files.ContentError as exc:
         repaired, quoted_lines = quote_unparseable_values(front)
         try:
-            data = yaml.load(repaired, Loader=FrontMatterLoader) if quoted_lines else None
-        except yaml.YAMLError:
+            data = content_files.parse(repaired, path, first_line).data if quoted_lines else None
+        except content_files.ContentError:
             data = None
         if data is None or not quoted_lines:
-            mark = getattr(exc, "problem_mark", None)
-            line = first_line + mark.line if mark else first_line
-            problem = getattr(exc, "problem", None) or "invalid YAML"
-            raise SourceError(f"front matter is not valid YAML: {problem}", line) from exc
+            problem = exc.problems[0]
+            what = "front matter is " if isinstance(exc, content_files.NotYaml) else "front matter: "
+            raise SourceError(what + problem.message, problem.line) from None
         warnings = [f"line {first_line + n}: value that is not valid YAML read as one string" for n in quoted_lines]
         return ensure_mapping(data, first_line), warnings
     return ensure_mapping(data, first_line), []
@@ -210,8 +201,8 @@ def needs_quotes(value):
     if value[0] in "'\"":
         return False
     try:
-        parsed = yaml.load(f"k: {value}", Loader=FrontMatterLoader)
-    except yaml.YAMLError:
+        parsed = content_files.parse(f"k: {value}", Path("value")).data
+    except content_files.ContentError:
         return True
     return ": " in value and not isinstance(parsed.get("k"), (list, dict))
 
@@ -340,7 +331,7 @@ def parse_file(path: Path, *, slug: str, lang: str | None, strict: bool) -> Sour
     front, first_line, body, warnings = split_front_matter(text)
     meta = {}
     if front is not None:
-        meta, yaml_warnings = parse_yaml_mapping(front, first_line)
+        meta, yaml_warnings = parse_yaml_mapping(front, first_line, path)
         warnings += yaml_warnings
     elif strict:
         raise SourceError("no front matter: content articles start with a '---' block", 1)

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.db.models import Max
 
 from kb.article_import import headings_after
-from kb.importer import ContentKind, FileResult, Problem, stored_path
+from kb.importer import ContentKind, FileResult, stored_path
 from wizard import trees
 from wizard.models import TreeRevision
 
@@ -28,7 +28,7 @@ class Trees(ContentKind):
             return
         headings = headings_after(plan)
         for path in paths:
-            plan.problems += [Problem(path, problem) for problem in trees.check_file(path, headings)]
+            plan.problems += trees.check_file(path, headings)
 
     def sync(self, plan, report):
         for path in plan.part(self.name):

@@ -9,15 +9,13 @@ an article in the knowledge base or an official documentation page. Walking a tr
 
 import hashlib
 import json
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import jsonschema
-import yaml
-
-from kb import languages
+from kb import content_files, languages
 
 NODE_ID = "^[a-z0-9][a-z0-9-]*$"
 OS_NAMES = ["linux", "windows"]
@@ -106,10 +104,6 @@ TREE_SCHEMA = {
 UNKNOWN = "unknown"
 
 
-class TreeError(Exception):
-    pass
-
-
 @dataclass
 class Answer:
     id: str
@@ -175,14 +169,8 @@ class Tree:
 
 
 def read_file(path: Path):
-    try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TreeError(f"cannot read: {exc}") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}: " if mark else ""
-        raise TreeError(f"{line}not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    """A tree file's data (kb.content_files: no aliases, file and line in every problem)."""
+    return content_files.read(path).data
 
 
 def build(slug: str, data: dict) -> Tree:
@@ -221,23 +209,21 @@ def text_schema(extra=None):
     return {"type": "object", "required": required, "properties": properties, "additionalProperties": False}
 
 
-def schema_problems(data):
+def schema_problems(document: content_files.Document):
     schema = {**TREE_SCHEMA, "$defs": {"text": text_schema(), "sourced": text_schema(extra="source")}}
-    validator = jsonschema.Draft202012Validator(schema)
-    problems = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        path = list(error.absolute_path)
-        where = f"node {path[1]}: " if len(path) >= 2 and path[0] == "nodes" else ""
-        detail = ".".join(str(p) for p in path[2:]) if where else ".".join(map(str, path))
-        message = error.message
-        if error.validator == "oneOf" and len(path) == 2:
-            message = (
-                "a node needs question+answers, when+next+incident_next+rcas, or result+cause+remediation+articles"
-            )
-        elif error.validator == "required" and "'source'" in message:
-            message = "every statement needs a source: an article section or an official documentation URL"
-        problems.append(f"{where}{detail + ': ' if detail else ''}{message}")
-    return problems
+    return content_files.schema_problems(document, schema, describe_schema_error)
+
+
+def describe_schema_error(error):
+    path = list(error.absolute_path)
+    where = f"node {path[1]}: " if len(path) >= 2 and path[0] == "nodes" else ""
+    detail = ".".join(str(p) for p in path[2:]) if where else ".".join(map(str, path))
+    message = error.message
+    if error.validator == "oneOf" and len(path) == 2:
+        message = "a node needs question+answers, when+next+incident_next+rcas, or result+cause+remediation+articles"
+    elif error.validator == "required" and "'source'" in message:
+        message = "every statement needs a source: an article section or an official documentation URL"
+    return f"{where}{detail + ': ' if detail else ''}{message}"
 
 
 def graph_problems(tree: Tree):
@@ -367,24 +353,39 @@ def find_cycle(tree: Tree):
 
 def check(slug, data, headings):
     """All problems of a tree's data; an empty list means it may go live."""
+    document = content_files.Document(Path(f"{slug}.yaml"), data)
+    return [problem.message for problem in check_document(document, headings)]
+
+
+def check_document(document: content_files.Document, headings):
+    """All problems of a tree file, each with its line."""
+    data = document.data
     if not isinstance(data, dict):
-        return ["the file must be a mapping with title, start and nodes"]
+        return [document.problem("the file must be a mapping with title, start and nodes")]
     nodes = data.get("nodes")
     if isinstance(nodes, dict) and len(nodes) > MAX_NODES:
-        return [f"{len(nodes)} nodes: a tree takes at most {MAX_NODES} (split it into several trees)"]
-    problems = schema_problems(data)
+        return [document.problem(f"{len(nodes)} nodes: a tree takes at most {MAX_NODES} (split it into several trees)")]
+    problems = schema_problems(document)
     if problems:
         return problems
-    tree = build(slug, data)
-    return graph_problems(tree) + link_problems(tree, headings)
+    tree = build(document.path.stem, data)
+    return [
+        document.problem(message, *at_node(message)) for message in graph_problems(tree) + link_problems(tree, headings)
+    ]
+
+
+def at_node(message):
+    """Where a "node <id>: …" problem is in the file: at that node."""
+    named = re.match(r"node ([a-z0-9][a-z0-9-]*): ", message)
+    return ("nodes", named.group(1)) if named else ()
 
 
 def check_file(path: Path, headings):
     try:
-        data = read_file(path)
-    except TreeError as exc:
-        return [str(exc)]
-    return check(Path(path).stem, data, headings)
+        document = content_files.read(path)
+    except content_files.ContentError as exc:
+        return exc.problems
+    return check_document(document, headings)
 
 
 def data_hash(data):

@@ -46,7 +46,7 @@ class TestImportDiesHalfway:
         def die(*args, **kwargs):
             raise RuntimeError("killed after the revisions were written")
 
-        monkeypatch.setattr("kb.staleness.refresh_flags", die)
+        monkeypatch.setattr("kb.staleness_flags.refresh_flags", die)
         with pytest.raises(CommandError, match="nothing was imported: killed after the revisions were written"):
             call_command("import_content", str(content_dir), verbosity=0)
         assert sorted(Revision.objects.values_list("article__slug", "number", "body")) == before
@@ -54,7 +54,9 @@ class TestImportDiesHalfway:
 
     def test_the_next_import_completes_it(self, content_dir, monkeypatch):
         article_file(content_dir, "one", "ja", title="一", body="Get-AzureRmVM")
-        monkeypatch.setattr("kb.staleness.refresh_flags", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
+        monkeypatch.setattr(
+            "kb.staleness_flags.refresh_flags", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom"))
+        )
         with pytest.raises(CommandError):
             call_command("import_content", str(content_dir), verbosity=0)
         monkeypatch.undo()

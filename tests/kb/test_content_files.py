@@ -1,6 +1,7 @@
 """The one loader of content files (kb.content_files): YAML without anchors, aliases or merge
 keys, refused at the first one with its file and line; schema problems at their line;
-every message bounded. Pure: no database."""
+every message bounded. The loader's own tests need no database; the last class goes through
+the whole import."""
 
 from pathlib import Path
 
@@ -8,6 +9,8 @@ import pytest
 
 from kb import content_files
 from kb.content_files import MAX_DEPTH, MAX_MESSAGE, MAX_PROBLEMS, ContentError
+from kb.models import Glossary, Revision
+from tests.conftest import run, write
 
 PATH = Path("content/example.yaml")
 
@@ -129,3 +132,59 @@ def test_data_not_read_from_a_file_has_no_lines():
     document = content_files.Document(PATH, {"terms": [{"ja": ["x"]}]})
     assert document.line("terms", 0) is None
     assert content_files.schema_problems(document, SCHEMA)[0].line is None
+
+
+def lines_of(path):
+    return len(path.read_text(encoding="utf-8").splitlines())
+
+
+@pytest.mark.django_db
+class TestEveryKindOfContentFile:
+    """The glossary, the staleness rules, a tree and an article's front matter, each with an
+    alias bomb (or a single alias) in a value the validators walk: the import refuses the file at
+    the line of the bomb's first anchor, in a message of one short line, and writes nothing."""
+
+    @pytest.fixture
+    def site(self, content_dir):
+        write(content_dir / "glossary.yaml", "terms:\n  - ja: [一時ディスク]\n    en: [temporary disk]\n")
+        write(
+            content_dir / "articles" / "agent" / "ja.md",
+            "---\ntitle: エージェント\n---\nエージェントが停止しています。\n",
+        )
+        assert run(content_dir).ok
+        return content_dir
+
+    def hostile(self, site, kind, value):
+        """Write ``value`` into a file of ``kind``; return (path, line of the value)."""
+        if kind == "glossary":
+            path = site / "glossary.yaml"
+            path.write_text(path.read_text(encoding="utf-8") + f"  - ja: [再起動]\n    en: {value}\n", encoding="utf-8")
+        elif kind == "rules":
+            path = site / "staleness.yaml"
+            rule = f"  - id: hostile\n    type: tag\n    severity: info\n    message: {{ja: x, en: x}}\n    tags: {value}\n"
+            path.write_text(path.read_text(encoding="utf-8") + rule, encoding="utf-8")
+        elif kind == "tree":
+            path = write(site / "wizard" / "hostile.yaml", f"start: q\nnodes: {{}}\ntitle: {{ja: x, en: {value}}}\n")
+        else:
+            path = write(site / "articles" / "hostile" / "ja.md", f"---\ntitle: 題\ntags: {value}\n---\n本文\n")
+            return path, 3
+        return path, lines_of(path)
+
+    @pytest.mark.parametrize("kind", ["glossary", "rules", "tree", "front matter"])
+    @pytest.mark.parametrize(("value", "words"), [(alias_bomb(7), "anchor &l0"), ("[&r restart, *r]", "anchor &r")])
+    def test_an_alias_is_refused_with_its_file_and_line_and_nothing_is_written(self, site, kind, value, words):
+        before = sorted(Revision.objects.values_list("article__slug", "lang", "number"))
+        path, line = self.hostile(site, kind, value)
+        report = run(site)
+        assert [(p.path, p.line) for p in report.problems] == [(path, line)]
+        message = str(report.problems[0])
+        assert words in message and "not allowed" in message and len(message) < 300
+        assert sorted(Revision.objects.values_list("article__slug", "lang", "number")) == before
+        assert Glossary.objects.get(is_current=True).number == 1
+
+    def test_a_problem_in_a_large_written_out_value_is_reported_as_an_excerpt(self, site):
+        nested = "[" * 7 + ", ".join(f"form-{n:05}" for n in range(20_000)) + "]" * 7
+        path, line = self.hostile(site, "glossary", nested)
+        (problem,) = run(site).problems
+        assert (problem.path, problem.line) == (path, line) and len(problem.message) <= MAX_MESSAGE
+        assert problem.message.startswith("entry 2: [[[[[['form-00000', ")

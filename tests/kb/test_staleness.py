@@ -1,11 +1,15 @@
+import copy
 import datetime as dt
 import re
 import shutil
+import signal
 
 import pytest
+import yaml
 from django.core.management import call_command
 
-from kb import staleness
+from kb import content_files, staleness
+from kb.content_files import ContentError
 from kb.models import Flag, Revision
 from tests.conftest import CONTENT, article_file, run
 
@@ -123,6 +127,14 @@ class TestTranslationBehind:
         assert rule_ids("agent", "en") == []
 
 
+RULES = staleness.load_rules(CONTENT / "staleness.yaml")
+
+
+def facts(**fields):
+    values = {"title": "t", "body": "b", "lang": "en", "kind": "guide"} | fields
+    return staleness.Facts(**values)
+
+
 @pytest.mark.parametrize(
     ("today", "reason"),
     [
@@ -133,11 +145,53 @@ class TestTranslationBehind:
     ],
 )
 def test_a_guide_ages_in_whole_years_counted_to_the_day(today, reason):
-    rule = next(rule for rule in staleness.load_rules(CONTENT / "staleness.yaml") if rule.id == "age-guide")
     published = dt.datetime(2016, 5, 6, 17, 38, tzinfo=dt.UTC)
-    context = staleness.Context(kind="guide", tags=[], published_at=published, today=today)
-    found = staleness.evaluate(rule, Revision(lang="en", title="t", body="b"), context)
-    assert (found or {}).get("en") == reason
+    found = staleness.age_and_review_flags(RULES, facts(published_at=published), today)
+    assert {rule_id: reasons["en"] for rule_id, (_rule, reasons) in found.items()} == (
+        {"age-guide": reason} if reason else {}
+    )
+
+
+class TestPureEvaluation:
+    """Rules + the facts about one text + a day -> flags, with no database (no django_db mark:
+    a query would fail the test)."""
+
+    def test_a_review_falls_due_on_the_day_after_its_period_ends(self):
+        due = staleness.review_due(dt.date(2026, 1, 1), 180)
+        assert due == dt.date(2026, 6, 30)
+        text = facts(review_due=due)
+        assert staleness.age_and_review_flags(RULES, text, dt.date(2026, 6, 30)) == {}
+        (reasons,) = [r for _rule, r in staleness.age_and_review_flags(RULES, text, dt.date(2026, 7, 1)).values()]
+        assert reasons["en"] == "A review was due by 2026-06-30 and has not happened." and "2026-06-30" in reasons["ja"]
+
+    def test_time_alone_raises_only_age_and_review_flags(self):
+        text = facts(
+            body="Get-AzureRmVM を実行します。",
+            tags=("Archive",),
+            published_at=dt.datetime(2015, 1, 1, tzinfo=dt.UTC),
+            review_due=dt.date(2020, 1, 1),
+        )
+        today = dt.date(2026, 12, 7)
+        assert sorted(staleness.flags(RULES, text, today)) == [
+            "age-guide",
+            "archived-tag",
+            "azurerm-powershell",
+            "review-due",
+        ]
+        assert sorted(staleness.age_and_review_flags(RULES, text, today)) == ["age-guide", "review-due"]
+        assert staleness.age_and_review_flags(RULES, text, dt.date(2016, 1, 1)) == {}
+
+    def test_an_rca_never_ages(self):
+        old = dt.datetime(2001, 1, 1, tzinfo=dt.UTC)
+        assert staleness.age_and_review_flags(RULES, facts(kind="rca", published_at=old), dt.date(2026, 1, 1)) == {}
+
+    def test_a_translation_behind_names_both_languages_in_each_message(self):
+        text = facts(lang="en", source_lang="ja", behind=(1, 3))
+        (_rule, reasons) = staleness.flags(RULES, text, dt.date(2026, 1, 1))["translation-behind"]
+        assert reasons["en"] == (
+            "This English text was translated from an older version of the Japanese article (r1; current r3)."
+        )
+        assert "英語" in reasons["ja"] and "日本語" in reasons["ja"]
 
 
 @pytest.mark.django_db
@@ -223,13 +277,99 @@ class TestRulesFile:
         assert "rule azurerm-powershell matches nothing" not in out
 
 
-def test_every_text_and_url_rule_is_checked_against_its_examples():
-    rules = staleness.load_rules(CONTENT / "staleness.yaml")
-    for rule in rules:
-        if rule.type in ("text", "url"):
-            assert rule.examples.get("match"), rule.id
-            for example in rule.examples["match"]:
-                assert staleness.text_matches(rule, example), (rule.id, example)
+class NoAliases(yaml.SafeDumper):
+    def ignore_aliases(self, data):
+        return True
+
+
+def rules_file(tmp_path, data):
+    path = tmp_path / "staleness.yaml"
+    path.write_text(yaml.dump(data, Dumper=NoAliases, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def refusal(path):
+    with pytest.raises(ContentError) as caught:
+        staleness.load_rules(path)
+    return caught.value.problems
+
+
+SHIPPED = content_files.read(CONTENT / "staleness.yaml").data
+CHECKED = [rule["id"] for rule in SHIPPED["rules"] if rule["type"] in ("text", "url")]
+
+
+@pytest.mark.parametrize("rule_id", CHECKED)
+def test_every_text_and_url_rule_is_checked_against_its_examples(tmp_path, rule_id):
+    """Each shipped rule, with one example that contradicts it, is refused at the example's line."""
+    data = copy.deepcopy(SHIPPED)
+    index = next(n for n, rule in enumerate(data["rules"]) if rule["id"] == rule_id)
+    examples = data["rules"][index]["examples"]
+    examples["no_match"] = [*examples.get("no_match", []), examples["match"][0]]
+    examples["match"][0] = "nothing a rule could find"
+    path = rules_file(tmp_path, data)
+    document = content_files.read(path)
+    assert [(p.line, p.message) for p in refusal(path)] == [
+        (
+            document.line("rules", index, "examples", "match", 0),
+            f"rule {rule_id}: example 'nothing a rule could find' should match but does not",
+        )
+    ]
+    examples["match"][0] = examples["no_match"][-1]
+    (problem,) = refusal(rules_file(tmp_path, data))
+    assert problem.message.startswith(f"rule {rule_id}: example ") and "should not match but does" in problem.message
+    last = len(examples["no_match"]) - 1
+    assert problem.line == content_files.read(path).line("rules", index, "examples", "no_match", last)
+
+
+def test_a_pattern_or_url_rule_without_a_match_example_is_refused(tmp_path):
+    data = copy.deepcopy(SHIPPED)
+    index = next(n for n, rule in enumerate(data["rules"]) if rule["id"] == "docs-moved")
+    data["rules"][index]["examples"] = {"no_match": ["https://learn.microsoft.com/"]}
+    (problem,) = refusal(rules_file(tmp_path, data))
+    assert problem.message == "rule docs-moved, examples: 'match' is a required property"
+
+
+class TestPatterns:
+    """Patterns run on RE2: no backtracking, so no pattern can make an import or a search slow."""
+
+    def rule(self, tmp_path, pattern, match, no_match="b"):
+        data = copy.deepcopy(SHIPPED)
+        data["rules"].append(
+            {
+                "id": "probe",
+                "type": "text",
+                "severity": "info",
+                "pattern": pattern,
+                "message": {"ja": "x", "en": "x"},
+                "examples": {"match": [match], "no_match": [no_match]},
+            }
+        )
+        return rules_file(tmp_path, data), len(data["rules"]) - 1
+
+    @pytest.mark.parametrize(
+        ("pattern", "match"),
+        [(r"(a)\1", "aa"), (r"Azure(?!Rm)", "Azure"), (r"(?<=Get-)AzureRm", "Get-AzureRm"), (r"(?=Azure)A", "Azure")],
+    )
+    def test_a_backreference_or_lookaround_is_refused_with_the_line_of_the_pattern(self, tmp_path, pattern, match):
+        path, index = self.rule(tmp_path, pattern, match)
+        (problem,) = refusal(path)
+        assert problem.line == content_files.read(path).line("rules", index, "pattern")
+        assert problem.message.startswith("rule probe: pattern does not compile: ")
+        assert "no backreferences, no lookaround" in problem.message
+
+    def test_a_nested_quantifier_runs_in_linear_time(self, tmp_path):
+        """(a+)+b against a run of a's: Python's re backtracks through 2**n ways (26 a's took
+        6.5 s, each 2 more 4x that); RE2 answers at once. The alarm only keeps a backtracking
+        engine from hanging the suite: it is minutes away from either outcome."""
+        path, _index = self.rule(tmp_path, "(a+)+b", "aaab", no_match="aaa")
+        rule = next(rule for rule in staleness.load_rules(path) if rule.id == "probe")
+        signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the pattern backtracked"))
+        signal.alarm(60)
+        try:
+            found = staleness.text_matches(rule, "a" * 100_000 + "c")
+        finally:
+            signal.alarm(0)
+        assert found is None and staleness.text_matches(rule, "a" * 100_000 + "b") == "a" * 100_000 + "b"
 
 
 def test_a_rule_change_is_applied_by_reimporting(tmp_path, db):

@@ -43,7 +43,8 @@ class TestTreeRevisions:
 
         report = change_tree(wizard_site, broken)
         tree = wizard_site / "wizard" / "small.yaml"
-        assert f"{tree}: node service: leads to unknown node 'r-gone'" in [str(p) for p in report.problems]
+        line = tree.read_text(encoding="utf-8").splitlines().index("  service:") + 1
+        assert f"{tree}:{line}: node service: leads to unknown node 'r-gone'" in [str(p) for p in report.problems]
         assert TreeRevision.objects.count() == 1
         assert client.get(STOPPED).status_code == 200
 

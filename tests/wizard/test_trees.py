@@ -162,7 +162,7 @@ def test_a_file_that_is_not_yaml_names_the_line(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("title: {ja: x\nstart: [\n", encoding="utf-8")
     (problem,) = trees.check_file(path, HEADINGS)
-    assert problem.startswith("line ") and "not valid YAML" in problem
+    assert (problem.path, problem.line) == (path, 2) and problem.message.startswith("not valid YAML")
 
 
 def step_of(answers, **kwargs):
