@@ -47,7 +47,7 @@ def load(path: Path):
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise ContentError([Problem(path, f"cannot read: {exc.strerror or exc}")]) from None
-    key = (hashlib.sha256(raw).hexdigest(), languages.codes())
+    key = (hashlib.sha256(raw).hexdigest(), languages.codes(), str(path))  # problems name the path
     if key not in _checked:
         try:
             _checked[key] = (check(raw, path), None)
