@@ -165,6 +165,18 @@ def test_a_file_that_is_not_yaml_names_the_line(tmp_path):
     assert (problem.path, problem.line) == (path, 2) and problem.message.startswith("not valid YAML")
 
 
+def test_a_schema_problem_names_the_line_of_the_value_at_fault(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(
+        "title: {ja: t, en: t}\nstart: q\nnodes:\n  q:\n    question: {ja: q, en: q}\n    answers:\n"
+        "      - {id: a, label: {ja: a}, next: r}\n",
+        encoding="utf-8",
+    )
+    assert [(p.path, p.line, p.message) for p in trees.check_file(path, HEADINGS)] == [
+        (path, 7, "node q: answers.0.label: 'en' is a required property")
+    ]
+
+
 def step_of(answers, **kwargs):
     return walking.next_step(TREE, walking.Answers(dict(answers)), INCIDENTS, **kwargs)
 
