@@ -41,6 +41,12 @@ CONTENT_DIR = Path(os.environ.get("KB_CONTENT_DIR", BASE_DIR / "content"))
 KB_INDEX_DIR = Path(os.environ.get("KB_INDEX_DIR", VAR_DIR / "index"))
 # Hexo and most Japanese blogs write dates without a zone: they mean Japan time.
 KB_SOURCE_TIMEZONE = os.environ.get("KB_SOURCE_TIMEZONE", "Asia/Tokyo")
+# What one import may read (README, "Faults and limits"): bytes per article text and per
+# image, text files per import, and how deep Markdown may nest lists and quotes.
+KB_ARTICLE_MAX_BYTES = int(os.environ.get("KB_ARTICLE_MAX_BYTES", str(5 * 1024 * 1024)))
+KB_IMAGE_MAX_BYTES = int(os.environ.get("KB_IMAGE_MAX_BYTES", str(5 * 1024 * 1024)))
+KB_IMPORT_MAX_FILES = int(os.environ.get("KB_IMPORT_MAX_FILES", "10000"))
+KB_MARKDOWN_MAX_DEPTH = int(os.environ.get("KB_MARKDOWN_MAX_DEPTH", "32"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from kb.models import Article, Flag, Glossary, ImportRun, Revision, SearchDay
+from kb.models import Article, Flag, Glossary, ImportRun, Purge, Revision, SearchDay, StoredImage
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -66,3 +66,15 @@ class SearchDayAdmin(ReadOnlyAdmin):
     list_display = ("day", "lang", "query", "searches", "empty", "opened")
     list_filter = ("lang", "day")
     search_fields = ("query",)
+
+
+@admin.register(StoredImage)
+class StoredImageAdmin(ReadOnlyAdmin):
+    list_display = ("sha256", "content_type", "size", "stored_at")
+    exclude = ("data",)
+
+
+@admin.register(Purge)
+class PurgeAdmin(ReadOnlyAdmin):
+    list_display = ("purged_at", "slug", "lang", "purged_by", "revisions", "reason")
+    search_fields = ("slug", "purged_by", "reason")

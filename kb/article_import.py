@@ -8,9 +8,18 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
-from kb import languages, rendering
-from kb.importer import ContentKind, FileResult, ImportReport, Plan, Problem, display_path, stored_path
-from kb.models import Article, Revision, Tag
+from kb import images, languages, rendering
+from kb.importer import (
+    ContentKind,
+    FileResult,
+    ImportRefused,
+    ImportReport,
+    Plan,
+    Problem,
+    display_path,
+    stored_path,
+)
+from kb.models import Article, Purge, Revision, Tag
 from kb.sources import CONTENT_SLUG, SourceDocument, SourceError, parse_file, slug_from_filename
 
 POST_SUFFIXES = {".md", ".markdown", ".txt"}
@@ -44,6 +53,7 @@ class Articles(ContentKind):
             read_posts(plan, root)
 
     def validate(self, plan):
+        check_purged(plan)
         check_duplicates(plan)
         check_owners(plan)
         check_translations(plan)
@@ -63,16 +73,19 @@ def read_content_root(plan: Plan, root: Path):
     seen = articles.seen.setdefault(stored_path(root), set())
     folder_of_articles = root / "articles"
     folders = sorted(p for p in folder_of_articles.iterdir() if p.is_dir()) if folder_of_articles.is_dir() else []
+    files = {folder: sorted(folder.glob("*.md")) for folder in folders}
+    if too_many(plan, root, sum(len(paths) for paths in files.values())):
+        return
     for folder in folders:
         if not CONTENT_SLUG.match(folder.name):
             plan.problems.append(Problem(folder, "folder name is not a slug (a-z, 0-9, -)"))
             continue
-        for path in sorted(folder.glob("*.md")):
+        for path in files[folder]:
             if path.stem not in languages.codes():
                 expected = ", ".join(f"{code}.md" for code in languages.codes())
                 plan.problems.append(Problem(path, f"unknown language file (use {expected})"))
                 continue
-            document = parse(plan, path, slug=folder.name, lang=path.stem, strict=True)
+            document = parse(plan, path, root, slug=folder.name, lang=path.stem, strict=True)
             if document:
                 articles.documents.append((stored_path(root), document))
                 seen.add((document.slug, document.lang))
@@ -84,12 +97,15 @@ def read_posts(plan: Plan, root: Path):
     seen = articles.seen.setdefault(stored_path(root), set())
     owners = dict(Article.objects.values_list("slug", "source_root"))
     taken, titles = {}, {}
-    for path in post_files(root):
+    paths = post_files(root)
+    if too_many(plan, root, len(paths)):
+        return
+    for path in paths:
         slug = unique_slug(slug_from_filename(path), stored_path(root), owners, taken)
         if slug != slug_from_filename(path):
             plan.warnings.append(Problem(path, f"slug {slug_from_filename(path)!r} already used: imported as {slug!r}"))
         taken[slug] = path
-        document = parse(plan, path, slug=slug, lang=None, strict=False)
+        document = parse(plan, path, root, slug=slug, lang=None, strict=False)
         if document:
             if document.title in titles:
                 first = display_path(titles[document.title])
@@ -119,17 +135,86 @@ def unique_slug(base, root, owners, taken):
     return candidate
 
 
-def parse(plan: Plan, path: Path, **kwargs) -> SourceDocument | None:
+def too_many(plan: Plan, root: Path, count: int) -> bool:
+    limit = settings.KB_IMPORT_MAX_FILES
+    if count > limit:
+        plan.problems.append(
+            Problem(root, f"{count} texts to import, more than {limit} (KB_IMPORT_MAX_FILES): refused")
+        )
+    return count > limit
+
+
+def parse(plan: Plan, path: Path, root: Path, **kwargs) -> SourceDocument | None:
+    problem = unreadable(path, root)
+    if problem:
+        plan.problems.append(Problem(path, problem))
+        return None
     try:
         document = parse_file(path, **kwargs)
+        rendering.check_nesting(document.body)
     except SourceError as exc:
         plan.problems.append(Problem(path, exc.message, exc.line))
+        return None
+    except rendering.TooDeep as exc:
+        plan.problems.append(Problem(path, str(exc), file_line(path, document.body, exc.line)))
+        return None
+    except (MemoryError, RecursionError) as exc:
+        plan.problems.append(Problem(path, describe(exc)))
         return None
     plan.warnings += [Problem(path, warning) for warning in document.warnings]
     return document
 
 
+def unreadable(path: Path, root: Path) -> str:
+    """Why the file may not be read, or "": it must stay inside the imported folder (the
+    whole folder was checked for links, but a link could have been made since) and be no
+    larger than KB_ARTICLE_MAX_BYTES."""
+    if root.is_dir() and not path.resolve().is_relative_to(root.resolve()):
+        return f"symbolic link to {path.resolve()}, outside the imported folder: refused"
+    limit = settings.KB_ARTICLE_MAX_BYTES
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return f"cannot read file: {exc.strerror}"
+    if size > limit:
+        return f"{images.megabytes(size)}, more than {images.megabytes(limit)} (KB_ARTICLE_MAX_BYTES): refused"
+    return ""
+
+
+def file_line(path: Path, body: str, body_line: int) -> int:
+    """A line of the body as a line of the file (the front matter comes before it)."""
+    text = path.read_text(encoding="utf-8-sig", errors="replace").replace("\r\n", "\n")
+    start = text.rfind(body)
+    return body_line + (text.count("\n", 0, start) if start >= 0 else 0)
+
+
 # -- validate -----------------------------------------------------------------------------
+
+
+def check_purged(plan: Plan):
+    """A purged text does not come back silently: while it has no revision, its file is
+    refused until it is removed or imported again on purpose (--allow-purged SLUG)."""
+    documents = [d for _root, d in part(plan).documents if d.slug not in plan.allow_purged]
+    purges = Purge.objects.filter(slug__in={d.slug for d in documents})
+    if not documents or not purges.exists():
+        return
+    existing = set(
+        Revision.objects.filter(article__slug__in=purges.values("slug")).values_list("article__slug", "lang")
+    )
+    for document in documents:
+        if (document.slug, document.lang) in existing:
+            continue
+        purge = purges.filter(slug=document.slug, lang__in=("", document.lang)).first()
+        if purge:
+            plan.problems.append(Problem(document.path, purged_message(document, purge)))
+
+
+def purged_message(document, purge):
+    when = purge.purged_at.date().isoformat()
+    return (
+        f"the {document.lang} text of {document.slug!r} was purged on {when} by {purge.purged_by} "
+        f"({purge.reason}): remove the file, or import it again on purpose with --allow-purged {document.slug}"
+    )
 
 
 def check_duplicates(plan: Plan):
@@ -276,7 +361,7 @@ def sync_revision(article, document, report):
         body_hash=document.body_hash,
         html=rendered.html,
         headings=rendered.headings,
-        images={name: stored_path(path) for name, path in rendered.images.items()},
+        images=stored_images(rendered),
         renderer=rendering.RENDERER_VERSION,
         published_at=document.published_at,
         significance=document.significance,
@@ -320,10 +405,25 @@ def translation_source(article, document):
 
 def render_document(document: SourceDocument, root=None):
     if document.rendered is None:
-        document.rendered = rendering.render(
-            document.body, slug=document.slug, lang=document.lang, source=document.path, root=root_path(root)
-        )
+        try:
+            document.rendered = rendering.render(
+                document.body, slug=document.slug, lang=document.lang, source=document.path, root=root_path(root)
+            )
+        except (MemoryError, RecursionError) as exc:
+            raise ImportRefused(Problem(document.path, describe(exc))) from exc
     return document.rendered
+
+
+def describe(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, rendering.TooDeep) else f"too large or too deeply nested ({type(exc).__name__})"
+
+
+def stored_images(rendered) -> dict:
+    """The images the text shows, copied into the database: {name in the URL: sha256}."""
+    try:
+        return images.store_all(rendered.images)
+    except images.ImageError as exc:
+        raise ImportRefused(Problem(exc.path, exc.message)) from exc
 
 
 def root_path(stored_root):
@@ -341,15 +441,18 @@ def render_again(revisions):
     slugs = []
     for revision in revisions.filter(renderer__lt=rendering.RENDERER_VERSION).select_related("article"):
         source = root_path(revision.source_path)
-        rendered = rendering.render(
-            revision.body,
-            slug=revision.article.slug,
-            lang=revision.lang,
-            source=source,
-            root=root_path(revision.article.source_root),
-        )
+        try:
+            rendered = rendering.render(
+                revision.body,
+                slug=revision.article.slug,
+                lang=revision.lang,
+                source=source,
+                root=root_path(revision.article.source_root),
+            )
+        except (rendering.TooDeep, MemoryError, RecursionError) as exc:
+            raise ImportRefused(Problem(source or Path(revision.source_path), f"{revision}: {describe(exc)}")) from exc
         revision.html, revision.headings = rendered.html, rendered.headings
-        revision.images = {name: stored_path(path) for name, path in rendered.images.items()}
+        revision.images = stored_images(rendered)
         revision.renderer = rendering.RENDERER_VERSION
         revision.save(update_fields=["html", "headings", "images", "renderer"])
         if revision.is_current:

@@ -9,6 +9,7 @@ before anything is written; one invalid file means nothing at all is written. A 
 only what changed, so re-importing unchanged files is a no-op.
 """
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +48,7 @@ class Plan:
     parts: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
+    allow_purged: set = field(default_factory=set)  # slugs whose purged texts may come back
 
     def part(self, kind_name, default_factory=list):
         return self.parts.setdefault(kind_name, default_factory())
@@ -69,6 +71,15 @@ class ImportReport:
 
     def count(self, status):
         return sum(1 for result in self.results if result.status == status)
+
+
+class ImportRefused(Exception):
+    """A problem found while syncing (an image too large to store, say): the transaction
+    rolls back and the import reports it like any other problem."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
 
 
 class ContentKind:
@@ -110,8 +121,10 @@ def kinds() -> list[ContentKind]:
 
 
 def display_path(path: Path) -> str:
+    """The path as given, relative to the working folder when inside it: a symbolic link is
+    named as itself, not as its target."""
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 
@@ -131,12 +144,35 @@ def is_content_root(root: Path) -> bool:
     return root.is_dir() and any(kind.marks_content_root(root) for kind in kinds())
 
 
-def build_plan(paths) -> Plan:
-    plan = Plan()
+def links_outside(root: Path) -> list[Problem]:
+    """Every symbolic link under ``root`` (file or folder, at any depth) whose target is not
+    inside it: the import reads nothing a link could bring in from elsewhere (a key in var/,
+    /etc/passwd). Links that stay inside are fine. Folders are walked without following
+    links, so a link to a folder is judged by its target, not entered."""
+    limit = root.resolve()
+    problems = []
+
+    def unreadable(error):
+        problems.append(Problem(Path(error.filename), f"cannot read folder: {error.strerror}"))
+
+    for folder, dirs, files in os.walk(root, onerror=unreadable):
+        for name in dirs + files:
+            path = Path(folder, name)
+            target = path.resolve() if path.is_symlink() else limit
+            if not target.is_relative_to(limit):
+                problems.append(Problem(path, f"symbolic link to {target}, outside the imported folder: refused"))
+    return problems
+
+
+def build_plan(paths, allow_purged=()) -> Plan:
+    plan = Plan(allow_purged=set(allow_purged))
     for raw in paths:
         root = Path(raw)
         if not root.exists():
             plan.problems.append(Problem(root, "no such file or folder"))
+            continue
+        if root.is_dir() and (outside := links_outside(root)):
+            plan.problems += outside
             continue
         plan.roots.append(root)
         layout = "content" if is_content_root(root) else "posts"
@@ -148,13 +184,24 @@ def build_plan(paths) -> Plan:
     return plan
 
 
-def run_import(paths, *, dry_run=False) -> ImportReport:
-    from kb.models import ImportRun
-
-    plan = build_plan(paths)
+def run_import(paths, *, dry_run=False, allow_purged=()) -> ImportReport:
+    plan = build_plan(paths, allow_purged)
     report = ImportReport(problems=plan.problems, warnings=plan.warnings, dry_run=dry_run)
     if plan.problems:
         return report
+    try:
+        sync(plan, report, dry_run)
+    except ImportRefused as refused:
+        report.problems.append(refused.problem)
+        report.results.clear()
+        return report
+    caching.publish_content_version()
+    return report
+
+
+def sync(plan: Plan, report: ImportReport, dry_run: bool):
+    from kb.models import ImportRun
+
     with transaction.atomic():
         take_import_lock()
         for kind in kinds():
@@ -168,8 +215,17 @@ def run_import(paths, *, dry_run=False) -> ImportReport:
             )
         if dry_run:
             transaction.set_rollback(True)
-    caching.publish_content_version()
-    return report
+
+
+def failure_cause(exc: BaseException) -> str:
+    """An exception as a cause a person can act on: never an empty string (``str`` of a
+    MemoryError is one)."""
+    if isinstance(exc, MemoryError):
+        return "ran out of memory (MemoryError): a file too large or too deeply nested?"
+    if isinstance(exc, RecursionError):
+        return "structure nested too deeply to follow (RecursionError)"
+    message = str(exc).strip()
+    return f"{message} ({type(exc).__name__})" if message else f"{type(exc).__name__}, with no message"
 
 
 def take_import_lock():

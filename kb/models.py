@@ -96,7 +96,7 @@ class Revision(models.Model):
     html = models.TextField()
     # [{"id", "text", "level"}] of the rendered headings: the anchors others may link to.
     headings = models.JSONField(default=list)
-    # {name in the URL: file} of the images the text shows, found where the import read it.
+    # {name in the URL: sha256 of a StoredImage} of the images the text shows.
     images = models.JSONField(default=dict)
     renderer = models.PositiveIntegerField(default=0)  # kb.rendering.RENDERER_VERSION that made html
     published_at = models.DateTimeField(null=True, blank=True)
@@ -177,6 +177,40 @@ class ImportRun(models.Model):
 
     def __str__(self):
         return f"import #{self.pk} ({len(self.changed_slugs)} articles changed)"
+
+
+class StoredImage(models.Model):
+    """An image a text shows, copied into the database by the import that found it: served
+    from here on every node, never opened by path at request time, so what happens to the
+    file afterwards changes nothing served. Keyed by content, so a copy is stored once."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    content_type = models.CharField(max_length=50)
+    data = models.BinaryField()
+    size = models.PositiveIntegerField()
+    stored_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.sha256[:12]} {self.content_type} {self.size} bytes"
+
+
+class Purge(models.Model):
+    """The audit line of a text removed for good by ``manage.py purge_article``: who, what,
+    when and why, never the text. While a purged text has no revision, the import refuses
+    its file (kb.article_import.check_purged)."""
+
+    slug = models.CharField(max_length=200, db_index=True)
+    lang = models.CharField(max_length=LANGUAGE_CODE_LENGTH, blank=True)  # blank: the whole article
+    reason = models.TextField()
+    purged_by = models.CharField(max_length=150)
+    purged_at = models.DateTimeField(auto_now_add=True)
+    revisions = models.PositiveIntegerField()  # how many revisions were deleted
+
+    class Meta:
+        ordering = ["-purged_at"]
+
+    def __str__(self):
+        return f"{self.slug} {self.lang or 'all languages'} purged by {self.purged_by}"
 
 
 class Glossary(models.Model):

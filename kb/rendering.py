@@ -99,7 +99,8 @@ TAG_NAME = re.compile(r"^</?\s*([A-Za-z][\w-]*)")
 
 
 # Bump when what render() produces changes: the import renders older revisions again.
-RENDERER_VERSION = 3
+# (4: images are copied into the database, kb.images, instead of kept as paths.)
+RENDERER_VERSION = 4
 # The classes the renderer itself emits; an article cannot add others (it could imitate the
 # site's own notices). Pygments names token classes "k", "s2", "l-Scalar-Plain" …
 RENDERED_CLASSES = {
@@ -115,6 +116,44 @@ IMAGE_TYPES = {
     ".gif": "image/gif",
     ".webp": "image/webp",
 }
+
+
+class TooDeep(ValueError):
+    """Markdown nested deeper than settings.KB_MARKDOWN_MAX_DEPTH, with the line."""
+
+    def __init__(self, depth, line):
+        limit = settings.KB_MARKDOWN_MAX_DEPTH
+        super().__init__(f"lists or quotes nested {depth} deep, more than {limit} (KB_MARKDOWN_MAX_DEPTH): refused")
+        self.line = line
+
+
+# A line can only nest deeper than the limit with a long run of quote markers, list markers
+# and indentation at its start: one regular expression over the text finds the few such lines.
+NESTING_PREFIX = r"^[ \t>*+\-.)0-9]{%d,}"
+LINE_PREFIX = re.compile(r"((?:[ \t]*>)*)([ \t]*)((?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*)")
+
+
+def check_nesting(body: str):
+    """Raise TooDeep for the first line that nests lists and quotes past the limit: the
+    Markdown parser would take minutes and gigabytes on them (3,000 stacked quotes, 4.5 MB,
+    ran out of memory). Depth counts quote markers, then indentation (4 columns a level) and
+    list markers when the line is a list item."""
+    limit = settings.KB_MARKDOWN_MAX_DEPTH
+    for match in re.finditer(NESTING_PREFIX % (limit + 1), body, re.MULTILINE):
+        line_end = body.find("\n", match.start())
+        line = body[match.start() : line_end if line_end >= 0 else len(body)]
+        depth = nesting_depth(line)
+        if depth > limit:
+            raise TooDeep(depth, body.count("\n", 0, match.start()) + 1)
+
+
+def nesting_depth(line: str) -> int:
+    quotes, indent, markers = LINE_PREFIX.match(line).groups()
+    depth = quotes.count(">")
+    items = len(re.findall(r"(?:[-*+]|\d{1,9}[.)])[ \t]+", markers))
+    if items:
+        depth += len(indent.expandtabs(4)) // 4 + items
+    return depth
 
 
 @dataclass
@@ -262,6 +301,7 @@ def make_markdown(extension):
 def render(body: str, *, slug: str = "", lang: str = "ja", source=None, root=None) -> Rendered:
     """Markdown to safe HTML. ``source``: the file the text came from, and ``root`` the folder
     it was imported from, where its images are looked for."""
+    check_nesting(body)
     extension = KnowledgeBaseExtension(slug, lang, source, root)
     md = make_markdown(extension)
     html = md.convert(body)

@@ -1,10 +1,9 @@
 from functools import wraps
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.utils import translation
@@ -16,8 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from kb import caching, diffing, languages, reports, search, search_log
 from kb.caching import revalidated
 from kb.forms import language_choices, search_params
-from kb.models import Article, Kind, Revision, Tag
-from kb.rendering import IMAGE_TYPES
+from kb.models import Article, Kind, Revision, StoredImage, Tag
 
 
 @revalidated
@@ -186,17 +184,17 @@ def translation_status(request, slug, lang):
 
 
 def asset(request, slug, path):
-    """An image a current text of a visible article shows, from where its import found it;
-    nothing else (not the article's source, not another file of content/)."""
+    """An image a current text of a visible article shows, as the import stored it
+    (kb.images); nothing else, and never a file opened at request time."""
     texts = Revision.objects.current().visible().filter(article__slug=slug).values_list("images", flat=True)
-    stored = next((images[path] for images in texts if path in images), None)
-    if stored is None:
+    digest = next((images[path] for images in texts if path in images), None)
+    image = StoredImage.objects.filter(sha256=digest).first() if digest else None
+    if image is None:
         raise Http404("no such image")
-    file = Path(stored) if Path(stored).is_absolute() else settings.BASE_DIR / stored
-    content_type = IMAGE_TYPES.get(file.suffix.lower())
-    if content_type is None or not file.is_file():
-        raise Http404("no such image")
-    response = FileResponse(open(file, "rb"), content_type=content_type)  # noqa: SIM115 (FileResponse closes it)
+    etag = f'"{image.sha256}"'
+    response = HttpResponseNotModified() if etag in request.headers.get("If-None-Match", "") else None
+    response = response or HttpResponse(bytes(image.data), content_type=image.content_type)
+    response["ETag"] = etag
     response["Content-Security-Policy"] = "default-src 'none'"
     return response
 

@@ -111,11 +111,12 @@ def seeded_index(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 def wipe_content():
-    from kb.models import Glossary, ImportRun, SearchDay, Tag
+    from kb.models import Glossary, ImportRun, Purge, SearchDay, StoredImage, Tag
     from wizard.models import Feedback, ResultStat, TreeRevision
 
     Revision.objects.update(translated_from=None)
-    for model in (Feedback, ResultStat, TreeRevision, ImportRun, Revision, Article, Tag, Glossary, SearchDay):
+    kept = (Feedback, ResultStat, TreeRevision, ImportRun, Revision, Article, Tag, Glossary, SearchDay)
+    for model in (*kept, StoredImage, Purge):
         model.objects.all().delete()
 
 

@@ -309,7 +309,7 @@ class TestArticleFiles:
         assert '<img alt="構成図" loading="lazy" src="/ja/articles/pictured/files/diagram.png">' in page
         response = client.get("/ja/articles/pictured/files/diagram.png")
         assert response.status_code == 200 and response["Content-Type"] == "image/png"
-        assert b"".join(response.streaming_content) == png_bytes()
+        assert response.content == png_bytes()
 
     def test_an_image_of_a_blog_post_is_served_from_its_asset_folder(self, client, imported):
         page = client.get("/ja/articles/hexo-post/").content.decode()

@@ -17,6 +17,8 @@ class Command(BaseCommand):
             plan = importer.build_plan(paths or [settings.CONTENT_DIR])
         except DatabaseError as exc:
             raise CommandError(f"the database is not ready ({exc}): run `manage.py migrate` first") from exc
+        except Exception as exc:
+            raise CommandError(f"cannot check the content: {importer.failure_cause(exc)}") from exc
         for warning in plan.warnings:
             self.stderr.write(self.style.WARNING(f"warning {warning}"))
         for problem in plan.problems:

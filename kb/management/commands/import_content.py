@@ -14,15 +14,22 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="*", help="content/ (default), a blog folder, or files")
         parser.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
         parser.add_argument("--no-index", action="store_true", help="leave the search index alone")
+        parser.add_argument(
+            "--allow-purged",
+            action="append",
+            default=[],
+            metavar="SLUG",
+            help="import again on purpose a text that manage.py purge_article removed (repeatable)",
+        )
 
-    def handle(self, *args, paths=(), dry_run=False, no_index=False, verbosity=1, **options):
+    def handle(self, *args, paths=(), dry_run=False, no_index=False, allow_purged=(), verbosity=1, **options):
         paths = paths or [settings.CONTENT_DIR]
         try:
-            report = importer.run_import(paths, dry_run=dry_run)
+            report = importer.run_import(paths, dry_run=dry_run, allow_purged=allow_purged)
         except OperationalError as exc:
             raise CommandError(f"the database is busy or unavailable ({exc}); is another import running?") from exc
         except Exception as exc:  # the transaction rolled back: say so instead of a bare traceback
-            raise CommandError(f"nothing was imported: {exc}") from exc
+            raise CommandError(f"nothing was imported: {importer.failure_cause(exc)}") from exc
         for warning in report.warnings:
             if verbosity >= 1:
                 self.stderr.write(self.style.WARNING(f"warning {warning}"))
