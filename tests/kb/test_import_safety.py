@@ -207,7 +207,7 @@ class TestFailureCauses:
         def fail(*args, **kwargs):
             raise error
 
-        monkeypatch.setattr("kb.staleness.refresh_flags", fail)
+        monkeypatch.setattr("kb.staleness_flags.refresh_flags", fail)
         with pytest.raises(CommandError) as raised:
             call_command("import_content", str(content_dir), verbosity=0)
         message = str(raised.value)
