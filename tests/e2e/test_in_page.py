@@ -17,7 +17,7 @@ FOCUSED_TEXT = "document.activeElement && document.activeElement.textContent.tri
 def heading_on_screen(page, selector):
     box = page.locator(selector).bounding_box()
     height = page.viewport_size["height"]
-    return box is not None and 0 <= box["y"] and box["y"] + box["height"] <= height
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
 
 
 def test_after_a_step_on_a_phone_the_new_question_has_focus_is_on_screen_and_is_announced(site, phone):
