@@ -93,7 +93,10 @@ let typingEntry = false;
 document.addEventListener("htmx:beforeHistoryUpdate", (event) => {
   const trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
   const typed = trigger && trigger.type === "input";
-  if (typed && typingEntry) event.detail.history.type = "replace";
+  const history = event.detail.history;
+  const here = window.location.pathname + window.location.search;
+  // The change event of leaving the box asks again for what is shown: no second entry.
+  if ((typed && typingEntry) || history.path === here) history.type = "replace";
   typingEntry = typed;
 });
 document.addEventListener("focusout", (event) => {
