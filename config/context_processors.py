@@ -21,3 +21,9 @@ def language_switch(request):
             path = translate_url(request.path, code)
         links.append({"code": code, "name": name, "url": path + suffix})
     return {"language_links": links}
+
+
+def canonical(request):
+    """The page's own address, absolute, for <link rel="canonical"> (a page about one text,
+    such as an article shown in another language, names that text's address instead)."""
+    return {"canonical_url": request.build_absolute_uri(request.get_full_path())}

@@ -1,8 +1,10 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from kb import views as kb_views
+from kb.sitemaps import SITEMAPS
 
 urlpatterns = [
     path("", kb_views.root, name="root"),
@@ -10,6 +12,8 @@ urlpatterns = [
     path("api/search", kb_views.search_api, name="api_search"),
     path("api/search/log", kb_views.search_log_event, name="search_log"),
     path("healthz", kb_views.healthz, name="healthz"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", kb_views.robots, name="robots"),
     path("favicon.ico", kb_views.favicon),
     *i18n_patterns(
         path("", include("kb.urls")),

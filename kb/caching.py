@@ -81,7 +81,7 @@ def page_etag(request, *args, **kwargs):
             RELEASE,
             str(content_version()),
             get_language() or "",
-            request.get_full_path(),
+            request.build_absolute_uri(request.get_full_path()),  # pages name their canonical address
             str(request.user.is_staff),
             request.headers.get("HX-Request", ""),
         ]

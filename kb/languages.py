@@ -46,3 +46,14 @@ def latin_script() -> tuple[str, ...]:
 def local_name(code: str) -> str:
     """The language's name in itself (日本語, English): for language switches."""
     return get_language_info(code)["name_local"]
+
+
+def written_in(text: str, page_lang: str) -> str:
+    """The language a few typed words are in, as far as their letters tell (for a lang
+    attribute): ASCII only is the page's language when it is written in the Latin alphabet,
+    else the first such language; anything else is the page's language unless that one is
+    Latin-script, then the source language (プロビジョニング on an English page is Japanese)."""
+    latin = latin_script()
+    if text.isascii():
+        return page_lang if page_lang in latin or not latin else latin[0]
+    return source() if page_lang in latin else page_lang

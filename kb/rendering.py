@@ -17,6 +17,7 @@ import nh3
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 from markdown.extensions import Extension
 from markdown.inlinepatterns import HTML_RE, HtmlInlineProcessor
 from markdown.treeprocessors import Treeprocessor
@@ -100,7 +101,8 @@ TAG_NAME = re.compile(r"^</?\s*([A-Za-z][\w-]*)")
 
 # Bump when what render() produces changes: the import renders older revisions again.
 # (4: images are copied into the database, kb.images, instead of kept as paths.)
-RENDERER_VERSION = 4
+# (5: code blocks are focusable and named.)
+RENDERER_VERSION = 5
 # The classes the renderer itself emits; an article cannot add others (it could imitate the
 # site's own notices). Pygments names token classes "k", "s2", "l-Scalar-Plain" …
 RENDERED_CLASSES = {
@@ -313,7 +315,16 @@ def render(body: str, *, slug: str = "", lang: str = "ja", source=None, root=Non
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
-    return Rendered(html=clean, headings=flatten(md.toc_tokens), images=extension.images.images)
+    return Rendered(html=scrollable_code(clean, lang), headings=flatten(md.toc_tokens), images=extension.images.images)
+
+
+def scrollable_code(html, lang):
+    """A code block scrolls sideways: keyboard users must be able to focus it to scroll it,
+    and a focusable block needs a name (axe's scrollable-region-focusable). nh3 leaves every
+    <pre> without attributes, so the tag is found exactly."""
+    with translation.override(lang):
+        label = translation.gettext("Code block")
+    return html.replace("<pre>", f'<pre tabindex="0" role="group" aria-label="{escape(label)}">')
 
 
 def only_rendered_classes(tag, attribute, value):

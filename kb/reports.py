@@ -1,13 +1,17 @@
 """What pages and commands show, put together from the models: the text to show in a
 language, search hits with their flags, the editor's worklist."""
 
+import re
 import threading
 from collections import defaultdict
+from html import unescape
 
 from cachetools import LRUCache
 from django.db.models import F
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
 
 from kb import caching, languages
 from kb import search as search_index
@@ -112,9 +116,33 @@ def search(params, visitor_lang):
     return results
 
 
+def article_path(slug, lang):
+    with translation.override(lang):
+        return reverse("kb:article", kwargs={"slug": slug})
+
+
 def hit_url(hit):
-    with translation.override(hit.lang):
-        return reverse("kb:article", kwargs={"slug": hit.slug})
+    return article_path(hit.slug, hit.lang)
+
+
+DESCRIPTION_CHARACTERS = 160  # about what web search shows of a description
+PARAGRAPH = re.compile(r"<p(?: [^>]*)?>(.*?)</p>", re.S)
+WHITESPACE = re.compile(r"\s+")
+
+
+def description(html):
+    """A meta description from a text's own words: its first paragraphs, as plain text, up to
+    about what web search shows (a greeting alone is too short, so paragraphs are joined until
+    there is enough). Alert titles ("Note") are not text of the article."""
+    words = ""
+    for match in PARAGRAPH.finditer(html):
+        if 'class="admonition-title"' in match.group(0):
+            continue
+        paragraph = WHITESPACE.sub(" ", unescape(strip_tags(match.group(1)))).strip()
+        words = f"{words} {paragraph}".strip() if paragraph else words
+        if len(words) >= DESCRIPTION_CHARACTERS:
+            break
+    return Truncator(words).chars(DESCRIPTION_CHARACTERS)
 
 
 def search_payload(params, request, visitor_lang=None):

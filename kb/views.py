@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
@@ -66,10 +67,17 @@ def revision_page(request, slug, lang, number):
 
 def render_revision(request, article, revision, current):
     flags = list(revision.flags.all())
+    current_langs = Revision.objects.current().filter(article=article).values_list("lang", flat=True)
     return render(
         request,
         "kb/article.html",
         {
+            "canonical": request.build_absolute_uri(reports.article_path(article.slug, revision.lang)),
+            "alternates": [
+                (lang, request.build_absolute_uri(reports.article_path(article.slug, lang)))
+                for lang in sorted(current_langs)
+            ],
+            "description": reports.description(revision.html),
             "article": article,
             "revision": revision,
             "is_current": current,
@@ -326,6 +334,12 @@ def editor(request):
 def healthz(request):
     """For load balancers: the process answers. Touches neither the database nor the index."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+def robots(request):
+    """Crawlers may read everything but search results (each page says so too), and find the sitemap."""
+    lines = ["User-agent: *", "Disallow: /*/search/", f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}"]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
 def favicon(request):

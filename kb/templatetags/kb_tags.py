@@ -4,6 +4,7 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from kb import languages
 from kb.models import Kind
 
 register = template.Library()
@@ -27,3 +28,20 @@ def reason(flag, lang):
 def kind_label(kind):
     """A kind's name in the page's language (a search hit carries only its value)."""
     return Kind(kind).label if kind in Kind.values else kind
+
+
+@register.filter
+def written_in(text, page_lang):
+    """The language typed words are in, for their lang attribute (kb.languages.written_in)."""
+    return languages.written_in(str(text), page_lang)
+
+
+@register.filter
+def all_flagged(links):
+    """Whether every article a result rests on may be out of date: flagged, or no longer there."""
+    links = list(links or [])
+    return bool(links) and all(field(link, "flags") or field(link, "missing") for link in links)
+
+
+def field(item, name):
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)

@@ -1,4 +1,5 @@
-// The only script of our own: the "copy for ticket" button and the search log beacons.
+// The only script of our own: the "copy for ticket" button, the search log beacons, focus and
+// announcements after a wizard step, and one history entry per burst of live-search typing.
 // Everything else is htmx; every page works without this file.
 
 document.addEventListener("click", async (event) => {
@@ -44,3 +45,61 @@ document.addEventListener("htmx:afterSettle", (event) => {
     if (list) logSearch(list, "searched");
   }, 2000);
 });
+
+// The wizard swaps each step in place (htmx). Move focus to the new question's heading,
+// bring it into view and announce it: otherwise focus falls to <body>, a phone stays
+// scrolled where the tap was, and a screen reader hears nothing.
+const NARROW = window.matchMedia("(max-width: 40rem)");
+
+function foldHelpOnNarrowScreens(root) {
+  // "How to check" is open for a wide screen; on a phone it would push the answers below the fold.
+  if (!NARROW.matches) return;
+  root.querySelectorAll(".wizard-step details.help[open]").forEach((details) => { details.open = false; });
+}
+foldHelpOnNarrowScreens(document);
+
+function announce(text) {
+  const region = document.getElementById("announcer");
+  if (!region) return;
+  region.textContent = "";
+  setTimeout(() => { region.textContent = text; }, 50);  // a change, even when the text repeats
+}
+
+function showStep(step) {
+  const heading = step.querySelector("h1");
+  if (!heading) return;
+  heading.tabIndex = -1;
+  heading.focus({ preventScroll: true });
+  heading.scrollIntoView({ block: "start" });
+  const progress = step.querySelector(".progress");
+  announce((progress ? progress.textContent.trim() + ": " : "") + heading.textContent.trim());
+}
+
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (event.detail.target && event.detail.target.id === "wizard-step") foldHelpOnNarrowScreens(event.detail.target);
+});
+document.addEventListener("htmx:afterSettle", (event) => {
+  if (event.detail.target && event.detail.target.id === "wizard-step") showStep(event.detail.target);
+});
+document.addEventListener("htmx:historyRestore", () => {
+  const step = document.getElementById("wizard-step");
+  if (step) showStep(step);
+});
+
+// Live search: the first results of a burst of typing add one history entry and the later
+// ones replace it, so Back leaves the search instead of stepping through every pause. A
+// submit, a filter or a page link ends the burst and adds its own entry.
+let typingEntry = false;
+document.addEventListener("htmx:beforeHistoryUpdate", (event) => {
+  const trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+  const typed = trigger && trigger.type === "input";
+  const history = event.detail.history;
+  const here = window.location.pathname + window.location.search;
+  // The change event of leaving the box asks again for what is shown: no second entry.
+  if ((typed && typingEntry) || history.path === here) history.type = "replace";
+  typingEntry = typed;
+});
+document.addEventListener("focusout", (event) => {
+  if (event.target.matches && event.target.matches("input[type=search]")) typingEntry = false;
+});
+window.addEventListener("popstate", () => { typingEntry = false; });

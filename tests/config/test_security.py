@@ -47,7 +47,7 @@ def dangerous(html):
             tag == "meta"
             and set(attrs) <= {"charset", "name", "content"}
             or tag == "link"
-            and attrs.get("rel") in {"stylesheet", "icon"}
+            and attrs.get("rel") in {"stylesheet", "icon", "canonical", "alternate"}
         ):
             problems.append(f"<{tag}>")
         if tag == "script" and not (attrs.get("src", "").startswith("/static/") and len(attrs) <= 2):

@@ -95,3 +95,6 @@ def site(live_server, transactional_db, tmp_path, settings):
     assert run(root).ok
     live_server.content = root
     return live_server
+
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"

@@ -64,7 +64,14 @@ def test_search_as_you_type_in_japanese_then_open_a_result(site, page):
     result = page.locator("#search-results .result").first
     expect(result).to_be_visible()
     expect(result).to_contain_text("更新中")
-    expect(page).to_have_url(re.compile(r"/ja/search/\?q=%E6%9B%B4%E6%96%B0%E4%B8%AD"))
+    # The home page is still what is shown: its address and title stay.
+    expect(page).to_have_url(f"{site.url}/ja/")
+    assert "検索" not in page.title()
+    expect(page.locator("#search-status")).to_have_text(re.compile(r"^\d+ 件"))
+    # The language switch carries the query to the other language.
+    expect(page.locator("#lang-switch a[hreflang=en]")).to_have_attribute(
+        "href", "/en/search/?q=%E6%9B%B4%E6%96%B0%E4%B8%AD"
+    )
     assert page.evaluate("window.notReloaded") is True  # htmx swapped the results in place
     expect(page.locator("#search-results mark").first).to_be_visible()
     shot(page, "search-ja")

@@ -303,7 +303,7 @@ def assert_consistent(results):
 
 def shown_count(body):
     """The number of results a search page says it found (0 for "Nothing found")."""
-    found = re.search(r'<p class="count">(\d+) results?</p>', body)
+    found = re.search(r'id="search-status"[^>]*>(\d+) results?<', body)
     return int(found.group(1)) if found else 0 if "Nothing found for" in body else None
 
 
