@@ -3,6 +3,7 @@ language, search hits with their flags, the editor's worklist."""
 
 import threading
 from collections import defaultdict
+from typing import Any
 
 from cachetools import LRUCache
 from django.db.models import F
@@ -48,7 +49,7 @@ def translation_behind(flags):
 
 def article_rows(articles, lang):
     articles = list(articles)
-    texts = defaultdict(dict)
+    texts: defaultdict[int, dict[str, Revision]] = defaultdict(dict)
     for revision in Revision.objects.current().filter(article__in=articles).prefetch_related("flags"):
         texts[revision.article_id][revision.lang] = revision
     rows = []
@@ -61,7 +62,7 @@ def article_rows(articles, lang):
 
 
 HIT_FLAG_TEXTS = 20_000  # texts whose flags a process keeps for search hits
-_hit_flags = {"version": None, "texts": LRUCache(HIT_FLAG_TEXTS)}
+_hit_flags: dict[str, Any] = {"version": None, "texts": LRUCache(HIT_FLAG_TEXTS)}
 _hit_flags_lock = threading.Lock()
 
 
@@ -82,7 +83,7 @@ def flags_for_hits(hits):
         known = {key: texts[key] for key in keys if key in texts}
     missing = keys - known.keys()
     if missing:
-        found = {key: [] for key in missing}
+        found: dict[tuple[str, str], list[Flag]] = {key: [] for key in missing}
         rows = Flag.objects.filter(
             revision__is_current=True, revision__article__slug__in={slug for slug, _ in missing}
         ).annotate(slug=F("revision__article__slug"), lang=F("revision__lang"))

@@ -30,6 +30,7 @@ import uuid
 from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import whoosh
 from django.conf import settings
@@ -68,9 +69,9 @@ CORRUPTION = (
 )
 
 _local = threading.local()
-_background = {"thread": None}
+_background: dict[str, threading.Thread | None] = {"thread": None}
 _locks = {}
-_damaged = set()  # the build ids this process found damaged: see ``mark_unusable``
+_damaged: set[str] = set()  # the build ids this process found damaged: see ``mark_unusable``
 
 
 class SearchUnavailable(Exception):
@@ -184,7 +185,7 @@ def fixed_identity() -> dict:
     }
 
 
-_glossary = {"version": None, "hash": ""}
+_glossary: dict[str, Any] = {"version": None, "hash": ""}
 
 
 def glossary_hash() -> str:
@@ -288,7 +289,7 @@ def apply_new_runs(directory: Path) -> int:
 
 
 USABLE_SECONDS = 1.0  # how long a request trusts that an index found usable still is
-_usable = {"directory": None, "at": float("-inf")}
+_usable: dict[str, Any] = {"directory": None, "at": float("-inf")}
 
 
 def recently_usable(directory: Path) -> bool:
@@ -320,8 +321,9 @@ def start_rebuild():
     thread = _background["thread"]
     if thread is not None and thread.is_alive():
         return
-    _background["thread"] = threading.Thread(target=_rebuild_in_background, args=(index_dir(),), daemon=True)
-    _background["thread"].start()
+    thread = threading.Thread(target=_rebuild_in_background, args=(index_dir(),), daemon=True)
+    _background["thread"] = thread
+    thread.start()
 
 
 def _rebuild_in_background(directory):
