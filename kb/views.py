@@ -10,7 +10,7 @@ from django.templatetags.static import static
 from django.utils import translation
 from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from kb import caching, diffing, languages, reports, search, search_log
@@ -20,11 +20,13 @@ from kb.models import Article, Kind, Revision, Tag
 from kb.rendering import IMAGE_TYPES
 
 
+@require_safe
 @revalidated
 def home(request):
     return render(request, "kb/home.html", {"params": search_params({}), "kinds": Kind.choices})
 
 
+@require_safe
 @revalidated
 def article_list(request):
     articles = Article.objects.visible().prefetch_related("tags")
@@ -50,6 +52,7 @@ def article_list(request):
     )
 
 
+@require_safe
 @revalidated
 def article(request, slug):
     article = get_object_or_404(Article, slug=slug)
@@ -59,6 +62,7 @@ def article(request, slug):
     return render_revision(request, article, revision, current=revision.is_current)
 
 
+@require_safe
 @revalidated
 def revision_page(request, slug, lang, number):
     article = get_object_or_404(Article, slug=slug)
@@ -91,6 +95,7 @@ def check_lang(lang):
     return lang
 
 
+@require_safe
 @revalidated
 def history(request, slug, lang=None):
     article = get_object_or_404(Article, slug=slug)
@@ -110,6 +115,7 @@ def history(request, slug, lang=None):
     )
 
 
+@require_safe
 @revalidated
 def diff(request, slug, lang):
     article = get_object_or_404(Article, slug=slug)
@@ -156,6 +162,7 @@ def to_int(value, default):
         return default
 
 
+@require_safe
 @revalidated
 def translation_status(request, slug, lang):
     """For a translator: what changed in the source since this translation was made."""
@@ -185,6 +192,7 @@ def translation_status(request, slug, lang):
     )
 
 
+@require_safe
 def asset(request, slug, path):
     """An image a current text of a visible article shows, from where its import found it;
     nothing else (not the article's source, not another file of content/)."""
@@ -223,6 +231,7 @@ def logged(view):
 RESULT_COUNT_HEADER = "X-Result-Count"
 
 
+@require_safe
 @vary_on_headers("HX-Request")
 @logged
 @revalidated
@@ -295,7 +304,7 @@ def page_links(request, number, count, target=""):
     }
 
 
-@require_GET
+@require_safe
 @revalidated
 def search_api(request):
     params = search_params(request.GET)
@@ -306,9 +315,12 @@ def search_api(request):
         response = JsonResponse({"error": "search is being rebuilt; try again in a minute"}, status=503)
         response["Retry-After"] = RETRY_AFTER_SECONDS
         return response
-    return JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
+    response = JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
+    response[RESULT_COUNT_HEADER] = str(payload["total"])
+    return response
 
 
+@require_safe
 @staff_member_required
 def editor(request):
     sort = request.GET.get("sort", "severity")
@@ -325,16 +337,19 @@ def editor(request):
     )
 
 
+@require_safe
 def healthz(request):
     """For load balancers: the process answers. Touches neither the database nor the index."""
     return HttpResponse("ok", content_type="text/plain")
 
 
+@require_safe
 def favicon(request):
     """Browsers ask for /favicon.ico where a page does not name its icon (the admin's pages)."""
     return redirect(static("favicon.svg"), permanent=True)
 
 
+@require_safe
 def root(request):
     """/ goes to the home page in the language the browser asks for."""
     with translation.override(translation.get_language_from_request(request)):

@@ -160,7 +160,14 @@ def test_a_build_in_several_workers_equals_a_one_process_build(seeds, settings, 
     for n in range(8):
         make_article(f"twin-{n}", title="同じ題名", body="拡張機能のインストールに失敗しました。")
     monkeypatch.setattr(building, "CHUNK", 3)
-    queries = ["同じ題名", "拡張機能", "インストール", "準備できていません", "VMExtensionProvisioningError", "extensions"]
+    queries = [
+        "同じ題名",
+        "拡張機能",
+        "インストール",
+        "準備できていません",
+        "VMExtensionProvisioningError",
+        "extensions",
+    ]
 
     def built(folder, procs):
         settings.KB_INDEX_DIR = tmp_path / folder
@@ -383,6 +390,13 @@ class TestHostileQueries:
         assert (result["slug"], result["lang"], result["kind"]) == (NSG, "en", "guide")
         assert result["url"] == f"http://testserver/en/articles/{NSG}/"
         assert "azurerm-powershell" in result["flags"] and result["score"] > 0
+
+    def test_the_api_says_how_many_results_in_a_header_as_the_readme_promises(self, client):
+        """Only the NSG guide's English text names VMExtensionProvisioningError; a word in
+        no seed finds nothing."""
+        found = client.get("/api/search", {"q": "VMExtensionProvisioningError", "lang": "en"})
+        assert found["X-Result-Count"] == "1"
+        assert client.get("/api/search", {"q": "zzqxw"})["X-Result-Count"] == "0"
 
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(st.text(max_size=400))
