@@ -40,18 +40,19 @@ def writer(ix, **options):
     return ix.writer(codec=W3Codec(compression=0), compound=False, **options)
 
 
-def build(ix, documents, procs: int, total: int, *, in_workers: bool = False) -> int:
+def build(ix, documents, procs: int, total: int, *, in_workers: bool = False, limitmb: int = 128) -> int:
     """Index ``documents`` (field dicts, in order; about ``total`` of them) into the empty
     index ``ix`` with ``procs`` processes: the number of documents indexed. ``in_workers``:
-    even one process is a worker of its own, not the caller."""
+    even one process is a worker of its own, not the caller. ``limitmb``: the memory each
+    process's writer may hold before it sorts postings through temporary files."""
     if procs <= 1 and not in_workers:
-        return write_all(ix, documents)
-    return build_in_workers(ix, documents, max(procs, 1), total)
+        return write_all(ix, documents, limitmb)
+    return build_in_workers(ix, documents, max(procs, 1), total, limitmb)
 
 
-def write_all(ix, documents) -> int:
+def write_all(ix, documents, limitmb: int = 128) -> int:
     """One commit of whoosh's writer: one segment."""
-    w, count = writer(ix), 0
+    w, count = writer(ix, limitmb=limitmb), 0
     try:
         for fields in documents:
             w.add_document(**fields)
@@ -63,7 +64,7 @@ def write_all(ix, documents) -> int:
     return count
 
 
-def build_in_workers(ix, documents, procs, total):
+def build_in_workers(ix, documents, procs, total, limitmb):
     root = Path(ix.storage.folder) / "parts"
     parts = [root / str(number) for number in range(procs)]
     for part in parts:
@@ -72,7 +73,7 @@ def build_in_workers(ix, documents, procs, total):
     results = SPAWN.Queue()
     inboxes = [SPAWN.Queue() for _ in parts]  # unbounded: a later run waits while an earlier one is analysed
     workers = [
-        SPAWN.Process(target=work, args=(number, str(part), inbox, results), daemon=True)
+        SPAWN.Process(target=work, args=(number, str(part), inbox, results, limitmb), daemon=True)
         for number, (part, inbox) in enumerate(zip(parts, inboxes, strict=True))
     ]
     for worker in workers:
@@ -98,10 +99,11 @@ def run_of(position: int, procs: int, total: int) -> int:
     return min(procs - 1, position * procs // max(total, 1))
 
 
-def work(number, part, inbox, results):
+def work(number, part, inbox, results, limitmb):
     """A worker process: its run of documents, until None, written into the index at ``part``."""
     try:
-        count = write_all(index.open_dir(part), itertools.chain.from_iterable(iter(inbox.get, None)))
+        documents = itertools.chain.from_iterable(iter(inbox.get, None))
+        count = write_all(index.open_dir(part), documents, limitmb)
         results.put((number, count))
     except BaseException as exc:  # reported to the parent, which raises it
         results.put(BuildFailed(f"build worker failed: {exc!r}\n{traceback.format_exc()}"))

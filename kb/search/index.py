@@ -154,7 +154,7 @@ def build(directory: Path, procs: int, *, in_workers: bool = False) -> int:
 
     total = indexable_count()
     procs = procs or build_processes(total)
-    count = building.build(ix, documents(), procs, total, in_workers=in_workers)
+    count = building.build(ix, documents(), procs, total, in_workers=in_workers, limitmb=settings.KB_INDEX_BUILD_MB)
     suggestions.write(fresh, words)
     marker_path(fresh).write_text(str(run_id))
     (fresh / IDENTITY_FILE).write_text(json.dumps(built_as, sort_keys=True))
