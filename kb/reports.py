@@ -103,7 +103,7 @@ def search(params, visitor_lang):
     results = search_index.search(
         params.q,
         lang=params.language_filter,
-        prefer_lang=visitor_lang if params.lang == "" else None,
+        prefer_lang=None if params.lang else visitor_lang,
         kind=params.kind or None,
         tag=params.tag or None,
         page=params.page,
