@@ -10,7 +10,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import translation
 
-from kb import caching, languages
+from kb import caching, languages, process_state
 from kb import search as search_index
 from kb.models import Article, Flag, Revision
 
@@ -66,6 +66,7 @@ _hit_flags: dict[str, Any] = {"version": None, "texts": LRUCache(HIT_FLAG_TEXTS)
 _hit_flags_lock = threading.Lock()
 
 
+@process_state.resettable
 def forget_hit_flags():
     with _hit_flags_lock:
         _hit_flags.update(version=None, texts=LRUCache(HIT_FLAG_TEXTS))

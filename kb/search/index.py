@@ -41,7 +41,7 @@ from whoosh.automata.fst import FileVersionError
 from whoosh.filedb.filetables import FileFormatError
 from whoosh.index import IndexError as WhooshIndexError
 
-from kb import caching
+from kb import caching, process_state
 from kb.search import analysis, building, suggestions
 from kb.search.documents import document, english_words, indexable, schema
 
@@ -354,6 +354,7 @@ def open_index():
     return index.open_dir(directory)
 
 
+@process_state.resettable
 def forget_searchers():
     _local.searcher = None
     _local.build = None
