@@ -56,6 +56,7 @@ lint: setup
 checks: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	DJANGO_SECRET_KEY=lint $(BIN)/mypy
 	DJANGO_SECRET_KEY=lint $(BIN)/python manage.py check --fail-level WARNING
 	DJANGO_SECRET_KEY=lint $(BIN)/python manage.py makemigrations --check --dry-run -v0
 

@@ -39,6 +39,10 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 VAR_DIR = Path(os.environ.get("KB_VAR_DIR", BASE_DIR / "var"))
 CONTENT_DIR = Path(os.environ.get("KB_CONTENT_DIR", BASE_DIR / "content"))
 KB_INDEX_DIR = Path(os.environ.get("KB_INDEX_DIR", VAR_DIR / "index"))
+# Memory (MB, per process) a full index rebuild may hold before whoosh's writer spills
+# postings to temporary files (slow); 10,000 articles need about 1,700 MB in all, split
+# between the build's processes.
+KB_INDEX_BUILD_MB = int(os.environ.get("KB_INDEX_BUILD_MB", "1024"))
 # Hexo and most Japanese blogs write dates without a zone: they mean Japan time.
 KB_SOURCE_TIMEZONE = os.environ.get("KB_SOURCE_TIMEZONE", "Asia/Tokyo")
 # What one import may read (README, "Faults and limits"): bytes per article text and per

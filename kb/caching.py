@@ -19,7 +19,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.views.decorators.http import condition
 
-from kb import shared
+from kb import process_state, shared
 
 PAGE_SECONDS = 600
 VERSION_SECONDS = 1.0  # how stale this process's idea of the content version may be
@@ -71,6 +71,7 @@ def publish_content_version():
         shared.set(VERSION_KEY, latest_import_run())
 
 
+@process_state.resettable
 def forget_content_version():
     _version["read_at"] = _version["database_at"] = float("-inf")
 

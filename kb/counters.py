@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.db.models import F
 
-from kb import shared
+from kb import process_state, shared
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,13 @@ KEY_SECONDS = 3600  # a counter nobody flushed for an hour is dropped by the cac
 _pending = {}  # cache key → (model label, row, field), bumped by this process since its last flush
 _lock = threading.Lock()
 _state = {"flushed_at": time.monotonic(), "flushing": False}
+
+
+@process_state.resettable
+def forget_pending():
+    """Drop the counts this process has not flushed yet."""
+    with _lock:
+        _pending.clear()
 
 
 def key_of(model_label, row, field):

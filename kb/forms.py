@@ -3,6 +3,7 @@ becomes something searchable: a field that does not validate falls back to its d
 instead of an error, and numbers are brought into range."""
 
 from dataclasses import dataclass
+from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -33,7 +34,7 @@ class QueryField(forms.CharField):
     """Free text as the search reads it: control characters gone, spaces collapsed, cut."""
 
     def to_python(self, value):
-        return clean_query(super().to_python(value))
+        return clean_query(super().to_python(value) or "")
 
 
 def language_choices():
@@ -56,7 +57,7 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["lang"].choices = language_choices()
+        cast(forms.ChoiceField, self.fields["lang"]).choices = language_choices()
 
     def values(self) -> dict:
         """Every field's cleaned value, or its default where it did not validate."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.db.models import Max
 
-from kb import caching, content_files, languages
+from kb import caching, content_files, languages, process_state
 from kb.content_files import ContentError, quote
 from kb.importer import ContentKind, FileResult, Problem, stored_path
 from kb.models import Glossary
@@ -167,6 +167,7 @@ class GlossaryContent(ContentKind):
 _current = {"version": None, "bridge": EMPTY}
 
 
+@process_state.resettable
 def forget_current():
     _current["version"] = None
 

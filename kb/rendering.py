@@ -18,6 +18,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
+from django.utils.translation import gettext, gettext_noop
 from markdown.extensions import Extension
 from markdown.inlinepatterns import HTML_RE, HtmlInlineProcessor
 from markdown.treeprocessors import Treeprocessor
@@ -89,13 +90,8 @@ ALLOWED_ATTRIBUTES = {
     "th": {"colspan", "rowspan"},
     **{f"h{level}": {"id"} for level in range(1, 7)},
 }
-ALERT_TITLES_JA = {
-    "Note": "注記",
-    "Tip": "ヒント",
-    "Important": "重要",
-    "Warning": "警告",
-    "Caution": "注意",
-}
+# The titles pymdownx gives GitHub alerts, shown in the text's language (locale/).
+ALERT_TITLES = {title: gettext_noop(title) for title in ("Note", "Tip", "Important", "Warning", "Caution")}
 TAG_NAME = re.compile(r"^</?\s*([A-Za-z][\w-]*)")
 
 
@@ -186,9 +182,21 @@ class PlaceholderTagsAsText(HtmlInlineProcessor):
         return AtomicString(m.group(0)), m.start(0), m.end(0)
 
 
+def alert_title(title: str, lang: str) -> str:
+    """``title`` in ``lang`` when the project translates its UI into it; otherwise as
+    pymdownx wrote it (not Django's fallback, the site's default language)."""
+    catalogs = (
+        Path(folder) / translation.to_locale(lang) / "LC_MESSAGES" / "django.mo" for folder in settings.LOCALE_PATHS
+    )
+    if not any(catalog.is_file() for catalog in catalogs):
+        return title
+    with translation.override(lang):
+        return gettext(ALERT_TITLES[title])
+
+
 class ImageTreeprocessor(Treeprocessor):
     """Images found beside the source file are served (kb.views.asset serves only those the
-    revision lists); missing ones become their alt text. Alert titles in Japanese."""
+    revision lists); missing ones become their alt text. Alert titles in the text's language."""
 
     def __init__(self, md, slug, lang, source, root):
         super().__init__(md)
@@ -201,8 +209,8 @@ class ImageTreeprocessor(Treeprocessor):
                 if child.tag == "img":
                     self.resolve(parent, index, child)
         for title in root.iter("p"):
-            if self.lang == "ja" and "admonition-title" in title.get("class", ""):
-                title.text = ALERT_TITLES_JA.get(title.text or "", title.text)
+            if "admonition-title" in title.get("class", "") and title.text in ALERT_TITLES:
+                title.text = alert_title(title.text, self.lang)
 
     def resolve(self, parent, index, image):
         src = image.get("src", "")

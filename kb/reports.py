@@ -5,6 +5,7 @@ import re
 import threading
 from collections import defaultdict
 from html import unescape
+from typing import Any
 
 from cachetools import LRUCache
 from django.db.models import F
@@ -13,7 +14,7 @@ from django.utils import translation
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
-from kb import caching, languages
+from kb import caching, languages, process_state
 from kb import search as search_index
 from kb.models import Article, Flag, Revision
 
@@ -52,7 +53,7 @@ def translation_behind(flags):
 
 def article_rows(articles, lang):
     articles = list(articles)
-    texts = defaultdict(dict)
+    texts: defaultdict[int, dict[str, Revision]] = defaultdict(dict)
     for revision in Revision.objects.current().filter(article__in=articles).prefetch_related("flags"):
         texts[revision.article_id][revision.lang] = revision
     rows = []
@@ -65,10 +66,11 @@ def article_rows(articles, lang):
 
 
 HIT_FLAG_TEXTS = 20_000  # texts whose flags a process keeps for search hits
-_hit_flags = {"version": None, "texts": LRUCache(HIT_FLAG_TEXTS)}
+_hit_flags: dict[str, Any] = {"version": None, "texts": LRUCache(HIT_FLAG_TEXTS)}
 _hit_flags_lock = threading.Lock()
 
 
+@process_state.resettable
 def forget_hit_flags():
     with _hit_flags_lock:
         _hit_flags.update(version=None, texts=LRUCache(HIT_FLAG_TEXTS))
@@ -86,7 +88,7 @@ def flags_for_hits(hits):
         known = {key: texts[key] for key in keys if key in texts}
     missing = keys - known.keys()
     if missing:
-        found = {key: [] for key in missing}
+        found: dict[tuple[str, str], list[Flag]] = {key: [] for key in missing}
         rows = Flag.objects.filter(
             revision__is_current=True, revision__article__slug__in={slug for slug, _ in missing}
         ).annotate(slug=F("revision__article__slug"), lang=F("revision__lang"))
@@ -106,7 +108,7 @@ def search(params, visitor_lang):
     results = search_index.search(
         params.q,
         lang=params.language_filter,
-        prefer_lang=visitor_lang if params.lang == "" else None,
+        prefer_lang=None if params.lang else visitor_lang,
         kind=params.kind or None,
         tag=params.tag or None,
         page=params.page,

@@ -300,8 +300,8 @@ def plain_text_to_markdown(text: str, lang: str):
         if stripped.lower() in SHARE_LABELS:
             warnings.append(f"line {index + 1}: share-widget label {stripped!r} dropped")
             continue
-        if lang == "ja" and not JAPANESE_CHAR.search(stripped):
-            warnings.append(f"line {index + 1}: non-Japanese line before the title dropped")
+        if lang not in languages.LATIN_SCRIPT and not JAPANESE_CHAR.search(stripped):
+            warnings.append(f"line {index + 1}: line without a {lang} character before the title dropped")
             continue
         title, start = stripped, index + 1
         break

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from kb import caching, diffing, languages, reports, search, search_log
@@ -19,11 +19,13 @@ from kb.forms import language_choices, search_params
 from kb.models import Article, Kind, Revision, StoredImage, Tag
 
 
+@require_safe
 @revalidated
 def home(request):
     return render(request, "kb/home.html", {"params": search_params({}), "kinds": Kind.choices})
 
 
+@require_safe
 @revalidated
 def article_list(request):
     articles = Article.objects.visible().prefetch_related("tags")
@@ -49,6 +51,7 @@ def article_list(request):
     )
 
 
+@require_safe
 @revalidated
 def article(request, slug):
     article = get_object_or_404(Article, slug=slug)
@@ -58,6 +61,7 @@ def article(request, slug):
     return render_revision(request, article, revision, current=revision.is_current)
 
 
+@require_safe
 @revalidated
 def revision_page(request, slug, lang, number):
     article = get_object_or_404(Article, slug=slug)
@@ -97,6 +101,7 @@ def check_lang(lang):
     return lang
 
 
+@require_safe
 @revalidated
 def history(request, slug, lang=None):
     article = get_object_or_404(Article, slug=slug)
@@ -116,6 +121,7 @@ def history(request, slug, lang=None):
     )
 
 
+@require_safe
 @revalidated
 def diff(request, slug, lang):
     article = get_object_or_404(Article, slug=slug)
@@ -162,6 +168,7 @@ def to_int(value, default):
         return default
 
 
+@require_safe
 @revalidated
 def translation_status(request, slug, lang):
     """For a translator: what changed in the source since this translation was made."""
@@ -191,6 +198,7 @@ def translation_status(request, slug, lang):
     )
 
 
+@require_safe
 def asset(request, slug, path):
     """An image a current text of a visible article shows, as the import stored it
     (kb.images); nothing else, and never a file opened at request time."""
@@ -200,8 +208,11 @@ def asset(request, slug, path):
     if image is None:
         raise Http404("no such image")
     etag = f'"{image.sha256}"'
-    response = HttpResponseNotModified() if etag in request.headers.get("If-None-Match", "") else None
-    response = response or HttpResponse(bytes(image.data), content_type=image.content_type)
+    response: HttpResponse
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(bytes(image.data), content_type=image.content_type)
     response["ETag"] = etag
     response["Content-Security-Policy"] = "default-src 'none'"
     return response
@@ -229,6 +240,7 @@ def logged(view):
 RESULT_COUNT_HEADER = "X-Result-Count"
 
 
+@require_safe
 @vary_on_headers("HX-Request")
 @logged
 @revalidated
@@ -301,7 +313,7 @@ def page_links(request, number, count, target=""):
     }
 
 
-@require_GET
+@require_safe
 @revalidated
 def search_api(request):
     params = search_params(request.GET)
@@ -312,9 +324,12 @@ def search_api(request):
         response = JsonResponse({"error": "search is being rebuilt; try again in a minute"}, status=503)
         response["Retry-After"] = RETRY_AFTER_SECONDS
         return response
-    return JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
+    response = JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
+    response[RESULT_COUNT_HEADER] = str(payload["total"])
+    return response
 
 
+@require_safe
 @staff_member_required
 def editor(request):
     sort = request.GET.get("sort", "severity")
@@ -331,22 +346,26 @@ def editor(request):
     )
 
 
+@require_safe
 def healthz(request):
     """For load balancers: the process answers. Touches neither the database nor the index."""
     return HttpResponse("ok", content_type="text/plain")
 
 
+@require_safe
 def robots(request):
     """Crawlers may read everything but search results (each page says so too), and find the sitemap."""
     lines = ["User-agent: *", "Disallow: /*/search/", f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}"]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
+@require_safe
 def favicon(request):
     """Browsers ask for /favicon.ico where a page does not name its icon (the admin's pages)."""
     return redirect(static("favicon.svg"), permanent=True)
 
 
+@require_safe
 def root(request):
     """/ goes to the home page in the language the browser asks for."""
     with translation.override(translation.get_language_from_request(request)):

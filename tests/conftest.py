@@ -20,18 +20,15 @@ CORPUS = REPO.parent / "shared" / "corpus" / "jpaztech-blog"
 @pytest.fixture(autouse=True)
 def fresh_page_cache():
     """Tests roll the database back, so content versions repeat: never share cached pages,
-    shared counters or limits."""
+    shared counters or limits, nor anything a module keeps for the process (the one hook
+    every such module registers with: kb.process_state)."""
     from django.core.cache import caches
 
-    from kb import counters, glossary, reports
-    from kb.caching import forget_content_version
+    from kb.process_state import reset_process_state
 
     caches["default"].clear()
     caches["shared"].clear()
-    counters._pending.clear()
-    glossary.forget_current()
-    reports.forget_hit_flags()
-    forget_content_version()
+    reset_process_state()
 
 
 @pytest.fixture(autouse=True)

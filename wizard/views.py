@@ -18,7 +18,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from kb import counters, shared
@@ -84,6 +84,7 @@ class Request:
         return walking.next_step(self.tree, self.answers, self.incidents, self.stop, pages.helped(self.tree.slug))
 
 
+@require_safe
 def start(request):
     """The wizard's front door: every tree, the paste box, and "I already know some answers"."""
     text = request.GET.get("paste", "")[:PASTE_LIMIT]
@@ -133,6 +134,7 @@ def search_for(text, lang):
         return None
 
 
+@require_safe
 @vary_on_headers("HX-Request")
 @revalidated
 def step(request, tree):
@@ -176,6 +178,7 @@ def render_step(request, wizard, walk, problem=""):
     return render(request, template, context)
 
 
+@require_safe
 def when(request, tree):
     """The "when did it start?" form: a date, and a time or a part of the day if known."""
     wizard = Request(request, tree_or_404(tree))
@@ -195,6 +198,7 @@ def when(request, tree):
     return redirect(pages.step_url(wizard.tree.slug, answers, p=wizard.paste))
 
 
+@require_safe
 def known(request, tree):
     """For a support agent with a ticket open: every question of the tree at once. What is
     filled in is taken as answered, and the wizard asks only the rest."""
@@ -213,6 +217,7 @@ def known(request, tree):
     return render(request, "wizard/known.html", {"live": live, "questions": questions, "lang": lang})
 
 
+@require_safe
 @vary_on_headers("HX-Request")
 @counted
 @revalidated
@@ -240,6 +245,7 @@ def result(request, tree, node):
     return redirect(pages.outcome_url(live, walk, wizard.answers, timezone.localdate(), wizard.paste))
 
 
+@require_safe
 @vary_on_headers("HX-Request")
 @revalidated
 def candidates(request, tree):
@@ -368,6 +374,7 @@ def vote_counts(tree, node):
     )
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def feedback(request, tree, node):
     """This visitor's part of a result page: the vote form (with its CSRF token) and their
     vote. GET: the form (an htmx fragment, or a page of its own without JavaScript); POST:
@@ -437,6 +444,7 @@ def client_address(request):
     return chain[-proxies - 1] if len(chain) > proxies else chain[0]
 
 
+@require_safe
 @staff_member_required
 def diagram(request, tree):
     live = tree_or_404(tree)

@@ -44,6 +44,21 @@ JOIN = "\u00b7"  # a character the analyzer never produces otherwise
 _local = threading.local()
 
 
+def settings() -> dict:
+    """What the words of a text depend on besides the code's versions: part of the index's
+    identity (``kb.search.index.identity``), so a change here rebuilds every node's index."""
+    return {
+        "sudachi_mode": "A",
+        "sudachi_form": "normalized_form",
+        "skipped_pos": sorted(SKIPPED_POS),
+        "naming_pos": sorted(NAMING_POS),
+        "sudachi_chunk": SUDACHI_CHUNK,
+        "sentence_context": SENTENCE_CONTEXT,
+        "max_joined": MAX_JOINED,
+        "stop_words": zlib.crc32(" ".join(sorted(STOP_WORDS)).encode()),
+    }
+
+
 def sudachi():
     if not hasattr(_local, "sudachi"):
         _local.sudachi = sudachi_dictionary.Dictionary().tokenizer()

@@ -17,6 +17,8 @@ Across processes (the workers of a node share one index folder):
   another process, leaves the index as it is.
 """
 
+import functools
+import json
 import logging
 import os
 import pickle
@@ -25,45 +27,51 @@ import struct
 import threading
 import time
 import uuid
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
+from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
+import whoosh
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from filelock import FileLock, Timeout
 from whoosh import index
-from whoosh.index import EmptyIndexError, IndexVersionError
+from whoosh.automata.fst import FileVersionError
+from whoosh.filedb.filetables import FileFormatError
 from whoosh.index import IndexError as WhooshIndexError
 
-from kb import caching
-from kb.search import building, suggestions
+from kb import caching, process_state
+from kb.search import analysis, building, suggestions
 from kb.search.documents import document, english_words, indexable, schema
-from kb.search.whoosh_private import Codec
 
 logger = logging.getLogger(__name__)
 
-# Bump when analysis, schema or the import path of a class whoosh pickles into the index
-# (the tokenizer, the Sequence column, the codec) changes: older indexes are rebuilt.
-INDEX_FORMAT = "9"
+# Bump when the schema, or the import path of a class whoosh pickles into the index (the
+# tokenizer, the Sequence column), changes. The versions of what decides the index's words
+# are part of its identity on their own (``identity``): an index of another one is rebuilt.
+INDEX_FORMAT = "10"
+IDENTITY_FILE = "identity.json"
 PARALLEL_BUILD_MIN = 2000  # documents from which a rebuild uses several processes
-# compound=False: whoosh copies a compound segment into memory on every reader open.
-WRITER_OPTIONS = {"codec": Codec(), "compound": False}
-# What opening a damaged or half-written index raises: only these mean "rebuild it".
+# What whoosh raises reading a damaged or half-written index, and only that: whoosh's own
+# errors for a table of contents or a file that is not one (EmptyIndexError and
+# IndexVersionError are WhooshIndexError), and what its readers raise on a truncated file, a
+# garbled pickle or a file the table of contents names that is gone. Anything else (too many
+# open files, a bug) is logged and the last good searcher answers (``searcher``).
 CORRUPTION = (
-    WhooshIndexError,  # a table of contents that is not one ("created on a different architecture")
-    EmptyIndexError,
-    IndexVersionError,
+    WhooshIndexError,
+    FileFormatError,
+    FileVersionError,
     pickle.UnpicklingError,
-    AttributeError,  # unpickling a class that no longer exists
     EOFError,
     struct.error,
-    ValueError,
-    OSError,
+    FileNotFoundError,
 )
 
 _local = threading.local()
-_background = {"thread": None}
+_background: dict[str, threading.Thread | None] = {"thread": None}
 _locks = {}
+_damaged: set[str] = set()  # the build ids this process found damaged: see ``mark_unusable``
 
 
 class SearchUnavailable(Exception):
@@ -126,13 +134,15 @@ def rebuild(directory: Path | None = None, *, procs: int = 0, if_unusable: bool 
         return build(directory, procs)
 
 
-def build(directory: Path, procs: int) -> int:
-    """The rebuild itself, under the lock."""
+def build(directory: Path, procs: int, *, in_workers: bool = False) -> int:
+    """The rebuild itself, under the lock. ``in_workers``: even a one-process build is
+    written by a worker process of its own (a rebuild started from a web worker)."""
     fresh = directory.with_name(directory.name + ".building")
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.mkdir(parents=True)
     caching.forget_content_version()
     run_id = caching.content_version()
+    built_as = identity()
     ix = index.create_in(fresh, schema())
     words = set()
 
@@ -142,10 +152,12 @@ def build(directory: Path, procs: int) -> int:
             words.update(english_words(doc))
             yield doc
 
-    count = building.build(ix, documents(), procs or build_processes())
+    total = indexable_count()
+    procs = procs or build_processes(total)
+    count = building.build(ix, documents(), procs, total, in_workers=in_workers, limitmb=settings.KB_INDEX_BUILD_MB)
     suggestions.write(fresh, words)
     marker_path(fresh).write_text(str(run_id))
-    (fresh / "format").write_text(INDEX_FORMAT)
+    (fresh / IDENTITY_FILE).write_text(json.dumps(built_as, sort_keys=True))
     (fresh / "build").write_text(uuid.uuid4().hex)
     old = directory.with_name(directory.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
@@ -156,10 +168,56 @@ def build(directory: Path, procs: int) -> int:
     return count
 
 
-def build_processes() -> int:
+def identity() -> dict:
+    """What decides the words of an index: its format, the versions of whoosh, SudachiPy
+    and the dictionary, the analyzer's settings, and the glossary."""
+    return {**fixed_identity(), "glossary": glossary_hash()}
+
+
+@functools.cache
+def fixed_identity() -> dict:
+    return {
+        "format": INDEX_FORMAT,
+        "whoosh": whoosh.versionstring(),
+        "sudachipy": version("SudachiPy"),
+        "sudachidict": version("SudachiDict-core"),
+        "analysis": analysis.settings(),
+    }
+
+
+_glossary: dict[str, Any] = {"version": None, "hash": ""}
+
+
+def glossary_hash() -> str:
+    """The current glossary's hash, read again only when the content version changes (and
+    kept as it was while the database is away)."""
+    from kb.models import Glossary
+
+    current = caching.content_version()
+    if _glossary["version"] != current:
+        try:
+            found = Glossary.objects.filter(is_current=True).values_list("data_hash", flat=True).first()
+        except DatabaseError:
+            return _glossary["hash"]
+        _glossary.update(version=current, hash=found or "")
+    return _glossary["hash"]
+
+
+def read_identity(directory: Path) -> dict | None:
+    try:
+        return json.loads((directory / IDENTITY_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def indexable_count() -> int:
     from kb.models import Revision
 
-    if Revision.objects.current().visible().count() < PARALLEL_BUILD_MIN:
+    return Revision.objects.current().visible().count()
+
+
+def build_processes(total: int | None = None) -> int:
+    if (indexable_count() if total is None else total) < PARALLEL_BUILD_MIN:
         return 1
     return max(1, min(4, len(os.sched_getaffinity(0))))
 
@@ -172,7 +230,7 @@ def update(slugs) -> int:
 
 
 def write_documents(directory: Path, slugs) -> int:
-    writer = index.open_dir(directory).writer(timeout=30, **WRITER_OPTIONS)
+    writer = building.writer(index.open_dir(directory), timeout=30)
     words = set()
     try:
         for slug in slugs:
@@ -231,7 +289,7 @@ def apply_new_runs(directory: Path) -> int:
 
 
 USABLE_SECONDS = 1.0  # how long a request trusts that an index found usable still is
-_usable = {"directory": None, "at": float("-inf")}
+_usable: dict[str, Any] = {"directory": None, "at": float("-inf")}
 
 
 def recently_usable(directory: Path) -> bool:
@@ -242,11 +300,15 @@ def recently_usable(directory: Path) -> bool:
 
 
 def usable(directory: Path) -> bool:
-    """An index exists there and was built by this version of the analysis. The format is
-    read first: whoosh's own check unpickles the index's classes, which for an index of
-    another version may no longer exist."""
+    """An index exists there, was built as this code would build it now (``identity``), and
+    was not found damaged. The identity is read first: whoosh's own check unpickles the
+    index's classes, which for an index of another version may no longer exist."""
     try:
-        found = (directory / "format").read_text() == INDEX_FORMAT and index.exists_in(directory)
+        found = (
+            read_identity(directory) == identity()
+            and build_id(directory) not in _damaged
+            and index.exists_in(directory)
+        )
     except CORRUPTION:
         found = False
     _usable.update(directory=directory if found else None, at=time.monotonic())
@@ -259,8 +321,9 @@ def start_rebuild():
     thread = _background["thread"]
     if thread is not None and thread.is_alive():
         return
-    _background["thread"] = threading.Thread(target=_rebuild_in_background, args=(index_dir(),), daemon=True)
-    _background["thread"].start()
+    thread = threading.Thread(target=_rebuild_in_background, args=(index_dir(),), daemon=True)
+    _background["thread"] = thread
+    thread.start()
 
 
 def _rebuild_in_background(directory):
@@ -268,7 +331,7 @@ def _rebuild_in_background(directory):
         with locked(directory, wait=False):
             if not usable(directory):
                 logger.warning("search index at %s unusable: rebuilding in the background", directory)
-                build(directory, 0)
+                build(directory, 0, in_workers=True)
     except Timeout:
         pass  # another process is at it
     except Exception:
@@ -291,10 +354,13 @@ def open_index():
     return index.open_dir(directory)
 
 
+@process_state.resettable
 def forget_searchers():
     _local.searcher = None
     _local.build = None
     _usable["directory"] = None
+    _damaged.clear()
+    _glossary["version"] = None
 
 
 def searcher():
@@ -312,9 +378,14 @@ def searcher():
     except SearchRebuilding:
         return keep_serving(current)
     except CORRUPTION as exc:
-        logger.warning("search index at %s unreadable (%r): rebuilding in the background", directory, exc)
+        logger.warning("search index at %s damaged (%r): rebuilding in the background", directory, exc)
         mark_unusable(directory)
         return keep_serving(current)
+    except Exception:
+        logger.exception("search index at %s could not be opened; the last good searcher answers", directory)
+        if current is None:
+            raise SearchUnavailable() from None
+        return current
     if current is not None:
         current.close()
     _local.searcher, _local.build = fresh, identity
@@ -331,7 +402,7 @@ def keep_serving(current):
 
 
 def mark_unusable(directory: Path):
-    """Make a damaged index count as missing, so that the next rebuild replaces it."""
+    """Make a damaged index count as missing in this process, so that its background rebuild
+    replaces it. Nothing is written: a request thread never writes into the index folder."""
     _usable["directory"] = None
-    with suppress(OSError):
-        (directory / "format").write_text("damaged")
+    _damaged.add(build_id(directory))

@@ -2,63 +2,40 @@
 
 The search reads whoosh's posting lists whole into arrays (``kb.search.ranking`` matches and
 ranks over them), which whoosh's public matcher API can only give one posting at a time.
-Each private name below says what it relies on; ``tests/kb/test_whoosh_private.py`` pins
+Nothing here writes a private attribute of whoosh: it reads some, and
+writes one table of contents with whoosh's own class. Each private name below says what it
+relies on; ``tests/kb/test_whoosh_private.py`` pins
 that behaviour on the pinned version (Whoosh-Reloaded 2.7.5, see pyproject.toml), so an
 upgrade that changes it fails a test instead of misreading an index.
 """
 
+import os
+
 import numpy as np
-from whoosh.codec.whoosh3 import W3Codec
+from whoosh import index
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, clean_files
 
 EMPTY_POSTINGS = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
 
 
-class Codec(W3Codec):
-    """whoosh's own file format without what only whoosh's scoring reads: block statistics
-    of document lengths (a column lookup per posting while writing) and zlib compression of
-    posting blocks (the ranking reads whole posting lists; uncompressed they load faster)."""
-
-    # Private: W3Codec reads this class attribute in its field writer to decide whether to
-    # record per-block min/max lengths (used only by whoosh's BM25 block quality).
-    length_stats = False
-
-    def __init__(self):
-        super().__init__(compression=0)
-
-
-def write_term(field_writer, tbytes, ids, weights, values, value_size):
-    """One term's whole posting list (``ids`` ascending, ``weights``, and ``values``: the
-    postings' fixed-size values one after another), in exactly the blocks whoosh's writer makes
-    when it is given the postings one at a time (``start_term``, ``add`` each, ``finish_term``)."""
-    field_writer.start_term(tbytes)
-    # Private: W3FieldWriter's postings writer of the current field, and the block it
-    # buffers: ``add_posting`` appends to ``_ids``/``_weights``/``_values`` (non-empty values
-    # only), raises ``_maxweight``, and writes the block (``_write_block``) once it holds
-    # ``_blocklimit`` postings, before adding the next; ``finish_term`` writes the last one.
-    postings = field_writer._postwriter
-    limit = postings._blocklimit
-    for start in range(0, len(ids), limit):
-        if start:
-            postings._write_block()
-        end = start + limit
-        postings._ids, postings._weights = ids[start:end], weights[start:end]
-        postings._values = [bytes(values[start * value_size : end * value_size])] if value_size else []
-        postings._maxweight = max(0, max(postings._weights))
-    field_writer.finish_term()
-
-
-def publish_segments(ix, segments):
-    """Make ``segments`` (written beside an empty index ``ix``) the index's content."""
-    # Private: whoosh's writer commits by writing a new table of contents (TOC) that lists the
-    # segments, one generation after the latest, then removes the files of older generations
-    # (``SegmentWriter._commit_toc``).
+def publish_segments(ix, parts):
+    """Make the segments of the indexes at ``parts`` (folders, each written by whoosh's own
+    writer with the schema of the empty index ``ix``), in that order, the content of ``ix``."""
+    segments = []
+    for part in parts:
+        with index.open_dir(part).reader() as reader:
+            segment = reader.segment()  # (public: each part's writer committed one segment)
+        for name in segment.list_files(FileStorage(str(part))):
+            os.replace(os.path.join(part, name), os.path.join(ix.storage.folder, name))
+        segments.append(segment)
+    # Private: whoosh's writer commits by writing a new table of contents (TOC) listing the
+    # segments, one generation after the latest (``SegmentWriter._commit_toc``), then removes
+    # the files of older generations: what ``MpWriter(multisegment=True)`` does with its
+    # workers' segments, in the order they finish; here in the order of the runs.
     generation = ix.latest_generation() + 1
     TOC(ix.schema, segments, generation).write(ix.storage, ix.indexname)
     clean_files(ix.storage, ix.indexname, generation, segments)  # the empty index's TOC
-    # The per-document writers keep their columns' temporary files in "<indexname>.tmp",
-    # which whoosh's writer removes when it finishes.
-    ix.storage.temp_storage(f"{ix.indexname}.tmp").destroy()
 
 
 def read_postings(reader, fieldname, text):

@@ -92,15 +92,33 @@ def test_a_request_does_not_wait_for_the_lock_and_catches_up_once_it_is_free(imp
     assert found("ロックの試験") == [("fresh", "ja")]  # the next search applies the run
 
 
-def test_update_waits_for_a_rebuild_in_progress(imported, isolated_index):
-    order = []
+def test_update_waits_for_a_rebuild_in_progress(imported, isolated_index, monkeypatch):
+    """The update writes only once the lock is free: what it sees when it writes is recorded,
+    not guessed from how long a thread took."""
+    lock_held, writing, about_to_update = threading.Event(), threading.Event(), threading.Event()
+    seen_while_writing, updated = [], []
+    original = search_index.write_documents
+
+    def write_documents(directory, slugs):
+        seen_while_writing.append(lock_held.is_set())
+        writing.set()
+        return original(directory, slugs)
+
+    monkeypatch.setattr(search_index, "write_documents", write_documents)
+
+    def update():
+        about_to_update.set()
+        updated.append(search.update(["vmagent-notready"]))
+
     with search_index.locked(isolated_index):
-        worker = threading.Thread(target=lambda: order.append(("update", search.update(["vmagent-notready"]))))
+        lock_held.set()
+        worker = threading.Thread(target=update)
         worker.start()
-        worker.join(timeout=0.5)
-        order.append(("lock released", None))
-    worker.join(timeout=30)
-    assert order == [("lock released", None), ("update", 2)]
+        assert about_to_update.wait(timeout=30)
+        assert not writing.wait(timeout=2)  # a lock that let it through would have written by now
+        lock_held.clear()
+    worker.join(timeout=60)
+    assert seen_while_writing == [False] and updated == [2]  # both texts of the article
 
 
 def test_a_database_that_is_away_does_not_rebuild_the_index(imported, isolated_index, monkeypatch):

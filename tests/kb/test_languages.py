@@ -1,7 +1,11 @@
 """The content languages come from settings.LANGUAGES: a third language is a settings and
 content change, with no code change."""
 
+import io
+import json
+
 import pytest
+from django.core.management.base import CommandError
 
 from kb.models import Flag, Revision
 from tests.conftest import article_file, run, write
@@ -89,3 +93,25 @@ def test_a_translation_behind_names_both_languages_in_each_language(three_langua
     assert flag.reason("ja") == "この簡体字中国語版は日本語の原文の古い版 (r1) から翻訳されました。"
     assert flag.reason("en") == "This Simplified Chinese text was translated from an older Japanese text (r1)."
     assert flag.reason("zh-hans") == "此简体中文版本译自日语原文的旧版本 (r1)。"
+
+
+@pytest.mark.django_db
+def test_a_third_language_renders_its_alerts_and_is_a_choice_of_the_commands(three_languages, settings):
+    """Alert titles come from the UI translations: Japanese has them (注記), Simplified
+    Chinese has none yet and keeps pymdownx's English title; the commands' --lang choices
+    are the configured languages."""
+    from django.core.management import call_command
+
+    from kb.rendering import render
+
+    note = "> [!NOTE]\n> 先停止虚拟机。"
+    assert '<p class="admonition-title">Note</p>' in render(note, slug="disk", lang="zh-hans").html
+    assert '<p class="admonition-title">注記</p>' in render(note, slug="disk", lang="ja").html
+
+    out = io.StringIO()
+    call_command("search", "磁盘", "--lang", "zh-hans", "--json", stdout=out)
+    assert [(hit["slug"], hit["lang"]) for hit in json.loads(out.getvalue())["results"]] == [("disk", "zh-hans")]
+    call_command("staleness", "--lang", "zh-hans", "--json", stdout=io.StringIO())
+    settings.LANGUAGES = THREE_LANGUAGES[:2]
+    with pytest.raises(CommandError, match="invalid choice: 'zh-hans'"):
+        call_command("search", "磁盘", "--lang", "zh-hans")

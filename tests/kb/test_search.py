@@ -150,54 +150,81 @@ def test_the_words_of_a_phrase_must_stand_in_sequence(content_dir, lang, togethe
 
 
 @pytest.mark.django_db
-def test_a_parallel_rebuild_finds_what_a_single_process_one_does(seeds, settings, tmp_path):
-    settings.KB_INDEX_DIR = tmp_path / "rebuilt"
-    search.forget_searchers()
-    queries = ["更新中", "準備できていません", "VMExtensionProvisioningError", "extensions", "168.63.129.16"]
-    search.rebuild(procs=1)
-    single = {q: search.search(q) for q in queries}
-    search.rebuild(procs=2)
-    for q in queries:
-        assert search.search(q) == single[q], q
+def test_a_build_in_several_workers_equals_a_one_process_build(seeds, settings, tmp_path, monkeypatch):
+    """Chunks of 3 texts: the seeds' texts and 8 more are dealt out to 3 worker processes, a segment each.
+    Eight texts alike tie on every query that finds them: they must come in the order the
+    one-process build gives them (the texts' order), rebuild after rebuild."""
+    from kb.models import Revision
+    from kb.search import building
+    from tests.conftest import make_article
+
+    for n in range(8):
+        make_article(f"twin-{n}", title="同じ題名", body="拡張機能のインストールに失敗しました。")
+    texts = Revision.objects.current().count()
+    monkeypatch.setattr(building, "CHUNK", 3)
+    queries = [
+        "同じ題名",
+        "拡張機能",
+        "インストール",
+        "準備できていません",
+        "VMExtensionProvisioningError",
+        "extensions",
+    ]
+
+    def built(folder, procs):
+        settings.KB_INDEX_DIR = tmp_path / folder
+        search.forget_searchers()
+        assert search.rebuild(procs=procs) == texts
+        with search_index.open_index().reader() as reader:
+            segments = len(list(reader.leaf_readers()))
+            stored = [fields["key"] for fields in reader.all_stored_fields()]
+        return segments, stored, {q: search.search(q) for q in queries}
+
+    one_segment, one_order, one_results = built("one", procs=1)
+    assert one_segment == 1
+    for attempt in ("first", "second"):
+        segments, order, results = built(attempt, procs=3)
+        assert segments == 3
+        assert order == one_order
+        assert results == one_results
+    assert [hit.slug for hit in one_results["同じ題名"].hits] == [f"twin-{n}" for n in range(8)]  # tied
 
 
-def fail_on_the_vmagent_article(original, failure):
-    def add(builder, fields):
+class ExitWhenUnpickled:
+    """A field value that ends the worker process that receives it."""
+
+    def __reduce__(self):
+        return os._exit, (3,)
+
+
+def fail_on_the_vmagent_article(original, bad_value):
+    def document(revision):
+        fields = original(revision)
         if fields["slug"] == "vmagent-notready":
-            failure()
-        return original(builder, fields)
+            fields["no_such_field"] = bad_value
+        return fields
 
-    return add
-
-
-def exit_at_once():
-    os._exit(3)
-
-
-def raise_value_error():
-    raise ValueError("unreadable text")
+    return document
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("failure", "message"),
-    [(raise_value_error, "ValueError('unreadable text')"), (exit_at_once, "exited with code 3")],
+    ("bad_value", "message"),
+    [("a text", "UnknownFieldError(\"No field named 'no_such_field'"), (ExitWhenUnpickled(), "exited with code 3")],
     ids=["raises", "dies"],
 )
 def test_a_build_worker_that_fails_fails_the_rebuild_and_the_live_index_stays(
-    seeds, settings, tmp_path, monkeypatch, failure, message
+    seeds, settings, tmp_path, monkeypatch, bad_value, message
 ):
-    """A worker process (forked: it inherits the patch) raising or dying ends the rebuild
-    with a message, not a hang; the index that was live still answers."""
+    """A worker process raising (whoosh refuses the document) or dying ends the rebuild with
+    a message, not a hang; the index that was live still answers."""
     from kb.search import building
 
     settings.KB_INDEX_DIR = tmp_path / "live"
     search.forget_searchers()
     search.rebuild(procs=1)
     before = search.search("準備できていません")
-    monkeypatch.setattr(
-        building.SegmentBuilder, "add", fail_on_the_vmagent_article(building.SegmentBuilder.add, failure)
-    )
+    monkeypatch.setattr(search_index, "document", fail_on_the_vmagent_article(search_index.document, bad_value))
     with pytest.raises(building.BuildFailed, match=re.escape(message)):
         search.rebuild(procs=2)
     search.forget_searchers()
@@ -213,9 +240,12 @@ def test_one_rebuild_at_a_time_and_no_second_one_for_a_waiting_process(seeds, se
 
     from django.db import connection
 
+    from kb.models import Revision
+
     directory = tmp_path / "shared"
     settings.KB_INDEX_DIR = directory
     results, started = [], threading.Event()
+    texts = Revision.objects.current().count()  # every imported text: none is withdrawn
 
     def other_worker():
         started.set()
@@ -230,11 +260,11 @@ def test_one_rebuild_at_a_time_and_no_second_one_for_a_waiting_process(seeds, se
         started.wait()
         worker.join(timeout=0.5)
         assert worker.is_alive() and results == []  # waiting for the lock
-        assert search_index.build(directory, procs=1) == 10
+        assert search_index.build(directory, procs=1) == texts
     worker.join()
     assert results == [0]  # nothing left to do
     assert search_index.usable(directory)
-    assert search.rebuild(directory) == 10  # a forced rebuild still rebuilds
+    assert search.rebuild(directory) == texts  # a forced rebuild still rebuilds
 
 
 HOSTILE = [
@@ -365,6 +395,13 @@ class TestHostileQueries:
         assert (result["slug"], result["lang"], result["kind"]) == (NSG, "en", "guide")
         assert result["url"] == f"http://testserver/en/articles/{NSG}/"
         assert "azurerm-powershell" in result["flags"] and result["score"] > 0
+
+    def test_the_api_says_how_many_results_in_a_header_as_the_readme_promises(self, client):
+        """Only the NSG guide's English text names VMExtensionProvisioningError; a word in
+        no seed finds nothing."""
+        found = client.get("/api/search", {"q": "VMExtensionProvisioningError", "lang": "en"})
+        assert found["X-Result-Count"] == "1"
+        assert client.get("/api/search", {"q": "zzqxw"})["X-Result-Count"] == "0"
 
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(st.text(max_size=400))

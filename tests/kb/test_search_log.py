@@ -122,10 +122,17 @@ class TestReports:
         assert "     7  ja  一時ディスク 消えた" in out and "     4  ja  serial console" in out
         assert "168.63.129.16" not in out
 
-    def test_old_days_roll_up_into_their_month(self, history):
-        old_days = [timezone.localdate() - dt.timedelta(days=days) for days in (200, 201)]
-        assert search_log.roll_up(older_than_days=90) == sum(day.day != 1 for day in old_days)
-        months = {(timezone.localdate() - dt.timedelta(days=days)).replace(day=1) for days in (200, 201)}
-        merged = {row.day: (row.searches, row.empty) for row in SearchDay.objects.filter(query="classic vm")}
-        assert set(merged) == months and sum(s for s, _ in merged.values()) == 8  # one row per month
-        assert SearchDay.objects.filter(query="一時ディスク 消えた").count() == 2  # recent days stay apart
+    def test_old_days_roll_up_into_their_month(self):
+        """Dates written out: the 14th and 15th of March 2025 merge into March's row, which
+        the 1st of April (already its month's row) does not join; the last 90 days stay apart."""
+        recent = timezone.localdate() - dt.timedelta(days=3)
+        for day, searches in (
+            (dt.date(2025, 3, 14), 3),
+            (dt.date(2025, 3, 15), 2),
+            (dt.date(2025, 4, 1), 6),
+            (recent, 4),
+        ):
+            SearchDay.objects.create(day=day, query="old disk", lang="en", searches=searches, empty=0, opened=0)
+        assert search_log.roll_up(older_than_days=90) == 2
+        merged = {row.day: row.searches for row in SearchDay.objects.filter(query="old disk")}
+        assert merged == {dt.date(2025, 3, 1): 5, dt.date(2025, 4, 1): 6, recent: 4}

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kb import reports, search
+from kb import languages, reports, search
 from kb.forms import search_params
 
 
@@ -11,7 +11,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("query")
-        parser.add_argument("--lang", choices=["ja", "en", "all"], default="all")
+        parser.add_argument("--lang", choices=[*languages.codes(), "all"], default="all")
         parser.add_argument("--limit", type=int, default=10)
         parser.add_argument("--json", action="store_true", dest="as_json")
 

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from kb import reports
+from kb import languages, reports
 
 
 class Command(BaseCommand):
@@ -11,7 +11,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", dest="as_json")
         parser.add_argument("--sort", choices=["severity", "code", "age", "slug"], default="severity")
-        parser.add_argument("--lang", choices=["ja", "en"], default="en", help="language of the reasons")
+        parser.add_argument("--lang", choices=languages.codes(), default="en", help="language of the reasons")
 
     def handle(self, *args, as_json, sort, lang, **options):
         rows = reports.flagged_rows(sort)
