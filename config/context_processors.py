@@ -26,4 +26,4 @@ def language_switch(request):
 def canonical(request):
     """The page's own address, absolute, for <link rel="canonical"> (a page about one text,
     such as an article shown in another language, names that text's address instead)."""
-    return {"canonical_url": request.build_absolute_uri(request.get_full_path())}
+    return {"canonical_url": absolute_url(request.get_full_path())}

@@ -5,6 +5,7 @@ A deployment changes ``DATABASE_URL`` (PostgreSQL) and sets a secret key; nothin
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -26,15 +27,50 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
-    SECRET_KEY = "insecure-development-key-only-used-with-DJANGO_DEBUG-on"
+# The .env.example value: a deployment that copied the example file as it is has no secret.
+PLACEHOLDER_SECRET_KEY = "change-me-to-a-long-random-string"
 
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+
+def secret_key(debug: bool) -> str:
+    """DJANGO_SECRET_KEY, refused when it is missing, blank or the example file's placeholder."""
+    value = os.environ.get("DJANGO_SECRET_KEY", "")
+    if value.strip() and value.strip() != PLACEHOLDER_SECRET_KEY:
+        return value
+    if debug:
+        return "insecure-development-key-only-used-with-DJANGO_DEBUG-on"
+    problem = (
+        "it is not set" if not value else "it is blank" if not value.strip() else "it is the .env.example placeholder"
+    )
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY must be set to a long random string when DJANGO_DEBUG is off, and {problem} "
+        '(make one with: python3 -c "import secrets; print(secrets.token_urlsafe(50))").'
+    )
+
+
+def allowed_hosts(entries: list[str]) -> tuple[list[str], dict[str, set[str]]]:
+    """DJANGO_ALLOWED_HOSTS entries are ``host`` or ``host:port``. Django checks the host and
+    ignores any port; the ports are checked by config.middleware.HostPortMiddleware: a host
+    listed without a port takes only requests that name no port."""
+    hosts, ports = [], {}
+    for entry in entries:
+        host, _, port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        hosts.append(host)
+        if port:
+            ports.setdefault(host.lower(), set()).add(port)
+    return list(dict.fromkeys(hosts)), ports
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = secret_key(DEBUG)
+
+HOST_ENTRIES = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1:8000,localhost:8000")
+ALLOWED_HOSTS, KB_ALLOWED_PORTS = allowed_hosts(HOST_ENTRIES)
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+# Where the site is reached, for the absolute links it writes (ticket permalinks, the API's
+# ``url``): never taken from a request's Host header. Unset: the first allowed host over http.
+KB_SITE_URL = (
+    os.environ.get("KB_SITE_URL", "") or f"http://{HOST_ENTRIES[0] if HOST_ENTRIES else 'localhost'}"
+).rstrip("/")
 
 VAR_DIR = Path(os.environ.get("KB_VAR_DIR", BASE_DIR / "var"))
 CONTENT_DIR = Path(os.environ.get("KB_CONTENT_DIR", BASE_DIR / "content"))
@@ -62,6 +98,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "csp",
+    "axes",
     "django_htmx",
     "template_partials",
     "kb.apps.KbConfig",
@@ -69,6 +106,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.HostPortMiddleware",
+    "config.middleware.ControlCharacterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -82,6 +121,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -104,14 +144,36 @@ TEMPLATES = [
     },
 ]
 
+
+def private_folder(folder: Path):
+    """var/ holds the secret key, the database and the index: only its owner reads it."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    status = folder.stat()
+    if status.st_mode & 0o077 and status.st_uid == os.getuid():
+        folder.chmod(0o700)
+
+
+def private_sqlite_file(database: Path):
+    """The SQLite file and its -wal/-shm 0600. SQLite gives the -wal and -shm files the main
+    file's mode, so the main file is made first, empty (SQLite takes an empty file as a new
+    database), with that mode."""
+    private_folder(database.parent)
+    os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        if path.exists() and path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+            path.chmod(0o600)
+
+
+private_folder(VAR_DIR)
+
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
     )
 }
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+if DATABASES["default"]["ENGINE"].endswith("sqlite3") and DATABASES["default"]["NAME"] not in ("", ":memory:"):
+    private_sqlite_file(Path(DATABASES["default"]["NAME"]))
     # Readers keep reading while an import writes.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20, "transaction_mode": "IMMEDIATE"}
@@ -131,11 +193,17 @@ KB_COUNTER_FLUSH_SECONDS = float(os.environ.get("KB_COUNTER_FLUSH_SECONDS", "10"
 # Record what visitors search (kb.search_log: no personal data); off for a deployment whose policy
 # allows no search log at all, and for measuring its cost (bench/load_bench.py --no-search-log).
 KB_SEARCH_LOG = env_bool("KB_SEARCH_LOG", True)
+# Requests per client and minute (kb.limits; 0: no limit). Live search asks on each pause in
+# typing: a fast typist pausing every second stays under 60 a minute.
+KB_RATE_SEARCH = int(os.environ.get("KB_RATE_SEARCH", "120"))
+KB_RATE_API = int(os.environ.get("KB_RATE_API", "120"))
+KB_RATE_SEARCH_LOG = int(os.environ.get("KB_RATE_SEARCH_LOG", "60"))
+# Gunicorn's worker count (it reads WEB_CONCURRENCY too): without Redis, limits are per worker.
+KB_WORKERS = int(os.environ.get("WEB_CONCURRENCY", "1"))
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "kb-pages",
-        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("KB_PAGE_CACHE_ENTRIES", "5000"))},
+        "BACKEND": "kb.page_cache.BytesBoundedCache",
+        "OPTIONS": {"MAX_BYTES": int(float(os.environ.get("KB_PAGE_CACHE_MB", "64")) * 1024 * 1024)},
     },
     "shared": (
         {
@@ -214,6 +282,19 @@ if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGIN_URL = "admin:login"
+
+# The admin login, throttled by django-axes: after KB_LOGIN_FAILURES wrong passwords from one
+# address, every login from it (the right password too) is refused for KB_LOGIN_LOCKOUT_MINUTES.
+# The attempts are kept in the database, so the limit holds across processes without Redis.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("KB_LOGIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("KB_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_CLIENT_IP_CALLABLE = "kb.clients.client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "429.html"
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,

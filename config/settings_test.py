@@ -13,3 +13,10 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 KB_COUNTER_FLUSH_SECONDS = None  # tests flush counters themselves (kb.counters.flush)
+# Limits are tested where they are the subject (tests/config/test_limits.py); elsewhere a test
+# may send more requests in a second than a visitor sends in a minute.
+KB_RATE_SEARCH = KB_RATE_API = KB_RATE_SEARCH_LOG = 0
+# The live server of the browser tests listens on a port of its own choosing.
+KB_ALLOWED_PORTS = {"localhost": {"*"}, "127.0.0.1": {"*"}}
+# Absolute links as the test client's requests name the site.
+KB_SITE_URL = "http://testserver"

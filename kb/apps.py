@@ -6,7 +6,7 @@ class KbConfig(AppConfig):
     verbose_name = "Knowledge base"
 
     def ready(self):
-        from kb import article_import, glossary, importer, staleness_flags
+        from kb import article_import, checks, glossary, importer, staleness_flags  # noqa: F401 (checks registers)
 
         importer.register(article_import.Articles())
         importer.register(glossary.GlossaryContent())

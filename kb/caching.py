@@ -2,8 +2,8 @@
 
 Every import that changes anything records an ImportRun, so the latest run's id is a
 version of all content (and of the search index, which follows the runs). A page's ETag
-combines it with what else the page depends on: the path and query, the language, staff or
-not, htmx or not, and the code's release. A repeat visit costs a 304; a page another
+combines it with what else the page depends on: the host, the path and query, the language,
+staff or not, htmx or not, and the code's release. A repeat visit costs a 304; a page another
 anonymous visitor already asked for is served from the cache under the same key.
 """
 
@@ -82,7 +82,7 @@ def page_etag(request, *args, **kwargs):
             RELEASE,
             str(content_version()),
             get_language() or "",
-            request.build_absolute_uri(request.get_full_path()),  # pages name their canonical address
+            request.build_absolute_uri(request.get_full_path()),  # the host too; pages name their canonical address
             str(request.user.is_staff),
             request.headers.get("HX-Request", ""),
         ]
@@ -99,14 +99,25 @@ def kept_page(request):
     return cache.get(page_key(request))
 
 
-def revalidated(view):
+def revalidated(view=None, *, reads=None):
     """ETag the view's response, answer 304 when it matches, serve and keep anonymous
-    visitors' pages in the cache, and ask browsers to revalidate."""
+    visitors' pages in the cache, and ask browsers to revalidate.
+
+    ``reads``: the query parameters the view reads. A request with any other parameter
+    (``?utm=…``) is answered as usual but not kept: nobody can fill the cache with copies of a
+    page. None: the view reads every parameter (the cache's byte bound still holds)."""
+    if view is None:
+        return lambda view: revalidated(view, reads=reads)
     conditional = condition(etag_func=page_etag)(view)
+    known = None if reads is None else frozenset(reads)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        cacheable = request.method == "GET" and not request.user.is_authenticated
+        cacheable = (
+            request.method == "GET"
+            and not request.user.is_authenticated
+            and (known is None or known.issuperset(request.GET))
+        )
         key = page_key(request)
         response = cache.get(key) if cacheable and "If-None-Match" not in request.headers else None
         if response is None:

@@ -17,6 +17,7 @@ from django.utils.text import Truncator
 from kb import caching, languages, process_state
 from kb import search as search_index
 from kb.models import Article, Flag, Revision
+from kb.site_url import absolute_url
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
@@ -160,7 +161,7 @@ def search_payload(params, request, visitor_lang=None):
                 "slug": hit.slug,
                 "lang": hit.lang,
                 "title": hit.title,
-                "url": request.build_absolute_uri(hit_url(hit)) if request else hit_url(hit),
+                "url": absolute_url(hit_url(hit)) if request else hit_url(hit),
                 "snippet": hit.snippet,
                 "score": hit.score,
                 "kind": hit.kind,

@@ -58,6 +58,11 @@ def set(key, value, timeout=None):  # noqa: A001  (the cache's own name)
     _call("set", key, value, timeout)
 
 
+def add(key, value, timeout=None) -> bool:
+    """Set ``key`` unless it is there already; True when this call set it."""
+    return bool(_call("add", key, value, timeout))
+
+
 def incr(key, delta=1, timeout=None) -> int:
     """Add ``delta`` to a counter, creating it (with ``timeout``) if missing; the new value."""
     if not available():

@@ -13,10 +13,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from kb import caching, diffing, languages, reports, search, search_log
+from kb import caching, diffing, languages, limits, reports, search, search_log
 from kb.caching import revalidated
 from kb.forms import language_choices, search_params
+from kb.limits import limited
 from kb.models import Article, Kind, Revision, StoredImage, Tag
+from kb.site_url import absolute_url
 
 
 @require_safe
@@ -26,7 +28,7 @@ def home(request):
 
 
 @require_safe
-@revalidated
+@revalidated(reads=("kind", "tag", "page"))
 def article_list(request):
     articles = Article.objects.visible().prefetch_related("tags")
     kind, tag = request.GET.get("kind", ""), request.GET.get("tag", "")
@@ -52,7 +54,7 @@ def article_list(request):
 
 
 @require_safe
-@revalidated
+@revalidated(reads=())
 def article(request, slug):
     article = get_object_or_404(Article, slug=slug)
     revision = reports.text_for(article, get_language())
@@ -62,7 +64,7 @@ def article(request, slug):
 
 
 @require_safe
-@revalidated
+@revalidated(reads=())
 def revision_page(request, slug, lang, number):
     article = get_object_or_404(Article, slug=slug)
     revision = get_object_or_404(Revision, article=article, lang=check_lang(lang), number=number)
@@ -76,10 +78,9 @@ def render_revision(request, article, revision, current):
         request,
         "kb/article.html",
         {
-            "canonical": request.build_absolute_uri(reports.article_path(article.slug, revision.lang)),
+            "canonical": absolute_url(reports.article_path(article.slug, revision.lang)),
             "alternates": [
-                (lang, request.build_absolute_uri(reports.article_path(article.slug, lang)))
-                for lang in sorted(current_langs)
+                (lang, absolute_url(reports.article_path(article.slug, lang))) for lang in sorted(current_langs)
             ],
             "description": reports.description(revision.html),
             "article": article,
@@ -102,7 +103,7 @@ def check_lang(lang):
 
 
 @require_safe
-@revalidated
+@revalidated(reads=())
 def history(request, slug, lang=None):
     article = get_object_or_404(Article, slug=slug)
     if lang is None:
@@ -122,7 +123,7 @@ def history(request, slug, lang=None):
 
 
 @require_safe
-@revalidated
+@revalidated(reads=("from", "to"))
 def diff(request, slug, lang):
     article = get_object_or_404(Article, slug=slug)
     revisions = Revision.objects.filter(article=article, lang=check_lang(lang))
@@ -169,7 +170,7 @@ def to_int(value, default):
 
 
 @require_safe
-@revalidated
+@revalidated(reads=())
 def translation_status(request, slug, lang):
     """For a translator: what changed in the source since this translation was made."""
     article = get_object_or_404(Article, slug=slug)
@@ -230,7 +231,13 @@ def logged(view):
         if response.status_code == 304:  # the browser shows its copy: the count is the kept page's
             kept = caching.kept_page(request)
             count = kept.get(RESULT_COUNT_HEADER) if kept else None
-        if count is not None and not request.htmx and response.status_code in (200, 304):
+        query = request.GET.get("q", "")
+        if (
+            count is not None
+            and not request.htmx
+            and response.status_code in (200, 304)
+            and counted_once(request, query)
+        ):
             search_log.record(request.GET.get("q", ""), get_language(), int(count))
         return response
 
@@ -238,12 +245,14 @@ def logged(view):
 
 
 RESULT_COUNT_HEADER = "X-Result-Count"
+SEARCH_PARAMS = ("q", "lang", "kind", "tag", "page", "limit")
 
 
 @require_safe
 @vary_on_headers("HX-Request")
+@limited("search", "KB_RATE_SEARCH")
 @logged
-@revalidated
+@revalidated(reads=SEARCH_PARAMS)
 def search_page(request):
     params = search_params(request.GET)
     results, unavailable = None, False
@@ -277,13 +286,21 @@ def search_page(request):
 RETRY_AFTER_SECONDS = "60"  # a rebuild of the whole index takes about a minute at 10,000 articles
 
 
+def counted_once(request, query, event="searched", lang=None):
+    """A visitor's search (or opening of a result) counts once per query and hour."""
+    return limits.first_time(request, "search-log", event, lang or get_language() or "", search.clean_query(query))
+
+
 @csrf_exempt
 @require_POST
+@limited("search-log", "KB_RATE_SEARCH_LOG")
 def search_log_event(request):
     """The browser says a visitor paused on live results ("searched") or opened a result
-    ("opened"). Counted without anything about the visitor; always 204."""
+    ("opened"). Counted without anything about the visitor, once per visitor, query and hour;
+    204, or 429 for a flood."""
     query, lang, event = request.POST.get("q", ""), request.POST.get("lang", ""), request.POST.get("event")
-    if settings.KB_SEARCH_LOG and lang in languages.codes() and search.clean_query(query):
+    valid = settings.KB_SEARCH_LOG and lang in languages.codes() and search.clean_query(query)
+    if valid and event in ("opened", "searched") and counted_once(request, query, event, lang):
         if event == "opened":
             search_log.record_opened(query, lang)
         elif event == "searched":
@@ -314,7 +331,9 @@ def page_links(request, number, count, target=""):
 
 
 @require_safe
-@revalidated
+@require_GET
+@limited("api", "KB_RATE_API", json=True)
+@revalidated(reads=SEARCH_PARAMS)
 def search_api(request):
     params = search_params(request.GET)
     params.lang = params.lang or "all"
@@ -355,7 +374,7 @@ def healthz(request):
 @require_safe
 def robots(request):
     """Crawlers may read everything but search results (each page says so too), and find the sitemap."""
-    lines = ["User-agent: *", "Disallow: /*/search/", f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}"]
+    lines = ["User-agent: *", "Disallow: /*/search/", f"Sitemap: {absolute_url(reverse('sitemap'))}"]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 

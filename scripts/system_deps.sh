@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: Chromium (+ CJK fonts for readable screenshots)
-# for the browser tests, PostgreSQL and Redis for the production-like run.
+# for the browser tests, PostgreSQL and Redis for the production-like run, nginx for `make serve`.
 set -euo pipefail
 missing=()
 for extra in "$@"; do  # more packages for a caller, e.g. wrk for the load benchmark
@@ -10,6 +10,8 @@ done
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)
+# nginx: the buffering proxy `make serve` and the production recipe put in front of gunicorn
+[ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${missing[*]}"
 sudo=""

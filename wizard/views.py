@@ -23,6 +23,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from kb import counters, shared
 from kb.caching import revalidated
+from kb.site_url import absolute_url
 from wizard import diagram as tree_diagram
 from wizard import legacy, moments, pages, paste, walking
 from wizard.models import Feedback, ResultStat
@@ -290,7 +291,7 @@ def render_outcome(request, wizard, walk, notices):
     )
     if any(link.updated_since for view in views for link in view.links):
         notices.append(_("An article this result cites was updated since this link was made."))
-    permalink = request.build_absolute_uri(
+    permalink = absolute_url(
         pages.outcome_url(live, walk, answers, made_on or timezone.localdate(), wizard.paste, wizard.stop)
     )
     rows = pages.answered(live.tree, answers, lang, live.tree.slug, wizard.paste)
@@ -306,7 +307,7 @@ def render_outcome(request, wizard, walk, notices):
         "os": os,
         "permalink": permalink,
         "paste": wizard.paste,
-        "summary": ticket_summary(views, rows, lang, permalink, wizard.paste, request.build_absolute_uri),
+        "summary": ticket_summary(views, rows, lang, permalink, wizard.paste, absolute_url),
         "voted": request.GET.get("voted"),
         "answers": answers.encode(),
         "back_url": pages.step_url(live.tree.slug, answers.before(list(answers.values)[-1]), p=wizard.paste)
@@ -332,7 +333,7 @@ def render_legacy(request, recorded, old):
         for node, value, _incident in old.steps
     ]
     notices = [_("The troubleshooting tree changed since this link was made. This is the result as it was then.")]
-    permalink = request.build_absolute_uri(request.get_full_path())
+    permalink = absolute_url(request.get_full_path())
     context = {
         "live": recorded,
         "lang": lang,
@@ -342,7 +343,7 @@ def render_legacy(request, recorded, old):
         "notices": notices,
         "history": rows,
         "permalink": permalink,
-        "summary": ticket_summary(views, rows, lang, permalink, "", request.build_absolute_uri),
+        "summary": ticket_summary(views, rows, lang, permalink, "", absolute_url),
         "legacy": True,
         "restart_url": pages.step_url(recorded.tree.slug, walking.Answers()),
     }

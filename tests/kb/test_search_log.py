@@ -21,7 +21,8 @@ def logged():
 class TestRecording:
     def test_a_search_is_one_row_a_day_whatever_the_spelling(self, client):
         client.get("/en/search/", {"q": "Extensions"})
-        client.get("/en/search/", {"q": "  extensions "})  # the same query, normalised; the second from the cache
+        # the same query, normalised, by another visitor (one visitor's query counts once); from the cache
+        client.get("/en/search/", {"q": "  extensions "}, REMOTE_ADDR="192.0.2.8")
         client.get("/ja/search/", {"q": "更新中"})
         assert logged() == {("extensions", "en"): (2, 0, 0), ("更新中", "ja"): (1, 0, 0)}
         row = SearchDay.objects.get(query="extensions")
@@ -31,9 +32,16 @@ class TestRecording:
 
     def test_a_search_the_browser_shows_from_its_own_copy_still_counts(self, client):
         first = client.get("/en/search/", {"q": "extensions"})
-        again = client.get("/en/search/", {"q": "extensions"}, headers={"If-None-Match": first["ETag"]})
+        other = {"If-None-Match": first["ETag"]}
+        again = client.get("/en/search/", {"q": "extensions"}, headers=other, REMOTE_ADDR="192.0.2.7")
         assert again.status_code == 304
         assert logged() == {("extensions", "en"): (2, 0, 0)}
+
+    def test_one_visitor_repeating_a_query_counts_once(self, client):
+        for _ in range(5):
+            client.get("/en/search/", {"q": "extensions"})
+            client.post("/api/search/log", {"event": "searched", "q": "extensions", "lang": "en"})
+        assert logged() == {("extensions", "en"): (1, 0, 0)}
 
     def test_with_the_search_log_off_nothing_is_recorded_and_search_still_answers(self, client, settings):
         settings.KB_SEARCH_LOG = False
