@@ -18,12 +18,13 @@ run: setup $(SECRET)
 	@echo "Serving http://127.0.0.1:8000/ (Ctrl-C to stop)"
 	@$(MANAGE) runserver 127.0.0.1:8000 --noreload
 
-# Production-style: gunicorn + whitenoise, DEBUG off. Set DJANGO_SECRET_KEY, DATABASE_URL, DJANGO_ALLOWED_HOSTS.
-serve: setup $(SECRET)
+# Production-style: nginx (buffering) in front of gunicorn + whitenoise, DEBUG off, on
+# http://127.0.0.1:8000 (scripts/serve.sh). Set DJANGO_SECRET_KEY, DATABASE_URL, DJANGO_ALLOWED_HOSTS.
+serve: setup system-deps $(SECRET)
 	@$(MANAGE) migrate --noinput -v0
 	@$(MANAGE) collectstatic --noinput -v0
 	@$(MANAGE) import_content -v0
-	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(SECRET))}" $(BIN)/gunicorn config.wsgi --bind 127.0.0.1:8000 --workers 2 --access-logfile -
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(SECRET))}" scripts/serve.sh
 
 # After editing content/: import it into the database a running site uses (it sees it within a second).
 import: setup $(SECRET)
@@ -40,7 +41,7 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $@
 
 $(SECRET):
-	@mkdir -p var
+	@mkdir -p -m 700 var
 	@$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 	@chmod 600 $@
 

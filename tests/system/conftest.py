@@ -114,6 +114,8 @@ def gunicorn(tmp_path):
 
     def start(env, workers=1):
         port = free_port()
+        # Requests name the port; production settings take only the ports they are told of.
+        env = {**env, "DJANGO_ALLOWED_HOSTS": f"{env['DJANGO_ALLOWED_HOSTS']},127.0.0.1:{port}"}
         log = open(tmp_path / f"gunicorn-{port}.log", "w")  # noqa: SIM115 (closed with the process)
         process = subprocess.Popen(
             [

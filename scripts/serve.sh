@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The production-style server (`make serve`): nginx on KB_LISTEN, buffering whole requests and
+# responses, in front of gunicorn's sync workers on KB_UPSTREAM (loopback only). Both stop
+# when either does, or on Ctrl-C.
+#   KB_LISTEN (127.0.0.1:8000), KB_UPSTREAM (127.0.0.1:8001), KB_NGINX_DIR (var/nginx),
+#   WEB_CONCURRENCY (2 workers), GUNICORN (.venv/bin/gunicorn)
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+listen="${KB_LISTEN:-127.0.0.1:8000}"
+upstream="${KB_UPSTREAM:-127.0.0.1:8001}"
+conf="$("$here/scripts/nginx_conf.sh" "${KB_NGINX_DIR:-$here/var/nginx}" "$listen" "$upstream")"
+export KB_TRUSTED_PROXIES="${KB_TRUSTED_PROXIES:-1}"  # nginx puts the client's address in X-Forwarded-For
+cd "$here"
+"${GUNICORN:-$here/.venv/bin/gunicorn}" config.wsgi -c deploy/gunicorn.conf.py --bind "$upstream" &
+app=$!
+/usr/sbin/nginx -e stderr -p "$(dirname "$conf")" -c "$conf" -g "daemon off;" &
+proxy=$!
+trap 'kill -TERM $app $proxy 2>/dev/null; wait' EXIT INT TERM
+echo "Serving http://$listen/ (nginx → gunicorn on $upstream)"
+wait -n $app $proxy
