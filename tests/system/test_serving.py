@@ -1,0 +1,137 @@
+"""The production-style server of `make serve` (scripts/serve.sh: nginx in front of gunicorn's
+sync workers), run for real: slow clients, the access log, the Host header, shared limits."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CONTENT, REPO
+from tests.system.conftest import free_port, get_json, manage, wait_for
+
+pytestmark = pytest.mark.system
+
+
+@pytest.fixture
+def served(node_env, tmp_path):
+    """scripts/serve.sh with two workers: (nginx's base URL, gunicorn's base URL, the log)."""
+    listen, upstream = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+    env = {
+        **node_env("a"),
+        "KB_LISTEN": listen,
+        "KB_UPSTREAM": upstream,
+        "KB_NGINX_DIR": str(tmp_path / "nginx"),
+        "GUNICORN": str(Path(sys.executable).parent / "gunicorn"),
+        "WEB_CONCURRENCY": "2",
+        "KB_SITE_URL": "http://kb.example.test",
+    }
+    log = tmp_path / "serve.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            ["scripts/serve.sh"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    base = f"http://{listen}"
+    try:
+        wait_for(lambda: healthy(base), seconds=30, what=f"serve.sh to answer ({log.read_text()[-500:]})")
+        yield base, f"http://{upstream}", log
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def healthy(base, timeout=1):
+    try:
+        with urllib.request.urlopen(f"{base}/healthz", timeout=timeout) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def slow_clients(address, count, stop):
+    """``count`` connections that send their headers a byte at a time, and as many that
+    announce a body they never finish."""
+    host, port = address.removeprefix("http://").split(":")
+    sockets = []
+
+    def dribble(sock, data):
+        for byte in data:
+            if stop.is_set():
+                return
+            try:
+                sock.send(bytes([byte]))
+            except OSError:
+                return
+            time.sleep(0.5)
+
+    for n in range(count):
+        headers = socket.create_connection((host, int(port)))
+        sockets.append(headers)
+        threading.Thread(
+            target=dribble,
+            args=(headers, f"GET /en/?slow={n} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()),
+            daemon=True,
+        ).start()
+        body = socket.create_connection((host, int(port)))
+        body.send(b"POST /api/search/log HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\nq=")
+        sockets.append(body)
+    return sockets
+
+
+def test_slow_clients_do_not_block_healthz_through_nginx(served):
+    nginx, _gunicorn, _log = served
+    stop = threading.Event()
+    sockets = slow_clients(nginx, 3, stop)
+    try:
+        time.sleep(2)  # every slow client is connected and has started sending
+        for _ in range(5):
+            assert healthy(nginx, timeout=5), "a slow client held a worker"
+            time.sleep(0.5)
+    finally:
+        stop.set()
+        for sock in sockets:
+            sock.close()
+
+
+def test_the_access_log_keeps_no_query_string(served):
+    nginx, _gunicorn, log = served
+    secret = "taro.yamada@example.co.jp"
+    get_json(f"{nginx}/api/search?q={secret}&limit=1")
+    wait_for(lambda: log.read_text().count("/api/search") >= 2, seconds=10, what="both access log lines")
+    assert secret not in log.read_text() and "taro.yamada" not in log.read_text()
+
+
+def test_unknown_hosts_and_ports_are_refused_and_links_name_the_site(served, node_env):
+    nginx, gunicorn, _log = served
+    for base, host in ((gunicorn, "127.0.0.1:6666"), (nginx, "evil.example")):
+        status, _body = get_json(f"{base}/api/search?q=extensions", headers={"Host": host})
+        assert status == 400, (base, host)
+    manage(node_env("a"), "import_content", str(CONTENT), "-v0")
+    found = wait_for(lambda: hits(f"{nginx}/api/search?q=extensions"), what="the imported content")
+    assert all(hit["url"].startswith("http://kb.example.test/") for hit in found)
+
+
+def hits(url):
+    status, payload = get_json(url)
+    return status == 200 and payload["results"]
+
+
+def test_two_nodes_share_the_api_limit_through_redis(node_env, gunicorn):
+    env = {**node_env("a"), "KB_RATE_API": "4"}
+    node_a, node_b = gunicorn(env), gunicorn({**env, "KB_INDEX_DIR": node_env("b")["KB_INDEX_DIR"]})
+    client = {"X-Forwarded-For": "198.51.100.7"}
+    # No query: an answer that needs no index (neither node has built one), counted all the same.
+    statuses = [get_json(f"{node}/api/search", headers=client)[0] for node in (node_a, node_b, node_a, node_b)]
+    assert statuses == [200] * 4
+    refused = urllib.request.Request(f"{node_a}/api/search", headers=client)
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(refused, timeout=20)
+    assert error.value.code == 429 and 1 <= int(error.value.headers["Retry-After"]) <= 60
+    other = {"X-Forwarded-For": "198.51.100.8"}
+    assert get_json(f"{node_b}/api/search", headers=other)[0] == 200
