@@ -2,6 +2,8 @@ from django.conf import settings
 from django.urls import translate_url
 from django.utils.translation import get_language
 
+from kb.site_url import absolute_url
+
 
 def language_switch(request):
     """Links to the same page in every other language, query string kept. Every page's path

@@ -22,7 +22,7 @@ from kb.site_url import absolute_url
 
 
 @require_safe
-@revalidated
+@revalidated(reads=())
 def home(request):
     return render(request, "kb/home.html", {"params": search_params({}), "kinds": Kind.choices})
 
@@ -331,7 +331,6 @@ def page_links(request, number, count, target=""):
 
 
 @require_safe
-@require_GET
 @limited("api", "KB_RATE_API", json=True)
 @revalidated(reads=SEARCH_PARAMS)
 def search_api(request):
