@@ -5,12 +5,25 @@ Only the texts that exist are listed: /en/articles/<slug>/ of an article with no
 shows the Japanese one with a notice, and is not offered as a translation."""
 
 from collections import defaultdict
+from urllib.parse import urlsplit
 
-from django.contrib.sitemaps import Sitemap
+from django.conf import settings
+from django.contrib.sitemaps import Sitemap as DjangoSitemap
 from django.db.models import Max
 from django.urls import reverse
 
 from kb.models import Article, Revision
+
+
+class Sitemap(DjangoSitemap):
+    """Addresses from KB_SITE_URL, like every absolute link the site writes: the Host header of
+    whoever asked first never reaches the copy another visitor gets."""
+
+    def get_protocol(self, protocol=None):
+        return urlsplit(settings.KB_SITE_URL).scheme
+
+    def get_domain(self, site=None):
+        return urlsplit(settings.KB_SITE_URL).netloc
 
 
 class ArticleSitemap(Sitemap):

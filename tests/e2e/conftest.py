@@ -89,6 +89,7 @@ def site(live_server, transactional_db, tmp_path, settings):
     from tests.conftest import CONTENT, run
 
     settings.KB_INDEX_DIR = tmp_path / "index"
+    settings.KB_SITE_URL = live_server.url  # the address the permalinks and canonical links name
     search.forget_searchers()
     root = tmp_path / "content"
     shutil.copytree(CONTENT, root)

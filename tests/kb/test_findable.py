@@ -29,8 +29,8 @@ def add_text(article, lang, title, body):
     )
 
 
-def sitemap(client):
-    response = client.get("/sitemap.xml")
+def sitemap(client, **headers):
+    response = client.get("/sitemap.xml", **headers)
     assert response.status_code == 200
     return {
         url.findtext("s:loc", namespaces=NS): {
@@ -63,6 +63,14 @@ class TestSitemap:
             assert f"http://testserver/{lang}/" in urls
             assert f"http://testserver/{lang}/wizard/" in urls
 
+    def test_addresses_come_from_the_site_s_address_not_the_host_asked(self, client, settings):
+        make_article("both", title="再起動", body="再起動します。")
+        settings.ALLOWED_HOSTS = ["kb.example", "evil.example"]
+        settings.KB_SITE_URL = "https://kb.example"
+        response = client.get("/sitemap.xml", HTTP_HOST="evil.example")
+        assert b"evil.example" not in response.content
+        assert "https://kb.example/ja/articles/both/" in sitemap(client, HTTP_HOST="evil.example")
+
     def test_robots_names_the_sitemap(self, client):
         body = client.get("/robots.txt").content.decode()
         assert "Sitemap: http://testserver/sitemap.xml" in body
@@ -93,11 +101,13 @@ class TestPageHead:
         assert "restart" in description.search(search).group(1)
         assert '<meta name="robots" content="noindex, follow">' in search and "noindex" not in home
 
-    def test_the_cached_page_of_one_host_does_not_name_another(self, client, settings):
+    def test_pages_name_the_site_s_address_whatever_host_was_asked(self, client, settings):
         settings.ALLOWED_HOSTS = ["kb.example", "other.example"]
-        client.get("/en/", HTTP_HOST="kb.example")
-        body = client.get("/en/", HTTP_HOST="other.example").content.decode()
-        assert '<link rel="canonical" href="http://other.example/en/">' in body
+        settings.KB_SITE_URL = "https://kb.example"
+        for host in ("other.example", "kb.example", "other.example"):  # the second is the cached page
+            body = client.get("/en/", HTTP_HOST=host).content.decode()
+            assert '<link rel="canonical" href="https://kb.example/en/">' in body
+            assert "other.example" not in body
 
 
 class TestDescription:
