@@ -3,9 +3,14 @@
 # responses, in front of gunicorn's sync workers on KB_UPSTREAM (loopback only). Both stop
 # when either does, or on Ctrl-C.
 #   KB_LISTEN (127.0.0.1:8000), KB_UPSTREAM (127.0.0.1:8001), KB_NGINX_DIR (var/nginx),
-#   WEB_CONCURRENCY (2 workers), GUNICORN (.venv/bin/gunicorn)
+#   WEB_CONCURRENCY (2 workers), GUNICORN (.venv/bin/gunicorn), REDIS_URL
+# Without REDIS_URL it starts its own Redis (scripts/with_redis.sh) for as long as it runs: the
+# request limits, the vote limit and the content version must be one across gunicorn's workers.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
+if [ -z "${REDIS_URL:-}" ]; then
+  exec "$here/scripts/with_redis.sh" "$0" "$@"
+fi
 listen="${KB_LISTEN:-127.0.0.1:8000}"
 upstream="${KB_UPSTREAM:-127.0.0.1:8001}"
 conf="$("$here/scripts/nginx_conf.sh" "${KB_NGINX_DIR:-$here/var/nginx}" "$listen" "$upstream")"

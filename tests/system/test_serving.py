@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -20,11 +21,14 @@ pytestmark = pytest.mark.system
 
 
 @pytest.fixture
-def served(node_env, tmp_path):
-    """scripts/serve.sh with two workers: (nginx's base URL, gunicorn's base URL, the log)."""
+def served(node_env, tmp_path, request):
+    """scripts/serve.sh with two workers: (nginx's base URL, gunicorn's base URL, the log).
+    Extra environment from the test's ``serve_env`` mark."""
     listen, upstream = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+    mark = request.node.get_closest_marker("serve_env")
     env = {
         **node_env("a"),
+        **(mark.args[0] if mark else {}),
         "KB_LISTEN": listen,
         "KB_UPSTREAM": upstream,
         "KB_NGINX_DIR": str(tmp_path / "nginx"),
@@ -32,6 +36,7 @@ def served(node_env, tmp_path):
         "WEB_CONCURRENCY": "2",
         "KB_SITE_URL": "http://kb.example.test",
     }
+    env = {name: value for name, value in env.items() if value is not None}
     log = tmp_path / "serve.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
@@ -115,6 +120,16 @@ def test_unknown_hosts_and_ports_are_refused_and_links_name_the_site(served, nod
     manage(node_env("a"), "import_content", str(CONTENT), "-v0")
     found = wait_for(lambda: hits(f"{nginx}/api/search?q=extensions"), what="the imported content")
     assert all(hit["url"].startswith("http://kb.example.test/") for hit in found)
+
+
+@pytest.mark.serve_env({"REDIS_URL": None, "KB_RATE_API": "6"})
+def test_without_redis_url_the_workers_share_one_limit(served):
+    """make serve with no REDIS_URL: its own Redis, so two workers do not each allow the limit."""
+    nginx, _gunicorn, log = served
+    with ThreadPoolExecutor(12) as pool:  # at once, so both workers take some
+        statuses = list(pool.map(lambda _: get_json(f"{nginx}/api/search")[0], range(24)))
+    assert sorted(statuses) == [200] * 6 + [429] * 18, statuses
+    assert "Redis" in log.read_text()
 
 
 def hits(url):
