@@ -118,7 +118,8 @@ class Searchable:
 
     def __init__(self, s):
         self.searcher = s
-        self.leaves = list(s.reader().leaf_readers())
+        # An index with no texts has one reader with no segment (and no folder) behind it.
+        self.leaves = [(reader, offset) for reader, offset in s.reader().leaf_readers() if reader.doc_count_all()]
         if self.leaves:
             folder = segment_key(self.leaves[0][0])[0]
             current = {segment_key(reader)[1] for reader, _offset in self.leaves}
@@ -150,6 +151,8 @@ class Searchable:
 
     def postings(self, fieldname, text):
         parts = [segment_postings(reader, fieldname, text) for reader, _offset in self.leaves]
+        if not parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         if len(parts) == 1:
             return parts[0]
         ids = np.concatenate([p[0] + offset for p, (_reader, offset) in zip(parts, self.leaves, strict=True)])

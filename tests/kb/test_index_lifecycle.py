@@ -39,6 +39,14 @@ def test_a_deleted_index_is_rebuilt_in_the_background(imported, isolated_index):
     assert rebuilt_in_the_background("0NC_-L9G") == [("20211013-rca-azure-vm", "ja")]
 
 
+def test_an_index_of_a_site_with_no_texts_yet_answers_nothing_found(transactional_db, isolated_index):
+    """A fresh site before its first import: the rebuild gives an index with no segment at all."""
+    search.forget_searchers()
+    shutil.rmtree(isolated_index, ignore_errors=True)
+    assert rebuilt_in_the_background("waagent") == []
+    assert search.search("VM エージェント", lang="ja").total == 0
+
+
 def test_a_damaged_index_is_rebuilt_in_the_background(imported, isolated_index):
     search.forget_searchers()
     for toc in isolated_index.glob("*.toc"):
