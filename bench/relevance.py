@@ -41,6 +41,7 @@ def main():
     parser.add_argument("--glossary", type=Path, help="a glossary file in place of content/glossary.yaml")
     parser.add_argument("--no-glossary", action="store_true", help="no term bridge at all")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--half", choices=["tuning", "held-out", "both"], default="both", help="which half of each set")
     parser.add_argument("--verbose", action="store_true", help="list the queries missed or not ranked first")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="kb-relevance-"))
@@ -59,12 +60,13 @@ def main():
         names = text_ids()
         glossary = "none" if args.no_glossary else args.glossary or "content/glossary.yaml"
         print(f"glossary: {glossary}; imported in {time.perf_counter() - started:.0f} s")
-        print(f"{'set':<10} {'queries':>7} {'hit@5':>7} {'MRR':>6}")
-        for name in SETS:
-            hit5, mrr, ranks, _same = measure(name, names)
+        print(f"{'set':<10} {'half':<9} {'queries':>7} {'hit@5':>7} {'MRR':>6}")
+        halves = ["tuning", "held-out"] if args.half == "both" else [args.half]
+        for name, half in ((name, half) for name in SETS for half in halves):
+            hit5, mrr, ranks, _same = measure(name, names, half)
             count, below = len(ranks), [(query, rank) for query, rank in ranks if rank != 1]
             not_found = sum(1 for _q, rank in below if not rank or rank > 5)
-            print(f"{name:<10} {count:>7} {hit5:7.1%} {mrr:6.3f}  ({not_found} missed)")
+            print(f"{name:<10} {half:<9} {count:>7} {hit5:7.1%} {mrr:6.3f}  ({not_found} missed)")
             if args.verbose:
                 for query, rank in below:
                     print(f"    {'missed' if not rank or rank > 5 else f'rank {rank}'}: {query}")
