@@ -26,6 +26,7 @@ import shutil
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from machine import cpu_count, cpu_model  # bench/ is on the path when a script runs
@@ -142,8 +143,13 @@ def main():
         names = text_ids()
         others = {} if args.no_peers else peers(workdir)
         glossary = "none" if args.no_glossary else args.glossary or "content/glossary.yaml"
+        from search_bench import machine
+
+        about = machine()
         print(
-            f"machine: {cpu_model()}, {cpu_count()} cores; glossary: {glossary}; ready in {time.perf_counter() - started:.0f} s"
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {cpu_model()}, {cpu_count()} cores, Python {about['python']}, SQLite "
+            f"{about['sqlite']}, whoosh {about['whoosh']}, SudachiPy {about['sudachipy']}; glossary: {glossary}; "
+            f"ready in {time.perf_counter() - started:.0f} s"
         )
         engines = [e for e in ENGINES if e == "ours" or e in others]
         print(f"{'set':<10} {'half':<9} {'queries':>7}" + "".join(f" {e + ' hit@5':>14} {'MRR':>6}" for e in engines))
