@@ -193,6 +193,9 @@ KB_COUNTER_FLUSH_SECONDS = float(os.environ.get("KB_COUNTER_FLUSH_SECONDS", "10"
 # Record what visitors search (kb.search_log: no personal data); off for a deployment whose policy
 # allows no search log at all, and for measuring its cost (bench/load_bench.py --no-search-log).
 KB_SEARCH_LOG = env_bool("KB_SEARCH_LOG", True)
+# /readyz (kb.readiness): how long the search index may stay behind the newest import run before
+# this node says it is not ready (a catch-up takes well under a second for a few articles).
+KB_READY_MAX_LAG_SECONDS = float(os.environ.get("KB_READY_MAX_LAG_SECONDS", "60"))
 # Requests per client and minute (kb.limits; 0: no limit). Live search asks on each pause in
 # typing: a fast typist pausing every second stays under 60 a minute.
 KB_RATE_SEARCH = int(os.environ.get("KB_RATE_SEARCH", "120"))

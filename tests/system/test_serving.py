@@ -150,3 +150,16 @@ def test_two_nodes_share_the_api_limit_through_redis(node_env, gunicorn):
     assert error.value.code == 429 and 1 <= int(error.value.headers["Retry-After"]) <= 60
     other = {"X-Forwarded-For": "198.51.100.8"}
     assert get_json(f"{node_b}/api/search", headers=other)[0] == 200
+
+
+def test_readyz_through_the_stack_follows_the_index_and_redis(served, redis):
+    """A fresh node has no index: /readyz says so and starts building it, then answers 200;
+    with its Redis stopped it answers 503 naming Redis, while /healthz still answers."""
+    nginx, _gunicorn, _log = served
+    status, body = get_json(f"{nginx}/readyz")
+    assert status == 503 and set(body["problems"]) == {"index"}, body
+    wait_for(lambda: get_json(f"{nginx}/readyz")[0] == 200, what="the node to build its index")
+    redis.stop()
+    status, body = get_json(f"{nginx}/readyz")
+    assert status == 503 and set(body["problems"]) == {"redis"}, body
+    assert healthy(nginx)
