@@ -106,6 +106,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # django-prometheus: requests, responses and latency; everything else sits between the two.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "config.middleware.HostPortMiddleware",
     "config.middleware.ControlCharacterMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -122,6 +124,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "kb.metrics.MetricsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -179,6 +183,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3") and DATABASES["default"]["
         {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
 
+# Query counts and latency per database (django-prometheus wraps Django's own backends).
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # "default": rendered pages, per process (kb/caching.py). "shared": what several processes or
@@ -196,6 +206,10 @@ KB_SEARCH_LOG = env_bool("KB_SEARCH_LOG", True)
 # /readyz (kb.readiness): how long the search index may stay behind the newest import run before
 # this node says it is not ready (a catch-up takes well under a second for a few articles).
 KB_READY_MAX_LAG_SECONDS = float(os.environ.get("KB_READY_MAX_LAG_SECONDS", "60"))
+# /metrics (kb.metrics) answers these addresses or networks (the client's address as
+# KB_TRUSTED_PROXIES see it), and any client sending "Authorization: Bearer KB_METRICS_TOKEN".
+KB_METRICS_ALLOW = env_list("KB_METRICS_ALLOW", "127.0.0.0/8,::1")
+KB_METRICS_TOKEN = os.environ.get("KB_METRICS_TOKEN", "")
 # Requests per client and minute (kb.limits; 0: no limit). Live search asks on each pause in
 # typing: a fast typist pausing every second stays under 60 a minute.
 KB_RATE_SEARCH = int(os.environ.get("KB_RATE_SEARCH", "120"))

@@ -7,13 +7,15 @@ taken over by the next process that asks, one of them only (a compare-and-set on
 """
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from kb.models import JobRun
 
+logger = logging.getLogger(__name__)
 STALE_AFTER = dt.timedelta(hours=1)
 
 
@@ -49,6 +51,17 @@ def claim(job: str, key: str, *, again: bool = False) -> Claim:
 def finish(run: JobRun, *, ok: bool, summary: dict):
     run.finished_at, run.ok, run.summary = timezone.now(), ok, summary
     run.save(update_fields=["finished_at", "ok", "summary"])
+
+
+def record(job: str, *, ok: bool, summary: dict):
+    """The outcome of a job that runs whenever someone starts it (an import): one row, the last."""
+    now = timezone.now()
+    try:
+        JobRun.objects.update_or_create(
+            job=job, key="last", defaults={"started_at": now, "finished_at": now, "ok": ok, "summary": summary}
+        )
+    except DatabaseError:
+        logger.exception("could not record the outcome of %s", job)
 
 
 def last(job: str) -> JobRun | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.config.test_metrics import value
 from tests.conftest import CONTENT, REPO
 from tests.system.conftest import free_port, get_json, manage, wait_for
 
@@ -35,6 +36,7 @@ def served(node_env, tmp_path, request):
         "GUNICORN": str(Path(sys.executable).parent / "gunicorn"),
         "WEB_CONCURRENCY": "2",
         "KB_SITE_URL": "http://kb.example.test",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
     }
     env = {name: value for name, value in env.items() if value is not None}
     log = tmp_path / "serve.log"
@@ -163,3 +165,38 @@ def test_readyz_through_the_stack_follows_the_index_and_redis(served, redis):
     status, body = get_json(f"{nginx}/readyz")
     assert status == 503 and set(body["problems"]) == {"redis"}, body
     assert healthy(nginx)
+
+
+def status_of(url):
+    with urllib.request.urlopen(url, timeout=20) as response:
+        return response.status
+
+
+def scrape(base, headers=None):
+    """/metrics naming the host as nginx does (gunicorn's own port is not an allowed host)."""
+    request = urllib.request.Request(f"{base}/metrics", headers={"Host": "127.0.0.1", **(headers or {})})
+    with urllib.request.urlopen(request, timeout=20) as response:
+        return response.read().decode()
+
+
+def test_metrics_add_up_across_workers_and_are_not_public(served, tmp_path):
+    """Two workers, ten API searches and three pages at once: every scrape, whichever worker
+    answers it, counts ten; a client the proxy says is elsewhere is refused."""
+    nginx, gunicorn, _log = served
+    wait_for(lambda: get_json(f"{nginx}/readyz")[0] == 200, what="the node to build its index")
+    with ThreadPoolExecutor(8) as pool:
+        searches = pool.map(lambda n: get_json(f"{nginx}/api/search?q=vm{n}")[0], range(10))
+        pages = pool.map(lambda n: status_of(f"{nginx}/en/search/?q=disk{n}"), range(3))
+        assert list(searches) == [200] * 10 and list(pages) == [200] * 3
+    workers = {path.stem.rsplit("_", 1)[1] for path in (tmp_path / "prometheus").glob("counter_*.db")}
+    assert len(workers) == 2, workers  # both workers counted some
+    for _ in range(4):  # several scrapes: each worker answers some of them
+        for text in (scrape(nginx), scrape(gunicorn)):
+            assert value(text, "kb_search_seconds_count", kind="api") == 10
+            assert value(text, "kb_search_seconds_count", kind="page") == 3
+            view = {"view": "api_search", "transport": "http", "method": "GET"}
+            assert value(text, "django_http_requests_total_by_view_transport_method_total", **view) == 10
+            assert "vm1" not in text and "127.0.0.1" not in text
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        scrape(gunicorn, headers={"X-Forwarded-For": "198.51.100.7"})
+    assert refused.value.code == 403
