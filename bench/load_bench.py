@@ -720,6 +720,14 @@ def parse_args(argv=None):
         action="store_true",
         help="run the server with KB_SEARCH_LOG=0 (to measure what recording searches costs)",
     )
+    parser.add_argument(
+        "--metrics-cost",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="afterwards, /healthz with the metrics middleware on and off (KB_METRICS=0), alternating, ROUNDS "
+        "rounds of --category-duration each: the middleware's cost (README goal < 5 %%)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--verbose", action="store_true", help="print wrk's own output too")
     args = parser.parse_args(argv)
@@ -728,6 +736,41 @@ def parse_args(argv=None):
     if args.miss_queries is None:
         args.miss_queries = max(MISS_QUERIES_MIN, MISS_PER_SECOND * args.category_duration)
     return args
+
+
+def metrics_cost(env, info, args, tmp):
+    """/healthz (no database, no index: the request path alone) on a server with the metrics
+    middleware on, in multiprocess mode as in production, and on one with KB_METRICS=0,
+    alternating so that both see the same machine; the median of each."""
+    rps = {"on": [], "off": []}
+    for round_number in range(args.metrics_cost):
+        for mode in ("on", "off"):
+            server_env = {**env, "KB_METRICS": "1" if mode == "on" else "0"}
+            if mode == "on":
+                server_env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp / f"prometheus-{round_number}")
+                os.makedirs(server_env["PROMETHEUS_MULTIPROC_DIR"])
+            port = free_port()
+            server = start_server(server_env, port, args.workers, tmp / f"gunicorn-metrics-{mode}.log")
+            try:
+                result = run_wrk(
+                    port,
+                    info["paths_file"],
+                    "healthz",
+                    args.category_duration,
+                    args.connections,
+                    args.threads,
+                    args.timeout,
+                    args.verbose,
+                )
+            finally:
+                stop_server(server)
+            rps[mode].append(result["rps"])
+            print(f"  metrics {mode:<3} round {round_number + 1}: /healthz {result['rps']:8.0f} req/s", flush=True)
+    on, off = median(rps["on"]), median(rps["off"])
+    print(
+        f"Metrics middleware: /healthz {on:.0f} req/s with it, {off:.0f} without (medians of {args.metrics_cost}): "
+        f"costs {(1 - on / off) * 100:.1f} % of throughput (goal < 5 %)"
+    )
 
 
 def on_signal(signum, frame):
@@ -852,6 +895,9 @@ def main(argv=None):
             failures.append("worker restarts")
         if args.profile_miss:
             profile_miss(env, info["miss"])
+        if args.metrics_cost:
+            server = None
+            metrics_cost(env, info, args, tmp)
         print()
         not_run = [name for name in GOALS if name not in results]
         verdict = "every goal met" if not not_run else f"no goal missed ({', '.join(not_run)} not run)"

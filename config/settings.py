@@ -13,6 +13,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -105,7 +107,16 @@ INSTALLED_APPS = [
     "wizard.apps.WizardConfig",
 ]
 
+# Metrics (kb/metrics.py, /metrics): off only to measure what they cost (bench/load_bench.py).
+KB_METRICS = env_bool("KB_METRICS", True)
+METRICS_MIDDLEWARE = {
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "kb.metrics.MetricsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+}
+
 MIDDLEWARE = [
+    "config.logs.RequestIdMiddleware",
     # django-prometheus: requests, responses and latency; everything else sits between the two.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "config.middleware.HostPortMiddleware",
@@ -127,6 +138,8 @@ MIDDLEWARE = [
     "kb.metrics.MetricsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+if not KB_METRICS:
+    MIDDLEWARE = [name for name in MIDDLEWARE if name not in METRICS_MIDDLEWARE]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -184,10 +197,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3") and DATABASES["default"]["
     )
 
 # Query counts and latency per database (django-prometheus wraps Django's own backends).
-DATABASES["default"]["ENGINE"] = {
-    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
-    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
-}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+if KB_METRICS:
+    DATABASES["default"]["ENGINE"] = {
+        "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+        "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+    }.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -313,9 +327,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "429.html"
 AXES_VERBOSE = False
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
-}
+# JSON lines with a request id (config/logs.py); KB_LOG_FORMAT=text for a person at a terminal.
+# The proxy's X-Request-ID is taken when a proxy is trusted (it sets the header itself).
+KB_TRUST_REQUEST_ID = env_bool("KB_TRUST_REQUEST_ID", KB_TRUSTED_PROXIES > 0)
+LOGGING = logging_config(
+    os.environ.get("DJANGO_LOG_LEVEL", "WARNING"), os.environ.get("KB_LOG_FORMAT", "json") != "text"
+)

@@ -1,7 +1,9 @@
 """The production-style server of `make serve` (scripts/serve.sh: nginx in front of gunicorn's
 sync workers), run for real: slow clients, the access log, the Host header, shared limits."""
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -112,6 +114,33 @@ def test_the_access_log_keeps_no_query_string(served):
     get_json(f"{nginx}/api/search?q={secret}&limit=1")
     wait_for(lambda: log.read_text().count("/api/search") >= 2, seconds=10, what="both access log lines")
     assert secret not in log.read_text() and "taro.yamada" not in log.read_text()
+
+
+def json_lines(log):
+    return [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+
+
+def test_logs_are_json_lines_joined_by_the_proxys_request_id(served):
+    """nginx makes the id (one a client sends is replaced), gunicorn's lines carry it, the
+    response returns it; no query string and no address in any line of the request."""
+    nginx, _gunicorn, log = served
+    request = urllib.request.Request(
+        f"{nginx}/en/articles/no-such-article/?q=taro.yamada@example.co.jp",
+        headers={"X-Request-ID": "chosen-by-client"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(request, timeout=20)
+    given = answer.value.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", given), given
+
+    def lines_of_the_request():
+        found = [line for line in json_lines(log) if line.get("request_id") == given]
+        return found if {line["logger"] for line in found} >= {"nginx", "kb.requests", "django.request"} else None
+
+    found = wait_for(lines_of_the_request, seconds=10, what="the request's lines from nginx and gunicorn")
+    assert all(line["path"] == "/en/articles/no-such-article/" for line in found if "path" in line)
+    text = json.dumps(found)
+    assert "taro" not in text and "127.0.0.1" not in text and "chosen-by-client" not in log.read_text()
 
 
 def test_unknown_hosts_and_ports_are_refused_and_links_name_the_site(served, node_env):
