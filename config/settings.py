@@ -109,16 +109,10 @@ INSTALLED_APPS = [
 
 # Metrics (kb/metrics.py, /metrics): off only to measure what they cost (bench/load_bench.py).
 KB_METRICS = env_bool("KB_METRICS", True)
-METRICS_MIDDLEWARE = {
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "kb.metrics.MetricsMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
-}
 
 MIDDLEWARE = [
     "config.logs.RequestIdMiddleware",
-    # django-prometheus: requests, responses and latency; everything else sits between the two.
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "kb.metrics.MetricsMiddleware",
     "config.middleware.HostPortMiddleware",
     "config.middleware.ControlCharacterMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -135,11 +129,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
-    "kb.metrics.MetricsMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 if not KB_METRICS:
-    MIDDLEWARE = [name for name in MIDDLEWARE if name not in METRICS_MIDDLEWARE]
+    MIDDLEWARE.remove("kb.metrics.MetricsMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -266,7 +258,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+# nginx serves these itself (deploy/nginx): outside KB_VAR_DIR, which only its owner may read.
+STATIC_ROOT = Path(os.environ.get("KB_STATIC_ROOT", VAR_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

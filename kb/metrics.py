@@ -1,10 +1,12 @@
 """The project's Prometheus metrics (``kb_*``) and the ``/metrics`` endpoint.
 
-Django's own request, response, latency and database metrics come from django-prometheus
-(its two middlewares and database backends, see settings). What this module adds:
+Django's database metrics come from django-prometheus's database backends (see settings);
+its two request middlewares cost a fifth of a trivial request's CPU time (13 metric updates
+per request; README, "Serving in production"), so requests are counted here instead, with two:
 
 - counted per request by ``MetricsMiddleware``, from the URL's name and the response alone
-  (no view of the search or the wizard is touched): search latency by kind (page, htmx, API),
+  (no view of the search or the wizard is touched): requests by view, method and status, and
+  their latency by view (``django_http_*``); search latency by kind (page, htmx, API),
   the page cache's hits and misses, wizard steps, outcomes and votes, rate-limit refusals;
 - counted by one call from the search views (``searched``): how many searches found nothing,
   or only with fewer of their words (relaxed), or through the glossary (bridged);
@@ -41,6 +43,16 @@ from kb.clients import client_address
 
 logger = logging.getLogger(__name__)
 
+REQUESTS = Counter(
+    "django_http_requests", "Requests answered, by view (URL name), method and status.", ["view", "method", "status"]
+)
+LATENCY = Histogram(
+    "django_http_request_duration_seconds",
+    "Time from the request reaching Django to its response, by view (URL name).",
+    ["view"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}  # any other: "other"
 SEARCH_SECONDS = Histogram(
     "kb_search_seconds",
     "Time to answer a search request (q given), by kind: page, htmx (live results), api.",
@@ -68,8 +80,21 @@ WIZARD_STEP_PAGES = {"start", "paste", "step", "when", "known", "diagram"}
 WIZARD_OUTCOME_PAGES = {"result": "result", "candidates": "candidates", "not_covered": "not_covered"}
 
 
+_children: dict = {}
+
+
+def child(metric, *labels):
+    """``metric.labels(*labels)``, kept: prometheus-client checks and locks on every call."""
+    key = (metric, labels)
+    found = _children.get(key)
+    if found is None:
+        found = _children[key] = metric.labels(*labels)
+    return found
+
+
 class MetricsMiddleware:
-    """Counts a request by its URL's name once the response is known."""
+    """Counts a request by its URL's name once the response is known (early in the chain:
+    the latency includes the other middlewares)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -86,17 +111,19 @@ class MetricsMiddleware:
 
 def count(request, response, seconds):
     match = request.resolver_match
+    name, status = (match.view_name if match else "<unresolved>"), response.status_code
+    child(REQUESTS, name, request.method if request.method in METHODS else "other", str(status)).inc()
+    child(LATENCY, name).observe(seconds)
     if match is None:
         return
-    name, status = match.view_name, response.status_code
     if status == 429:
-        RATE_LIMITED.labels(name).inc()
+        child(RATE_LIMITED, name).inc()
     cached = getattr(request, "_kb_page_cache", None)  # set by kb.caching.revalidated
     if cached:
-        PAGE_CACHE.labels(name, cached).inc()
+        child(PAGE_CACHE, name, cached).inc()
     kind = SEARCH_KINDS.get(name)
     if kind and request.GET.get("q", "").strip() and status != 429:
-        SEARCH_SECONDS.labels("htmx" if kind == "page" and request.headers.get("HX-Request") else kind).observe(seconds)
+        child(SEARCH_SECONDS, "htmx" if kind == "page" and request.headers.get("HX-Request") else kind).observe(seconds)
     if match.namespace == "wizard":
         count_wizard(request, match.url_name, status)
 

@@ -14,7 +14,8 @@ if [ -z "${REDIS_URL:-}" ]; then
 fi
 listen="${KB_LISTEN:-127.0.0.1:8000}"
 upstream="${KB_UPSTREAM:-127.0.0.1:8001}"
-conf="$("$here/scripts/nginx_conf.sh" "${KB_NGINX_DIR:-$here/var/nginx}" "$listen" "$upstream")"
+static="${KB_STATIC_ROOT:-${KB_VAR_DIR:-$here/var}/staticfiles}"  # as config/settings.py's STATIC_ROOT
+conf="$("$here/scripts/nginx_conf.sh" "${KB_NGINX_DIR:-$here/var/nginx}" "$listen" "$upstream" "$(id -un)" "$static")"
 export KB_TRUSTED_PROXIES="${KB_TRUSTED_PROXIES:-1}"  # nginx puts the client's address in X-Forwarded-For
 # Every worker writes its metrics there and a scrape adds them up; counts of a previous run
 # must not be added to this one's.

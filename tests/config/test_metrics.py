@@ -56,8 +56,8 @@ def test_searches_by_kind_and_outcome(client, indexed):
     # the same API search three times: computed once, then the page cache
     assert added(before, after, "kb_page_cache_requests_total", view="api_search", result="hit") == 2
     assert added(before, after, "kb_page_cache_requests_total", view="api_search", result="miss") == 1
-    django = "django_http_requests_total_by_view_transport_method_total"
-    assert added(before, after, django, view="api_search", transport="http", method="GET") == 3
+    assert added(before, after, "django_http_requests_total", view="api_search", method="GET", status="200") == 3
+    assert added(before, after, "django_http_request_duration_seconds_count", view="api_search") == 3
 
 
 def test_state_of_the_index(client, indexed):

@@ -223,8 +223,9 @@ def test_metrics_add_up_across_workers_and_are_not_public(served, tmp_path):
         for text in (scrape(nginx), scrape(gunicorn)):
             assert value(text, "kb_search_seconds_count", kind="api") == 10
             assert value(text, "kb_search_seconds_count", kind="page") == 3
-            view = {"view": "api_search", "transport": "http", "method": "GET"}
-            assert value(text, "django_http_requests_total_by_view_transport_method_total", **view) == 10
+            view = {"view": "api_search", "method": "GET", "status": "200"}
+            assert value(text, "django_http_requests_total", **view) == 10
+            assert re.search(r"^django_db_execute_total\{[^}]*alias=\"default\"", text, re.MULTILINE)  # queries
             assert "vm1" not in text and "127.0.0.1" not in text
     with pytest.raises(urllib.error.HTTPError) as refused:
         scrape(gunicorn, headers={"X-Forwarded-For": "198.51.100.7"})
