@@ -35,7 +35,15 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -71,6 +79,11 @@ PAGE_CACHE = Counter(
 WIZARD_STEPS = Counter("kb_wizard_steps", "Wizard pages shown before an outcome, by page.", ["page"])
 WIZARD_OUTCOMES = Counter("kb_wizard_outcomes", "Wizard outcomes shown, by kind.", ["outcome"])
 WIZARD_VOTES = Counter("kb_wizard_votes", "Votes on a wizard result, by answer.", ["helpful"])
+COUNTERS_FLUSHED = Gauge(
+    "kb_counters_flushed_timestamp_seconds",
+    "When the live worker that flushed its counts (kb.counters) longest ago last did so: the flush lag is now minus this.",
+    multiprocess_mode="livemin",
+)
 RATE_LIMITED = Counter("kb_rate_limited", "Requests refused for going over a limit (429), by view.", ["view"])
 
 SEARCH_KINDS = {"kb:search": "page", "api_search": "api"}

@@ -113,3 +113,10 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts(client, settings):
     settings.KB_TRUSTED_PROXIES = 1
     assert client.get("/metrics", HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 403
     assert client.get("/metrics", HTTP_X_FORWARDED_FOR="127.0.0.1").status_code == 200
+
+
+def test_the_counters_flush_time(client):
+    from kb import counters
+
+    counters.flush()
+    assert value(scrape(client), "kb_counters_flushed_timestamp_seconds") > 1.7e9

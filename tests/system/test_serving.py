@@ -230,3 +230,15 @@ def test_metrics_add_up_across_workers_and_are_not_public(served, tmp_path):
     with pytest.raises(urllib.error.HTTPError) as refused:
         scrape(gunicorn, headers={"X-Forwarded-For": "198.51.100.7"})
     assert refused.value.code == 403
+
+
+def test_nginx_serves_the_static_files_itself(served):
+    """The collected files (hashed names) from STATIC_ROOT, by nginx: cached for good."""
+    nginx, _gunicorn, log = served
+    with urllib.request.urlopen(f"{nginx}/en/", timeout=20) as response:
+        stylesheet = re.search(r'href="(/static/[^"]+\.css)"', response.read().decode())[1]
+    with urllib.request.urlopen(f"{nginx}{stylesheet}", timeout=20) as response:
+        assert response.status == 200 and response.read()
+        # nginx's header (whitenoise would send "max-age=315360000, public, immutable")
+        assert response.headers.get_all("Cache-Control") == ["public, max-age=31536000, immutable"]
+    assert stylesheet not in log.read_text()  # never reached gunicorn (nor nginx's access log)
