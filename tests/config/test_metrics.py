@@ -120,3 +120,14 @@ def test_the_counters_flush_time(client):
 
     counters.flush()
     assert value(scrape(client), "kb_counters_flushed_timestamp_seconds") > 1.7e9
+
+
+def test_check_deploy_warns_of_metrics_per_worker(settings, monkeypatch):
+    from django.core import checks
+
+    settings.KB_WORKERS = 2
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    found = [m.id for m in checks.run_checks(include_deployment_checks=True)]
+    assert "kb.W002" in found
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/run/kb-metrics")
+    assert "kb.W002" not in [m.id for m in checks.run_checks(include_deployment_checks=True)]
