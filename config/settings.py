@@ -212,6 +212,9 @@ KB_SEARCH_LOG = env_bool("KB_SEARCH_LOG", True)
 # /readyz (kb.readiness): how long the search index may stay behind the newest import run before
 # this node says it is not ready (a catch-up takes well under a second for a few articles).
 KB_READY_MAX_LAG_SECONDS = float(os.environ.get("KB_READY_MAX_LAG_SECONDS", "60"))
+# Whether a Redis that does not answer makes /readyz 503 (it is named in the body either way).
+# Off: a Redis outage, shared by every node, does not take them all out of rotation at once.
+KB_READY_NEEDS_REDIS = env_bool("KB_READY_NEEDS_REDIS", True)
 # /metrics (kb.metrics) answers these addresses or networks (the client's address as
 # KB_TRUSTED_PROXIES see it), and any client sending "Authorization: Bearer KB_METRICS_TOKEN".
 KB_METRICS_ALLOW = env_list("KB_METRICS_ALLOW", "127.0.0.0/8,::1")

@@ -101,10 +101,14 @@ def redis_problem() -> Problem | None:
 
 
 def report() -> dict:
+    """``ready`` unless a problem blocks serving. Redis away blocks only with
+    ``KB_READY_NEEDS_REDIS``: every node shares it, so a Redis outage takes every node out of
+    rotation at once, while the site could serve without it (limits per process meanwhile)."""
     started = time.perf_counter()
     found = problems()
+    blocking = [problem for problem in found if problem.part != "redis" or settings.KB_READY_NEEDS_REDIS]
     return {
-        "ready": not found,
+        "ready": not blocking,
         "problems": {problem.part: problem.message for problem in found},
         "seconds": round(time.perf_counter() - started, 3),
     }

@@ -124,3 +124,11 @@ def test_redis_never_there(client, built, settings):
     redis_settings(settings, f"redis://127.0.0.1:{free_port()}/0")
     status, problems = readyz(client)
     assert status == 503 and set(problems) == {"redis"}
+
+
+def test_redis_away_can_be_named_without_taking_the_node_out(client, built, settings):
+    settings.KB_READY_NEEDS_REDIS = False
+    redis_settings(settings, f"redis://127.0.0.1:{free_port()}/0")
+    response = client.get("/readyz")
+    assert response.status_code == 200 and set(response.json()["problems"]) == {"redis"}
+    assert response.json()["ready"] is True
