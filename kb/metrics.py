@@ -72,7 +72,9 @@ SEARCH_OUTCOMES = Counter(
     "Searches computed (not served from the page cache) by outcome: found, relaxed (fewer of the words), nothing.",
     ["outcome"],
 )
-SEARCH_BRIDGED = Counter("kb_search_bridged", "Searches answered through the glossary (another language's words).")
+SEARCH_BRIDGED = Counter(
+    "kb_search_bridged", "Searches with a hit found only through the glossary (another language's words)."
+)
 PAGE_CACHE = Counter(
     "kb_page_cache_requests", "Cacheable page requests by view and result: hit or miss.", ["view", "result"]
 )
@@ -159,9 +161,16 @@ def searched(found):
     if not get("query"):
         return  # no words: nothing was searched
     outcome = "relaxed" if get("relaxed") else "found" if get("total") else "nothing"
-    SEARCH_OUTCOMES.labels(outcome).inc()
-    if get("bridged", False):
+    child(SEARCH_OUTCOMES, outcome).inc()
+    if bridged(found):
         SEARCH_BRIDGED.inc()
+
+
+def bridged(found) -> bool:
+    """Whether a hit was found only through the glossary (a hit's ``bridged``, where the
+    search reports it; the API's payload does not carry it)."""
+    hits = found.get("results", []) if isinstance(found, dict) else getattr(found, "hits", [])
+    return any(hit.get("bridged") if isinstance(hit, dict) else getattr(hit, "bridged", None) for hit in hits)
 
 
 # -- read at each scrape ------------------------------------------------------------------

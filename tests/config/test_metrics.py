@@ -131,3 +131,18 @@ def test_check_deploy_warns_of_metrics_per_worker(settings, monkeypatch):
     assert "kb.W002" in found
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/run/kb-metrics")
     assert "kb.W002" not in [m.id for m in checks.run_checks(include_deployment_checks=True)]
+
+
+def test_a_search_with_a_hit_found_only_through_the_glossary_counts_as_bridged():
+    from kb import metrics
+    from kb.search import Hit, Results
+
+    before = metrics.SEARCH_BRIDGED._value.get()
+    hit = Hit(slug="a", lang="ja", kind="guide", title="", snippet="", score=1.0, revision=1, published="")
+    plain = Results(query="vm", total=1, hits=[hit])
+    metrics.searched(plain)
+    assert metrics.SEARCH_BRIDGED._value.get() == before
+    through_glossary = Hit(**{**hit.__dict__, "bridged": [("一時ディスク", "temporary disk")]})
+    bridged = Results(query="一時ディスク", total=1, hits=[through_glossary])
+    metrics.searched(bridged)
+    assert metrics.SEARCH_BRIDGED._value.get() == before + 1
