@@ -230,7 +230,7 @@ def database_metrics():
             "kb_import_committed_timestamp_seconds", "When the newest import run committed.", finished.timestamp()
         )
     last_import = jobs.last("import")
-    if last_import:
+    if last_import and last_import.finished_at:
         yield gauge(
             "kb_import_last_timestamp_seconds", "When the last import ended.", last_import.finished_at.timestamp()
         )
@@ -241,7 +241,7 @@ def database_metrics():
         yield gauge("kb_import_last_problems", "Problems the last import found (each refuses it).", problems)
         yield gauge("kb_import_last_warnings", "Warnings of the last import.", last_import.summary.get("warnings", 0))
     daily = jobs.last("daily")
-    if daily:
+    if daily and daily.finished_at:
         yield gauge("kb_daily_last_timestamp_seconds", "When the last daily run ended.", daily.finished_at.timestamp())
         yield gauge("kb_daily_last_ok", "1 when the last daily run succeeded.", int(bool(daily.ok)))
         yield gauge(
