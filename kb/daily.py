@@ -30,9 +30,10 @@ class Outcome:
     done_elsewhere: str = ""  # "done" or "running" when another process had the day's run
 
 
-def run(today: dt.date, *, again: bool = False) -> Outcome:
+def run(today: dt.date, *, again: bool = False, index: bool = True) -> Outcome:
     """The day's jobs as of ``today``: the shared ones unless another process has them, then
-    this node's index. Raises on failure (after recording it: the next run takes over)."""
+    this node's index (unless ``index`` is False: a job with no index of its own, such as a
+    Kubernetes CronJob's pod). Raises on failure (after recording it: the next run takes over)."""
     outcome = Outcome()
     claim = jobs.claim(JOB, today.isoformat(), again=again)
     if claim.run is None:
@@ -47,7 +48,8 @@ def run(today: dt.date, *, again: bool = False) -> Outcome:
             jobs.finish(claim.run, ok=False, summary={"error": f"{type(exc).__name__}: {exc}"})
             raise
         jobs.finish(claim.run, ok=True, summary=summary)
-    outcome.lines.append(check_index())
+    if index:
+        outcome.lines.append(check_index())
     return outcome
 
 

@@ -108,3 +108,9 @@ def test_the_index_is_checked_and_rebuilt_when_it_disagrees(crossed_yesterday, i
     shutil.rmtree(isolated_index)
     search.forget_searchers()
     assert "2 documents for 2 texts" in daily()
+
+
+def test_no_index_leaves_the_index_alone(crossed_yesterday, isolated_index):
+    out = daily("--no-index")
+    assert "raised age-guide" in out and "index:" not in out
+    assert not isolated_index.exists()

@@ -18,11 +18,14 @@ class Command(BaseCommand):
             "--date", type=dt.date.fromisoformat, help="as of this day (YYYY-MM-DD; default: today in TIME_ZONE)"
         )
         parser.add_argument("--again", action="store_true", help="run the shared jobs even if done for that day")
+        parser.add_argument(
+            "--no-index", action="store_true", help="leave out this node's index (a job that has none of its own)"
+        )
 
-    def handle(self, *args, date=None, again=False, **options):
+    def handle(self, *args, date=None, again=False, no_index=False, **options):
         today = date or timezone.localdate()
         try:
-            outcome = daily.run(today, again=again)
+            outcome = daily.run(today, again=again, index=not no_index)
         except Exception as exc:
             raise CommandError(f"daily jobs for {today} failed: {failure_cause(exc)}") from exc
         for line in outcome.lines:
