@@ -60,6 +60,7 @@ checks: setup
 	DJANGO_SECRET_KEY=lint $(BIN)/mypy
 	DJANGO_SECRET_KEY=lint $(BIN)/python manage.py check --fail-level WARNING
 	DJANGO_SECRET_KEY=lint $(BIN)/python manage.py makemigrations --check --dry-run -v0
+	@scripts/check_deploy.sh
 
 test: setup system-deps checks
 	$(BIN)/python -m pytest -q -p no:randomly tests/e2e -m e2e

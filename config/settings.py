@@ -13,6 +13,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -105,7 +107,12 @@ INSTALLED_APPS = [
     "wizard.apps.WizardConfig",
 ]
 
+# Metrics (kb/metrics.py, /metrics): off only to measure what they cost (bench/load_bench.py).
+KB_METRICS = env_bool("KB_METRICS", True)
+
 MIDDLEWARE = [
+    "config.logs.RequestIdMiddleware",
+    "kb.metrics.MetricsMiddleware",
     "config.middleware.HostPortMiddleware",
     "config.middleware.ControlCharacterMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -123,6 +130,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+if not KB_METRICS:
+    MIDDLEWARE.remove("kb.metrics.MetricsMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -179,6 +188,13 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3") and DATABASES["default"]["
         {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
 
+# Query counts and latency per database (django-prometheus wraps Django's own backends).
+if KB_METRICS:
+    DATABASES["default"]["ENGINE"] = {
+        "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+        "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+    }.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # "default": rendered pages, per process (kb/caching.py). "shared": what several processes or
@@ -193,6 +209,16 @@ KB_COUNTER_FLUSH_SECONDS = float(os.environ.get("KB_COUNTER_FLUSH_SECONDS", "10"
 # Record what visitors search (kb.search_log: no personal data); off for a deployment whose policy
 # allows no search log at all, and for measuring its cost (bench/load_bench.py --no-search-log).
 KB_SEARCH_LOG = env_bool("KB_SEARCH_LOG", True)
+# /readyz (kb.readiness): how long the search index may stay behind the newest import run before
+# this node says it is not ready (a catch-up takes well under a second for a few articles).
+KB_READY_MAX_LAG_SECONDS = float(os.environ.get("KB_READY_MAX_LAG_SECONDS", "60"))
+# Whether a Redis that does not answer makes /readyz 503 (it is named in the body either way).
+# Off: a Redis outage, shared by every node, does not take them all out of rotation at once.
+KB_READY_NEEDS_REDIS = env_bool("KB_READY_NEEDS_REDIS", True)
+# /metrics (kb.metrics) answers these addresses or networks (the client's address as
+# KB_TRUSTED_PROXIES see it), and any client sending "Authorization: Bearer KB_METRICS_TOKEN".
+KB_METRICS_ALLOW = env_list("KB_METRICS_ALLOW", "127.0.0.0/8,::1")
+KB_METRICS_TOKEN = os.environ.get("KB_METRICS_TOKEN", "")
 # Requests per client and minute (kb.limits; 0: no limit). Live search asks on each pause in
 # typing: a fast typist pausing every second stays under 60 a minute.
 KB_RATE_SEARCH = int(os.environ.get("KB_RATE_SEARCH", "120"))
@@ -235,7 +261,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+# nginx serves these itself (deploy/nginx): outside KB_VAR_DIR, which only its owner may read.
+STATIC_ROOT = Path(os.environ.get("KB_STATIC_ROOT", VAR_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -296,9 +323,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "429.html"
 AXES_VERBOSE = False
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
-}
+# JSON lines with a request id (config/logs.py); KB_LOG_FORMAT=text for a person at a terminal.
+# The proxy's X-Request-ID is taken when a proxy is trusted (it sets the header itself).
+KB_TRUST_REQUEST_ID = env_bool("KB_TRUST_REQUEST_ID", KB_TRUSTED_PROXIES > 0)
+LOGGING = logging_config(
+    os.environ.get("DJANGO_LOG_LEVEL", "WARNING"), os.environ.get("KB_LOG_FORMAT", "json") != "text"
+)

@@ -4,6 +4,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.decorators.http import require_safe
 
+from kb import metrics, readiness
 from kb import views as kb_views
 from kb.sitemaps import SITEMAPS
 
@@ -13,6 +14,8 @@ urlpatterns = [
     path("api/search", kb_views.search_api, name="api_search"),
     path("api/search/log", kb_views.search_log_event, name="search_log"),
     path("healthz", kb_views.healthz, name="healthz"),
+    path("readyz", readiness.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("sitemap.xml", require_safe(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", kb_views.robots, name="robots"),
     path("favicon.ico", kb_views.favicon),

@@ -99,6 +99,11 @@ def kept_page(request):
     return cache.get(page_key(request))
 
 
+def key_given(request):
+    """The browser has a copy and asks whether it is still good (kb.metrics counts these apart)."""
+    return "If-None-Match" in request.headers
+
+
 def revalidated(view=None, *, reads=None):
     """ETag the view's response, answer 304 when it matches, serve and keep anonymous
     visitors' pages in the cache, and ask browsers to revalidate.
@@ -119,7 +124,8 @@ def revalidated(view=None, *, reads=None):
             and (known is None or known.issuperset(request.GET))
         )
         key = page_key(request)
-        response = cache.get(key) if cacheable and "If-None-Match" not in request.headers else None
+        response = cache.get(key) if cacheable and not key_given(request) else None
+        request._kb_page_cache = cacheable and ("hit" if response else "conditional" if key_given(request) else "miss")
         if response is None:
             response = conditional(request, *args, **kwargs)
             if cacheable and response.status_code == 200 and not response.cookies:

@@ -1,5 +1,7 @@
 """Deployment checks (``manage.py check --deploy``)."""
 
+import os
+
 from django.conf import settings
 from django.core import checks
 
@@ -15,5 +17,20 @@ def limits_per_process(app_configs=None, **kwargs):
             "times the limit.",
             hint="Set REDIS_URL to share the limits between processes and machines.",
             id="kb.W001",
+        )
+    ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def metrics_per_process(app_configs=None, **kwargs):
+    if not settings.KB_METRICS or settings.KB_WORKERS <= 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return []
+    return [
+        checks.Warning(
+            f"PROMETHEUS_MULTIPROC_DIR is not set and WEB_CONCURRENCY is {settings.KB_WORKERS}: each scrape of "
+            "/metrics shows the counts of whichever worker answers it.",
+            hint="Set PROMETHEUS_MULTIPROC_DIR to an empty folder made at each start (scripts/serve.sh and "
+            "deploy/systemd/kb.service do).",
+            id="kb.W002",
         )
     ]

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.db.models import F
 
-from kb import process_state, shared
+from kb import metrics, process_state, shared
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +100,7 @@ def flush() -> int:
         with _lock:
             _state["flushed_at"] = time.monotonic()
             _state["flushing"] = False
+        metrics.COUNTERS_FLUSHED.set_to_current_time()
 
 
 def add_to_row(model, row, fields):

@@ -253,3 +253,23 @@ class SearchDay(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.lang} {self.query!r} ×{self.searches}"
+
+
+class JobRun(models.Model):
+    """One run of a job that must happen once however many nodes start it (``kb.jobs``): the
+    unique (job, key) row is the lock, in the database every node shares. ``key`` names what
+    the run is for (the day of a daily run); a run that failed, or stopped without finishing,
+    may be taken over."""
+
+    job = models.CharField(max_length=40)
+    key = models.CharField(max_length=40)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(null=True)
+    summary = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "key"], name="one_run_per_job_and_key")]
+
+    def __str__(self):
+        return f"{self.job} {self.key} ({'ok' if self.ok else 'failed' if self.ok is False else 'running'})"

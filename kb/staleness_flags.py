@@ -178,3 +178,42 @@ def behind_note(revision):
         f"which is now r{current.number if current else '?'}: "
         f"see /{revision.lang}/articles/{revision.article.slug}/{revision.lang}/translation/"
     )
+
+
+# -- the daily job ------------------------------------------------------------------------
+
+
+def refresh_time_flags(rules: Rules, today):
+    """Raise and clear the flags time alone decides (age, review due) on every current text
+    as of ``today``, leaving the others as the last import stored them. Returns {"raised",
+    "updated" (another reason: a year more), "cleared"}: lists of (slug, lang, rule id)."""
+    time_rules = [rule for rule in rules if rule.type in staleness.TIME_RULES]
+    revisions = list(
+        Revision.objects.current()
+        .visible()
+        .select_related("article", "translated_from")
+        .prefetch_related("article__tags")
+    )
+    wanted = {}
+    for revision in revisions:
+        found = staleness.age_and_review_flags(Rules(time_rules), facts_for(revision, None, []), today)
+        for rule_id, (rule, reasons) in found.items():
+            wanted[(revision.id, rule_id)] = Flag(
+                revision_id=revision.id, rule_id=rule_id, code=rule.code, severity=rule.severity, reasons=reasons
+            )
+    names = {revision.id: (revision.article.slug, revision.lang) for revision in revisions}
+    with transaction.atomic():
+        existing = {
+            (flag.revision_id, flag.rule_id): flag
+            for flag in Flag.objects.filter(revision_id__in=names, rule_id__in=[rule.id for rule in time_rules])
+        }
+        stale = [key for key, flag in existing.items() if key not in wanted or not same_flag(flag, wanted[key])]
+        Flag.objects.filter(pk__in=[existing[key].pk for key in stale]).delete()
+        fresh = [key for key in wanted if key not in existing or key in stale]
+        Flag.objects.bulk_create([wanted[key] for key in fresh])
+    named = lambda keys: sorted((*names[revision_id], rule_id) for revision_id, rule_id in keys)  # noqa: E731
+    return {
+        "raised": named(key for key in wanted if key not in existing),
+        "updated": named(key for key in stale if key in wanted),
+        "cleared": named(key for key in stale if key not in wanted),
+    }

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from kb import caching, diffing, languages, limits, reports, search, search_log
+from kb import caching, diffing, languages, limits, metrics, reports, search, search_log
 from kb.caching import revalidated
 from kb.forms import language_choices, search_params
 from kb.limits import limited
@@ -259,6 +259,7 @@ def search_page(request):
     if params.q:
         try:
             results = reports.search(params, get_language())
+            metrics.searched(results)
         except search.SearchUnavailable:
             unavailable = True
     template = "kb/search.html#results" if request.htmx else "kb/search.html"
@@ -338,6 +339,7 @@ def search_api(request):
     params.lang = params.lang or "all"
     try:
         payload = reports.search_payload(params, request)
+        metrics.searched(payload)
     except search.SearchUnavailable:
         response = JsonResponse({"error": "search is being rebuilt; try again in a minute"}, status=503)
         response["Retry-After"] = RETRY_AFTER_SECONDS

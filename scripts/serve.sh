@@ -3,7 +3,8 @@
 # responses, in front of gunicorn's sync workers on KB_UPSTREAM (loopback only). Both stop
 # when either does, or on Ctrl-C.
 #   KB_LISTEN (127.0.0.1:8000), KB_UPSTREAM (127.0.0.1:8001), KB_NGINX_DIR (var/nginx),
-#   WEB_CONCURRENCY (2 workers), GUNICORN (.venv/bin/gunicorn), REDIS_URL
+#   WEB_CONCURRENCY (2 workers), GUNICORN (.venv/bin/gunicorn), REDIS_URL,
+#   PROMETHEUS_MULTIPROC_DIR (var/prometheus: emptied at each start, see kb/metrics.py)
 # Without REDIS_URL it starts its own Redis (scripts/with_redis.sh) for as long as it runs: the
 # request limits, the vote limit and the content version must be one across gunicorn's workers.
 set -euo pipefail
@@ -13,8 +14,13 @@ if [ -z "${REDIS_URL:-}" ]; then
 fi
 listen="${KB_LISTEN:-127.0.0.1:8000}"
 upstream="${KB_UPSTREAM:-127.0.0.1:8001}"
-conf="$("$here/scripts/nginx_conf.sh" "${KB_NGINX_DIR:-$here/var/nginx}" "$listen" "$upstream")"
+static="${KB_STATIC_ROOT:-${KB_VAR_DIR:-$here/var}/staticfiles}"  # as config/settings.py's STATIC_ROOT
+conf="$("$here/scripts/nginx_conf.sh" "${KB_NGINX_DIR:-$here/var/nginx}" "$listen" "$upstream" "$(id -un)" "$static")"
 export KB_TRUSTED_PROXIES="${KB_TRUSTED_PROXIES:-1}"  # nginx puts the client's address in X-Forwarded-For
+# Every worker writes its metrics there and a scrape adds them up; counts of a previous run
+# must not be added to this one's.
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$here/var/prometheus}"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p -m 700 "$PROMETHEUS_MULTIPROC_DIR"
 cd "$here"
 "${GUNICORN:-$here/.venv/bin/gunicorn}" config.wsgi -c deploy/gunicorn.conf.py --bind "$upstream" &
 app=$!

@@ -1,7 +1,9 @@
 """The production-style server of `make serve` (scripts/serve.sh: nginx in front of gunicorn's
 sync workers), run for real: slow clients, the access log, the Host header, shared limits."""
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.config.test_metrics import value
 from tests.conftest import CONTENT, REPO
 from tests.system.conftest import free_port, get_json, manage, wait_for
 
@@ -35,6 +38,7 @@ def served(node_env, tmp_path, request):
         "GUNICORN": str(Path(sys.executable).parent / "gunicorn"),
         "WEB_CONCURRENCY": "2",
         "KB_SITE_URL": "http://kb.example.test",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
     }
     env = {name: value for name, value in env.items() if value is not None}
     log = tmp_path / "serve.log"
@@ -112,6 +116,33 @@ def test_the_access_log_keeps_no_query_string(served):
     assert secret not in log.read_text() and "taro.yamada" not in log.read_text()
 
 
+def json_lines(log):
+    return [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+
+
+def test_logs_are_json_lines_joined_by_the_proxys_request_id(served):
+    """nginx makes the id (one a client sends is replaced), gunicorn's lines carry it, the
+    response returns it; no query string and no address in any line of the request."""
+    nginx, _gunicorn, log = served
+    request = urllib.request.Request(
+        f"{nginx}/en/articles/no-such-article/?q=taro.yamada@example.co.jp",
+        headers={"X-Request-ID": "chosen-by-client"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(request, timeout=20)
+    given = answer.value.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", given), given
+
+    def lines_of_the_request():
+        found = [line for line in json_lines(log) if line.get("request_id") == given]
+        return found if {line["logger"] for line in found} >= {"nginx", "kb.requests", "django.request"} else None
+
+    found = wait_for(lines_of_the_request, seconds=10, what="the request's lines from nginx and gunicorn")
+    assert all(line["path"] == "/en/articles/no-such-article/" for line in found if "path" in line)
+    text = json.dumps(found)
+    assert "taro" not in text and "127.0.0.1" not in text and "chosen-by-client" not in log.read_text()
+
+
 def test_unknown_hosts_and_ports_are_refused_and_links_name_the_site(served, node_env):
     nginx, gunicorn, _log = served
     for base, host in ((gunicorn, "127.0.0.1:6666"), (nginx, "evil.example")):
@@ -150,3 +181,64 @@ def test_two_nodes_share_the_api_limit_through_redis(node_env, gunicorn):
     assert error.value.code == 429 and 1 <= int(error.value.headers["Retry-After"]) <= 60
     other = {"X-Forwarded-For": "198.51.100.8"}
     assert get_json(f"{node_b}/api/search", headers=other)[0] == 200
+
+
+def test_readyz_through_the_stack_follows_the_index_and_redis(served, redis):
+    """A fresh node has no index: /readyz says so and starts building it, then answers 200;
+    with its Redis stopped it answers 503 naming Redis, while /healthz still answers."""
+    nginx, _gunicorn, _log = served
+    status, body = get_json(f"{nginx}/readyz")
+    assert status == 503 and set(body["problems"]) == {"index"}, body
+    wait_for(lambda: get_json(f"{nginx}/readyz")[0] == 200, what="the node to build its index")
+    redis.stop()
+    status, body = get_json(f"{nginx}/readyz")
+    assert status == 503 and set(body["problems"]) == {"redis"}, body
+    assert healthy(nginx)
+
+
+def status_of(url):
+    with urllib.request.urlopen(url, timeout=20) as response:
+        return response.status
+
+
+def scrape(base, headers=None):
+    """/metrics naming the host as nginx does (gunicorn's own port is not an allowed host)."""
+    request = urllib.request.Request(f"{base}/metrics", headers={"Host": "127.0.0.1", **(headers or {})})
+    with urllib.request.urlopen(request, timeout=20) as response:
+        return response.read().decode()
+
+
+def test_metrics_add_up_across_workers_and_are_not_public(served, tmp_path):
+    """Two workers, ten API searches and three pages at once: every scrape, whichever worker
+    answers it, counts ten; a client the proxy says is elsewhere is refused."""
+    nginx, gunicorn, _log = served
+    wait_for(lambda: get_json(f"{nginx}/readyz")[0] == 200, what="the node to build its index")
+    with ThreadPoolExecutor(8) as pool:
+        searches = pool.map(lambda n: get_json(f"{nginx}/api/search?q=vm{n}")[0], range(10))
+        pages = pool.map(lambda n: status_of(f"{nginx}/en/search/?q=disk{n}"), range(3))
+        assert list(searches) == [200] * 10 and list(pages) == [200] * 3
+    workers = {path.stem.rsplit("_", 1)[1] for path in (tmp_path / "prometheus").glob("counter_*.db")}
+    assert len(workers) == 2, workers  # both workers counted some
+    for _ in range(4):  # several scrapes: each worker answers some of them
+        for text in (scrape(nginx), scrape(gunicorn)):
+            assert value(text, "kb_search_seconds_count", kind="api") == 10
+            assert value(text, "kb_search_seconds_count", kind="page") == 3
+            view = {"view": "api_search", "method": "GET", "status": "200"}
+            assert value(text, "django_http_requests_total", **view) == 10
+            assert re.search(r"^django_db_execute_total\{[^}]*alias=\"default\"", text, re.MULTILINE)  # queries
+            assert "vm1" not in text and "127.0.0.1" not in text
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        scrape(gunicorn, headers={"X-Forwarded-For": "198.51.100.7"})
+    assert refused.value.code == 403
+
+
+def test_nginx_serves_the_static_files_itself(served):
+    """The collected files (hashed names) from STATIC_ROOT, by nginx: cached for good."""
+    nginx, _gunicorn, log = served
+    with urllib.request.urlopen(f"{nginx}/en/", timeout=20) as response:
+        stylesheet = re.search(r'href="(/static/[^"]+\.css)"', response.read().decode())[1]
+    with urllib.request.urlopen(f"{nginx}{stylesheet}", timeout=20) as response:
+        assert response.status == 200 and response.read()
+        # nginx's header (whitenoise would send "max-age=315360000, public, immutable")
+        assert response.headers.get_all("Cache-Control") == ["public, max-age=31536000, immutable"]
+    assert stylesheet not in log.read_text()  # never reached gunicorn (nor nginx's access log)

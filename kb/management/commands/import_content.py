@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError
 
-from kb import importer, search
+from kb import importer, jobs, search
 
 
 class Command(BaseCommand):
@@ -29,7 +29,12 @@ class Command(BaseCommand):
         except OperationalError as exc:
             raise CommandError(f"the database is busy or unavailable ({exc}); is another import running?") from exc
         except Exception as exc:  # the transaction rolled back: say so instead of a bare traceback
+            jobs.record("import", ok=False, summary={"problems": 1, "warnings": 0})
             raise CommandError(f"nothing was imported: {importer.failure_cause(exc)}") from exc
+        if not dry_run:
+            jobs.record(
+                "import", ok=report.ok, summary={"problems": len(report.problems), "warnings": len(report.warnings)}
+            )
         for warning in report.warnings:
             if verbosity >= 1:
                 self.stderr.write(self.style.WARNING(f"warning {warning}"))
