@@ -23,146 +23,28 @@ deallocating), so "resizing" meets "resize" and ネットワークセキュリ�
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from whoosh import query
 from whoosh.lang.porter import stem
 
+from kb import caching, process_state
 from kb.search.analysis import JOIN, japanese_nouns, split_variants, terms, word_positions
 
 BRIDGE_WEIGHT = 0.8
-# Words of a question that say nothing about its subject: left out of the conceptual reading
-# (a text in another language cannot hold them, one in the same language proves nothing).
-# (Japanese particles, auxiliaries and verbs are left out the same way: see japanese_nouns.)
-FILLER = frozenset(
-    stem(word)
-    for word in [
-        "a",
-        "about",
-        "after",
-        "again",
-        "all",
-        "also",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "but",
-        "by",
-        "can",
-        "cannot",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "done",
-        "during",
-        "each",
-        "either",
-        "else",
-        "ever",
-        "every",
-        "few",
-        "first",
-        "for",
-        "from",
-        "get",
-        "gets",
-        "getting",
-        "got",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "just",
-        "let",
-        "me",
-        "more",
-        "most",
-        "much",
-        "must",
-        "my",
-        "need",
-        "needs",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "one",
-        "only",
-        "or",
-        "other",
-        "our",
-        "out",
-        "over",
-        "own",
-        "same",
-        "should",
-        "so",
-        "some",
-        "still",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "us",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "yet",
-        "you",
-        "your",
-    ]
-)
+FILLER_FILE = Path(__file__).with_name("english_fillers.txt")
+
+
+def read_fillers(path: Path = FILLER_FILE) -> frozenset:
+    """Words of a question that say nothing about its subject (data: ``english_fillers.txt``),
+    stemmed as the analyzer stems them: left out of the conceptual reading (a text in another
+    language cannot hold them, one in the same language proves nothing). Japanese particles,
+    auxiliaries and verbs are left out by part of speech instead: see ``japanese_nouns``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(stem(line.strip()) for line in lines if line.strip() and not line.startswith("#"))
+
+
+FILLER = read_fillers()
 
 
 def form_key(form: str) -> tuple:
@@ -459,8 +341,24 @@ def node_for(key, boost):
     return query.Phrase("text", list(key), boost=boost)
 
 
-def current() -> Bridge:
-    """The glossary in force (read again when the content changes)."""
-    from kb.glossary import current_bridge
+_current: dict = {"version": None, "bridge": EMPTY}
 
-    return current_bridge()
+
+@process_state.resettable
+def forget_current():
+    _current["version"] = None
+
+
+def current() -> Bridge:
+    """The glossary in force (``kb.models.Glossary``, imported by ``kb.glossary``) as a Bridge,
+    read again only when the content version changes. (The glossary's content kind imports
+    this module to check forms; this module reads only the model, so neither imports the
+    other back.)"""
+    from kb.models import Glossary  # (models are not ready when kb.search is first imported)
+
+    version = caching.content_version()
+    if _current["version"] != version:
+        entries = Glossary.objects.filter(is_current=True).values_list("entries", flat=True).first()
+        _current["bridge"] = Bridge.from_entries(entries) if entries else EMPTY
+        _current["version"] = version
+    return _current["bridge"]

@@ -94,27 +94,40 @@ def parse(text: str, schema, group=AndGroup):
     return parsed
 
 
+@dataclass(frozen=True)
+class Query:
+    """What a visitor asks for: the cleaned text, the filters and the page."""
+
+    text: str
+    lang: str | None = None  # only texts in this language
+    prefer_lang: str | None = None  # the visitor's language, when not filtering by one
+    kind: str | None = None
+    tag: str | None = None
+    page: int = 1
+    page_size: int = PAGE_SIZE
+
+
 def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, page_size=PAGE_SIZE):
     """Search the current articles. Never raises for any user input."""
-    text = clean_query(text)
-    results = Results(query=text, page=max(1, page))
-    if not text:
-        return results
+    asked = Query(clean_query(text), lang, prefer_lang, kind, tag, max(1, page), page_size)
+    if not asked.text:
+        return Results(query=asked.text, page=asked.page)
     try:
         index.catch_up()
     except DatabaseError:  # the database is away: search what the index holds
         logger.exception("could not catch up with the database; searching the index as it is")
     s = index.searcher()  # SearchRebuilding when there is no index yet
     terms = bridge.current()
-    variants = split_variants(text)
-    q = rewritten(parse(text, s.schema), variants, terms, text)
-    run(s, q, results, lang, prefer_lang, kind, tag, page_size)
+    variants = split_variants(asked.text)
+    q = rewritten(parse(asked.text, s.schema), variants, terms, asked.text)
+    results = run(s, q, asked)
     if results.total == 0:
-        results.suggestion = suggest(index.index_dir(), text)
-        relaxed = rewritten(parse(text, s.schema, group=OrGroup), variants, terms, text)
+        suggestion = suggest(index.index_dir(), asked.text)
+        relaxed = rewritten(parse(asked.text, s.schema, group=OrGroup), variants, terms, asked.text)
         if relaxed.direct != q.direct:
-            run(s, relaxed, results, lang, prefer_lang, kind, tag, page_size)
+            results = run(s, relaxed, asked)
             results.relaxed = results.total > 0
+        results.suggestion = suggestion
     return results
 
 
@@ -122,7 +135,7 @@ def rewritten(parsed, variants, terms, text) -> bridge.Rewritten:
     return bridge.rewrite(parsed, terms, text, variants)
 
 
-def run(s, q: bridge.Rewritten, results, lang, prefer_lang, kind, tag, page_size):
+def run(s, q: bridge.Rewritten, asked: Query) -> Results:
     """One page of hits, by score (BM25 over the whole index; a text found only through the
     conceptual reading scores its bridged words at ``bridge.BRIDGE_WEIGHT``). For a visitor
     with a language and no language filter, one text per article: the visitor's when it
@@ -136,22 +149,21 @@ def run(s, q: bridge.Rewritten, results, lang, prefer_lang, kind, tag, page_size
         match = ranking.either(match, ranking.restrict(same, own))
     if q.concepts:
         match = ranking.either(match, ranking.restrict(conceptual(q, data), data.live & ~own))
-    everything = data.filter(lang or None, kind, tag)
-    if prefer_lang in languages.codes() and not lang:
-        match = one_text_per_article(match, everything, data, prefer_lang)
-    groups = [everything]
-    start = (results.page - 1) * page_size
-    page, total = ranking.ranked(match, groups, start, start + page_size)
-    results.total = total
-    results.pages = (total + page_size - 1) // page_size
+    everything = data.filter(asked.lang or None, asked.kind, asked.tag)
+    if asked.prefer_lang in languages.codes() and not asked.lang:
+        match = one_text_per_article(match, everything, data, asked.prefer_lang)
+    start = (asked.page - 1) * asked.page_size
+    page, total = ranking.ranked(match, [everything], start, start + asked.page_size)
     highlights = Highlights(q.nodes(), data)
-    results.hits = [make_hit(s, docnum, float(match.score[docnum]), highlights) for docnum in page]
+    hits = [make_hit(s, docnum, float(match.score[docnum]), highlights) for docnum in page]
     indirect = [docnum for docnum in page if not direct.mask[docnum]]
     bridged = bridged_only(q, data, indirect)
-    for hit, docnum in zip(results.hits, page, strict=True):
+    for hit, docnum in zip(hits, page, strict=True):
         if docnum in bridged:
             hit.exact = False
             hit.bridged = bridged[docnum]
+    pages = (total + asked.page_size - 1) // asked.page_size
+    return Results(query=asked.text, total=total, page=asked.page, pages=pages, hits=hits)
 
 
 def query_language(q: bridge.Rewritten) -> str:
