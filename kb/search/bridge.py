@@ -29,7 +29,18 @@ from whoosh import query
 from whoosh.lang.porter import stem
 
 from kb import caching, process_state
-from kb.search.analysis import JOIN, japanese_nouns, split_variants, terms, word_positions
+from kb.search.analysis import (
+    CONTENT,
+    FUNCTION,
+    JOIN,
+    LIGHT,
+    NEGATION,
+    japanese_nouns,
+    japanese_roles,
+    split_variants,
+    terms,
+    word_positions,
+)
 
 BRIDGE_WEIGHT = 0.8
 FILLER_FILE = Path(__file__).with_name("english_fillers.txt")
@@ -167,10 +178,26 @@ class Rewritten:
     optional: list = field(default_factory=list)  # the other words: count where present
     at_least: int = 0  # concepts a text must hold
     bridged: list = field(default_factory=list)  # (query words, as written, [other Form, …]) per concept
+    # The ranked reading (``slots_of``) of a flat query: what it asks for, one slot each.
+    slots: list = field(default_factory=list)
 
     def nodes(self):
         """Every word and phrase the search looks for, for highlighting."""
-        return [self.direct, *self.same, *self.concepts, *self.required, *self.optional]
+        alternatives = [node for slot in self.slots for node, _weight in slot.alternatives]
+        return [self.direct, *self.same, *self.concepts, *self.required, *self.optional, *alternatives]
+
+
+@dataclass
+class Slot:
+    """One thing a query asks for (a word, a run of words, a concept), found as any of its
+    alternatives: (query node, weight), the words as typed weighing 1."""
+
+    alternatives: list
+    latin: bool  # a text in Latin letters (English) could hold it
+    other: bool  # a text in another script (Japanese) could hold it
+    required: bool = False  # a phrase the visitor put in double quotes
+    words: tuple = ()  # as typed, analysed
+    bridged: tuple = ()  # for a concept: (its words, as written, [other Form, …])
 
 
 def rewrite(parsed, bridge: Bridge, text: str, variants=None) -> Rewritten:
@@ -182,7 +209,10 @@ def rewrite(parsed, bridge: Bridge, text: str, variants=None) -> Rewritten:
     variants = variants or {}
     result = Rewritten(with_variants(parsed, variants), latin=text.isascii())
     leaves, group = leaves_of(parsed)
-    if not bridge.index or leaves is None:
+    if leaves is None:
+        return result
+    result.slots = slots_of(leaves, bridge, text, variants)
+    if not bridge.index:
         return result
     same = same_language(leaves, bridge, result.latin)
     result.same = [node if isinstance(node, Concept) else with_variants(node, variants) for node in same]
@@ -217,6 +247,123 @@ def rewrite(parsed, bridge: Bridge, text: str, variants=None) -> Rewritten:
     count = len(result.concepts)
     result.at_least = 1 if group is query.Or else count if count <= 2 else math.ceil(count / 2)
     return result
+
+
+CORE_WEIGHT = 0.7  # a run found without its negation (起動 for 起動しない)
+
+
+def slots_of(leaves, bridge: Bridge, text: str, variants) -> list:
+    """The ranked reading of a flat query: one slot per thing it asks for. Words that only
+    frame a question (Japanese particles, auxiliaries, adverbs by part of speech; English
+    fillers) are left out. The rest, in units: the words of one typed Japanese word between
+    such function words (正常性プローブ, 更新中) are one run, found as a phrase, unless glossary
+    forms cover all of it (then each form is a concept, found in any of its forms, the others
+    at ``BRIDGE_WEIGHT``); English words are one slot each, or one concept for a glossary
+    form (network security group). A run ending in light verbs (停止する, 続いている) is also
+    found by its head (停止) alone; one with a negation (起動しない) weighs ``CORE_WEIGHT``
+    without it."""
+    roles = {} if text.isascii() else japanese_roles(text)
+    slots, words, units, english = [], [], [], []
+    for leaf in leaves:
+        if is_quoted(leaf, text) or is_identifier_phrase(leaf):
+            slots.append(typed_slot(leaf, variants, required=is_quoted(leaf, text)))
+            continue
+        unit = []
+        for word in leaf_words(leaf):
+            if word.isascii():  # English words and identifiers: one run of them across leaves
+                unit = flush(unit, units)
+                if word not in FILLER:
+                    english.append((len(words), word))
+                    words.append(word)
+                continue
+            english = flush(english, units)
+            role = roles.get(word, CONTENT)
+            if role == FUNCTION:
+                unit = flush(unit, units)
+                continue
+            if role == CONTENT and word not in NEGATION and unit and roles.get(unit[-1][1]) == LIGHT:
+                unit = flush(unit, units)  # 失敗する原因: a light verb ends a run
+            unit.append((len(words), word))
+            words.append(word)
+        flush(unit, units)
+    flush(english, units)
+    spans = {start: (length, numbers) for start, length, numbers in find_spans(bridge, words)} if bridge.index else {}
+    for unit in sorted(units):
+        slots += unit_slots(unit, spans, bridge, roles, variants)
+    if not text.isascii():  # English typed among Japanese (nslookup タイムアウト): Japanese texts use it too
+        for slot in slots:
+            slot.other = True
+    return slots
+
+
+def flush(unit, units):
+    if unit:
+        units.append(unit)
+    return []
+
+
+def typed_slot(node, variants, required=False, words=None):
+    words = tuple(words or leaf_words(node))
+    latin = all(word.isascii() for word in words)
+    return Slot(
+        [(with_variants(node, variants), 1.0)], latin, not latin or any(map(is_identifier, words)), required, words
+    )
+
+
+def unit_slots(unit, spans, bridge, roles, variants) -> list:
+    words = [word for _at, word in unit]
+    positions = [at for at, _word in unit]
+    if all(word.isascii() for word in words):
+        return english_slots(words, positions, spans, bridge, variants)
+    light = [roles.get(word, CONTENT) != CONTENT or word in NEGATION for word in words]
+    core_end = len(words)
+    while core_end > 1 and light[core_end - 1]:
+        core_end -= 1
+    negated = any(word in NEGATION for word in words[core_end:])
+    concepts, i = [], 0
+    while i < core_end:  # glossary forms one after another, over the whole head of the run
+        length, numbers = spans.get(positions[i], (0, []))
+        if not length or i + length > core_end:
+            break
+        concepts.append((tuple(words[i : i + length]), numbers))
+        i += length
+    if concepts and i == core_end:
+        found = [concept_slot(bridge, numbers, key) for key, numbers in concepts]
+        if negated:  # the last form with its negation, as typed, leads; without it weighs less
+            last, typed = found[-1], tuple(words[core_end - len(concepts[-1][0]) :])
+            last.alternatives = [(with_variants(node_for(typed, 1.0), variants), 1.0)] + [
+                (node, weight * CORE_WEIGHT) for node, weight in last.alternatives
+            ]
+        return found
+    slot = typed_slot(node_for(tuple(words), 1.0), variants, words=words)
+    if core_end < len(words):
+        core = tuple(words[:core_end])
+        slot.alternatives.append((with_variants(node_for(core, 1.0), variants), CORE_WEIGHT if negated else 1.0))
+    return [slot]
+
+
+def english_slots(words, positions, spans, bridge, variants) -> list:
+    slots, i = [], 0
+    while i < len(words):
+        length, numbers = spans.get(positions[i], (0, []))
+        if length and i + length <= len(words):
+            slots.append(concept_slot(bridge, numbers, tuple(words[i : i + length])))
+            i += length
+            continue
+        slots.append(typed_slot(node_for((words[i],), 1.0), variants, words=(words[i],)))
+        i += 1
+    return slots
+
+
+def concept_slot(bridge, numbers, key) -> Slot:
+    node = concept(bridge, numbers, key)
+    alternatives = [(child, child.boost) for child in node.subqueries]
+    for child in node.subqueries:
+        child.boost = 1.0
+    texts = [form.text for form in bridge.other_forms(numbers, key)] + [bridge.written(key)]
+    latin = any(text.isascii() for text in texts)
+    bridged = (tuple(key), bridge.written(key), bridge.other_forms(numbers, key))
+    return Slot(alternatives, latin, any(not text.isascii() for text in texts), False, tuple(key), bridged)
 
 
 class Concept(query.Or):

@@ -28,7 +28,7 @@ from whoosh.qparser import (
 from kb import languages
 from kb.search import bridge, index, ranking
 from kb.search.analysis import split_variants
-from kb.search.matching import conceptual, evaluate, phrase
+from kb.search.matching import conceptual, evaluate, phrase, ranked
 from kb.search.segments import Searchable
 from kb.search.snippets import Highlights
 from kb.search.suggestions import suggest
@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 MAX_QUERY_LENGTH = 300
 PAGE_SIZE = 10
+OTHER_LANGUAGE = 0.9  # a text not in the query's language: preferred less, not refused
+AS_TYPED = 1.5  # a text that holds the query as typed (each typed word, a Japanese one as a phrase)
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -65,6 +67,16 @@ class Results:
     suggestion: str = ""
     relaxed: bool = False  # True when these are results with fewer of the words
     error: str = ""
+
+
+# The colon of an address pasted with its port (168.63.129.16:32526, myvm.example.com:3389)
+# joins two things a text most often writes apart.
+PASTED_PORT = re.compile(r"((?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]+):([0-9]{1,5})\b")
+
+
+def split_pasted(text: str) -> str:
+    """The query with a pasted ``address:port`` as two words."""
+    return PASTED_PORT.sub(r"\1 \2", text)
 
 
 def clean_query(text: str) -> str:
@@ -119,11 +131,15 @@ def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, pa
     s = index.searcher()  # SearchRebuilding when there is no index yet
     terms = bridge.current()
     variants = split_variants(asked.text)
-    q = rewritten(parse(asked.text, s.schema), variants, terms, asked.text)
+    typed = split_pasted(asked.text)
+    q = rewritten(parse(typed, s.schema), variants, terms, typed)
     results = run(s, q, asked)
-    if results.total == 0:
+    if results.total == 0 or (q.slots and results.relaxed):
         suggestion = suggest(index.index_dir(), asked.text)
-        relaxed = rewritten(parse(asked.text, s.schema, group=OrGroup), variants, terms, asked.text)
+        results.suggestion = suggestion
+    if results.total == 0 and not q.slots:
+        suggestion = suggest(index.index_dir(), asked.text)
+        relaxed = rewritten(parse(typed, s.schema, group=OrGroup), variants, terms, typed)
         if relaxed.direct != q.direct:
             results = run(s, relaxed, asked)
             results.relaxed = results.total > 0
@@ -144,10 +160,16 @@ def run(s, q: bridge.Rewritten, asked: Query) -> Results:
     direct = evaluate(q.direct, data)
     match = direct
     own = data.filter(query_language(q))
-    if q.same:
+    complete = True
+    if q.slots:
+        match, coverage = ranked(q.slots, data)
+        boost = np.where(own, 1.0, OTHER_LANGUAGE) * np.where(direct.mask, AS_TYPED, 1.0)
+        match = ranking.Match(match.mask | direct.mask, np.maximum(match.score * boost, direct.score))
+        complete = bool((coverage >= 0.999).any())
+    elif q.same:
         same = ranking.all_of([evaluate(node, data) for node in q.same], data.size)
         match = ranking.either(match, ranking.restrict(same, own))
-    if q.concepts:
+    if q.concepts and not q.slots:
         match = ranking.either(match, ranking.restrict(conceptual(q, data), data.live & ~own))
     everything = data.filter(asked.lang or None, asked.kind, asked.tag)
     if asked.prefer_lang in languages.codes() and not asked.lang:
@@ -157,13 +179,15 @@ def run(s, q: bridge.Rewritten, asked: Query) -> Results:
     highlights = Highlights(q.nodes(), data)
     hits = [make_hit(s, docnum, float(match.score[docnum]), highlights) for docnum in page]
     indirect = [docnum for docnum in page if not direct.mask[docnum]]
-    bridged = bridged_only(q, data, indirect)
+    bridged = bridged_only([slot.bridged for slot in q.slots if slot.bridged] if q.slots else q.bridged, data, indirect)
     for hit, docnum in zip(hits, page, strict=True):
         if docnum in bridged:
             hit.exact = False
             hit.bridged = bridged[docnum]
     pages = (total + asked.page_size - 1) // asked.page_size
-    return Results(query=asked.text, total=total, page=asked.page, pages=pages, hits=hits)
+    return Results(
+        query=asked.text, total=total, page=asked.page, pages=pages, hits=hits, relaxed=total > 0 and not complete
+    )
 
 
 def query_language(q: bridge.Rewritten) -> str:
@@ -194,7 +218,7 @@ def one_text_per_article(match, among, data: Searchable, visitor_lang) -> rankin
     return ranking.Match(mask, score)
 
 
-def bridged_only(q: bridge.Rewritten, data: Searchable, docnums) -> dict:
+def bridged_only(concepts, data: Searchable, docnums) -> dict:
     """docnum → (the query's words, the form found) for each concept the text holds only in
     another form. Each form is looked up once for the whole page."""
 
@@ -206,7 +230,7 @@ def bridged_only(q: bridge.Rewritten, data: Searchable, docnums) -> dict:
         return phrase(query.Phrase("text", list(key)), data, within=page).mask
 
     found = {docnum: [] for docnum in docnums}
-    for key, written, forms in q.bridged:
+    for key, written, forms in concepts:
         for docnum in docnums:
             if holders(key)[docnum]:
                 continue

@@ -106,3 +106,45 @@ def phrase(node, data: Searchable, within=None) -> ranking.Match:
         ("phrase", tuple(words), node.boost),
         lambda: ranking.restrict(scored, data.in_sequence(run_of(words), scored.mask)),
     )
+
+
+# The ranked reading (``bridge.slots_of``), measured on the tuning half of tests/data/relevance:
+COVERAGE_POWER_RANKED = 2.0
+ALL_HELD_BONUS = 1.5  # a text that holds every slot: a strong signal, not a gate
+RARITY_POWER = 1.0  # rare words lead: each slot's BM25 weighed again by its rarity (idf²)
+MIN_COVERAGE = 0.0  # share of the query's weight a text must hold to be listed at all
+
+
+def ranked(slots, data: Searchable) -> tuple[ranking.Match, np.ndarray]:
+    """Every text that holds any slot, scored as the BM25 of what it holds (each slot by its
+    best alternative) times its coverage: the share of the query's weight (each slot by its
+    rarity) it holds, among the slots a text in its script could hold (a Japanese word is not
+    expected of an English text). Returns the match and the coverage per text."""
+    size = data.size
+    latin = np.zeros(size, dtype=bool)
+    for code in languages.latin_script():
+        latin |= data.filter(code)
+    total, held_weight, asked_weight = np.zeros(size), np.zeros(size), np.zeros(size)
+    any_held, every_held = np.zeros(size, dtype=bool), data.live.copy()
+    required = data.live.copy()
+    count = max(int(data.live.sum()), 1)
+    for slot in slots:
+        held, score = np.zeros(size, dtype=bool), np.zeros(size)
+        for node, weight in slot.alternatives:
+            found = evaluate(node, data)
+            held |= found.mask
+            np.maximum(score, found.score * weight, out=score)
+        documents = int((held & data.live).sum())
+        rarity = np.log(1.0 + (count - documents + 0.5) / (documents + 0.5))
+        expected = np.where(latin, slot.latin, slot.other) | held
+        total += score * rarity**RARITY_POWER
+        held_weight += rarity * held
+        asked_weight += rarity * expected
+        any_held |= held
+        every_held &= held
+        if slot.required:
+            required &= held
+    coverage = held_weight / np.maximum(asked_weight, 1e-9)
+    mask = any_held & required & data.live & (coverage >= MIN_COVERAGE)
+    score = total * coverage**COVERAGE_POWER_RANKED * np.where(every_held, ALL_HELD_BONUS, 1.0)
+    return ranking.Match(mask, np.where(mask, score, 0.0)), np.where(mask, coverage, 0.0)
