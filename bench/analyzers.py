@@ -37,7 +37,8 @@ documents are the current revisions, as the index holds them. A document's text 
 and the plain text of its HTML (kb.search.documents.plain_text), which is the "title" + "body"
 the index stores.
 
-Judgements: tests/data/relevance/ja.yaml, a list of {q, expect} or {q, same_as}. An expect
+Judgements: tests/data/relevance/{tuning,held-out}/ja.yaml (both halves), a list of {q, expect}
+or {q, same_as}. An expect
 entry is a content slug (vmagent-notready) or a post's path under the corpus articles/ folder
 (vm/vmagent-notready.md). A path is mapped to its imported slug through the source_path of the
 current revisions.
@@ -102,7 +103,7 @@ from workdir import setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = Path("/work/shared/corpus/jpaztech-blog")
-JUDGEMENTS_FILE = ROOT / "tests" / "data" / "relevance" / "ja.yaml"
+JUDGEMENTS_FILES = [ROOT / "tests" / "data" / "relevance" / half / "ja.yaml" for half in ("tuning", "held-out")]
 TOP = 3  # hits@3
 EVERYTHING = 1_000_000  # a page size larger than any result list: all the results
 INIT_TEXT = "準備できていません サーバー"
@@ -274,14 +275,14 @@ def load_documents():
     return {(r.article.slug, r.lang): f"{r.title}\n{plain_text(r.html)}" for r in revisions}
 
 
-def load_judgements(path):
+def load_judgements(paths):
     """[(query, set of slugs | None, same_as query | None)], expect entries resolved to slugs."""
     from kb.models import Revision
 
     slug_of_path = dict(Revision.objects.current().values_list("source_path", "article__slug"))
     slugs = set(slug_of_path.values())
     judgements, unknown = [], []
-    for item in yaml.safe_load(path.read_text(encoding="utf-8")):
+    for item in (item for path in paths for item in yaml.safe_load(path.read_text(encoding="utf-8"))):
         query = str(item["q"])
         if "same_as" in item:
             judgements.append((query, None, str(item["same_as"])))
@@ -297,7 +298,7 @@ def load_judgements(path):
             expected |= found
         judgements.append((query, expected, None))
     if unknown:
-        raise SystemExit(f"{path}: expected texts not imported: {unknown}")
+        raise SystemExit(f"{', '.join(map(str, paths))}: expected texts not imported: {unknown}")
     return judgements
 
 
@@ -483,7 +484,7 @@ def run(args, workdir):
     n_ja = sum(lang == "ja" for _slug, lang in documents)
     total_mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
     print(f"corpus: {len(documents)} documents ({n_ja} ja, {len(documents) - n_ja} other), {total_mb:.2f} MB")
-    judgements = load_judgements(JUDGEMENTS_FILE)
+    judgements = load_judgements(JUDGEMENTS_FILES)
     queries = all_queries(judgements)
 
     from django.conf import settings
@@ -509,7 +510,7 @@ def run(args, workdir):
         n_single = sum(len(q) == 1 for q in queries)
         print(
             f"queries: {len(queries)} distinct ({n_single} of one character), {len(judgements)} judgements "
-            f"({JUDGEMENTS_FILE.relative_to(ROOT)}); {len(fp_queries)} phrase queries for FP/missed"
+            f"(tests/data/relevance/*/ja.yaml); {len(fp_queries)} phrase queries for FP/missed"
         )
         print()
         for n in range(args.passes):  # passes interleaved across analyzers; the fastest is kept
