@@ -30,6 +30,7 @@ from whoosh.lang.porter import stem
 
 from kb import caching, process_state
 from kb.search.analysis import (
+    ASCII_RUN,
     CONTENT,
     FUNCTION,
     JOIN,
@@ -37,6 +38,7 @@ from kb.search.analysis import (
     NEGATION,
     japanese_nouns,
     japanese_roles,
+    normalize,
     split_variants,
     terms,
     word_positions,
@@ -290,10 +292,27 @@ def slots_of(leaves, bridge: Bridge, text: str, variants) -> list:
     spans = {start: (length, numbers) for start, length, numbers in find_spans(bridge, words)} if bridge.index else {}
     for unit in sorted(units):
         slots += unit_slots(unit, spans, bridge, roles, variants)
-    if not text.isascii():  # English typed among Japanese (nslookup タイムアウト): Japanese texts use it too
-        for slot in slots:
+    wholes = whole_forms(text)
+    for slot in slots:
+        whole = wholes.get(slot.words)
+        if whole and not slot.bridged:  # an identifier's case or parts typed another way
+            slot.alternatives.append((query.Term("text", whole), 1.0))
+        if not text.isascii():  # English typed among Japanese (nslookup タイムアウト): Japanese texts use it too
             slot.other = True
     return slots
+
+
+def whole_forms(text: str) -> dict:
+    """The analysed words of each ASCII run of the query → the run lower-cased whole, as an
+    identifier is indexed (ZonalAllocationFailed whole: zonalallocationfailed, typed in one
+    case; UserErrorGuestAgentStatusUnAvailable, its parts cut another way), where they differ."""
+    found = {}
+    for match in ASCII_RUN.finditer(normalize(text)):
+        whole = match.group().strip("\"'()[]{}<>,;:!?.`*=|").lower()
+        key = tuple(term for term, *_ in terms(whole, "query"))
+        if whole and key and key != (whole,):
+            found[key] = whole
+    return found
 
 
 def flush(unit, units):

@@ -8,7 +8,7 @@ match. Nothing a visitor types can raise out of ``search``.
 import functools
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from django.db import DatabaseError
@@ -28,10 +28,11 @@ from whoosh.qparser import (
 from kb import languages
 from kb.search import bridge, index, ranking
 from kb.search.analysis import split_variants
+from kb.search.analysis import terms as analysis_terms
 from kb.search.matching import conceptual, evaluate, phrase, ranked
 from kb.search.segments import Searchable
 from kb.search.snippets import Highlights
-from kb.search.suggestions import suggest
+from kb.search.suggestions import correct, suggest
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,8 @@ class Results:
     pages: int = 0
     hits: list = field(default_factory=list)
     suggestion: str = ""
-    relaxed: bool = False  # True when these are results with fewer of the words
+    relaxed: bool = False  # True when no text holds every word
+    corrected: str = ""  # the query searched instead of ``query``, whose words no text holds
     error: str = ""
 
 
@@ -119,8 +121,10 @@ class Query:
     page_size: int = PAGE_SIZE
 
 
-def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, page_size=PAGE_SIZE):
-    """Search the current articles. Never raises for any user input."""
+def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, page_size=PAGE_SIZE, as_typed=False):
+    """Search the current articles. Never raises for any user input. A word no text holds is
+    corrected and the corrected query searched at once (``Results.corrected``), unless
+    ``as_typed``."""
     asked = Query(clean_query(text), lang, prefer_lang, kind, tag, max(1, page), page_size)
     if not asked.text:
         return Results(query=asked.text, page=asked.page)
@@ -129,22 +133,47 @@ def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, pa
     except DatabaseError:  # the database is away: search what the index holds
         logger.exception("could not catch up with the database; searching the index as it is")
     s = index.searcher()  # SearchRebuilding when there is no index yet
+    corrected = "" if as_typed else correction(s, asked.text)
+    if corrected:
+        results = search_once(s, replace(asked, text=corrected))
+        if results.total:
+            results.query, results.corrected = asked.text, corrected
+            return results
+    return search_once(s, asked)
+
+
+def search_once(s, asked: Query) -> Results:
     terms = bridge.current()
     variants = split_variants(asked.text)
     typed = split_pasted(asked.text)
     q = rewritten(parse(typed, s.schema), variants, terms, typed)
     results = run(s, q, asked)
     if results.total == 0 or (q.slots and results.relaxed):
-        suggestion = suggest(index.index_dir(), asked.text)
-        results.suggestion = suggestion
+        results.suggestion = suggest(index.index_dir(), asked.text)
     if results.total == 0 and not q.slots:
-        suggestion = suggest(index.index_dir(), asked.text)
         relaxed = rewritten(parse(typed, s.schema, group=OrGroup), variants, terms, typed)
         if relaxed.direct != q.direct:
+            suggestion = results.suggestion
             results = run(s, relaxed, asked)
-            results.relaxed = results.total > 0
-        results.suggestion = suggestion
+            results.relaxed, results.suggestion = results.total > 0, suggestion
     return results
+
+
+def correction(s, text: str) -> str:
+    """The query with its unknown words corrected from the index's own words
+    (``suggestions.correct``), or "" when none needed it."""
+    data = Searchable.of(s)
+
+    def frequency(word):
+        found = [term for term, *_ in analysis_terms(word, "query")]
+        return int(data.having("text", found[0]).sum()) if len(found) == 1 else 0
+
+    def known_reading(run):
+        words = [term for term, *_ in analysis_terms(run, "query")]
+        return bool(words) and bool(phrase(query.Phrase("text", words), data).mask.any())
+
+    corrected = correct(index.index_dir(), text, frequency, known_reading)
+    return corrected if corrected != text else ""
 
 
 def rewritten(parsed, variants, terms, text) -> bridge.Rewritten:

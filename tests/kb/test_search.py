@@ -88,9 +88,19 @@ class TestSeedRelevance:
         assert {slug for slug, _ in found("仮想マシン", kind="rca")} == {"20211013-rca-azure-vm"}
         assert {slug for slug, _ in found("仮想マシン", tag="Archive")} == {NSG}
 
-    def test_no_results_get_a_suggestion_and_a_relaxed_search(self):
+    def test_an_unknown_word_is_corrected_and_the_corrected_search_runs_at_once(self):
         results = search.search("exension")
-        assert (results.total, results.suggestion) == (0, "extension")
+        assert (results.query, results.corrected) == ("exension", "extension")
+        assert [h.slug for h in results.hits] == [h.slug for h in search.search("extension").hits] != []
+        as_typed = search.search("exension", as_typed=True)
+        assert (as_typed.total, as_typed.corrected, as_typed.suggestion) == (0, "", "extension")
+
+    def test_a_hiragana_spelling_of_a_katakana_word_is_tried_as_katakana(self):
+        results = search.search("ぷろびじょにんぐ")
+        assert results.corrected == "プロビジョニング"
+        assert results.hits[0].slug == search.search("プロビジョニング").hits[0].slug == "vm-provisioning-failed"
+
+    def test_no_text_with_every_word_is_said_and_the_rest_ranked(self):
         relaxed = search.search("更新中 xyzzyqq")
         assert relaxed.relaxed and {h.slug for h in relaxed.hits} == {NSG}
 
