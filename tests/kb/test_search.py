@@ -433,3 +433,28 @@ class TestHostileQueries:
         assert_consistent(results)
         body = client.get("/en/search/", {"q": query}).content.decode()
         assert shown_count(body) == (search.search(query, prefer_lang="en").total if results.query else None)
+
+
+@pytest.mark.django_db
+def test_a_corrected_search_is_the_same_on_the_page_the_partial_the_api_and_the_cli(seeds, client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    page = client.get("/en/search/", {"q": "exension"}).content.decode()
+    partial = client.get("/en/search/", {"q": "exension"}, headers={"HX-Request": "true"}).content.decode()
+    for html in (page, partial):
+        assert "Showing results for <strong>extension</strong>" in html
+        assert "?q=exension&amp;as_typed=1" in html
+    api = client.get("/api/search", {"q": "exension"})
+    payload = api.json()
+    assert (payload["query"], payload["corrected"]) == ("exension", "extension") and payload["results"]
+    assert api["X-Result-Count"] == str(payload["total"])
+    out = StringIO()
+    call_command("search", "exension", stdout=out)
+    assert "showing results for 'extension'" in out.getvalue()
+    assert payload["results"][0]["title"] in out.getvalue()
+    as_typed = client.get("/en/search/", {"q": "exension", "as_typed": "1"}).content.decode()
+    assert "Showing results for" not in as_typed and "Did you mean" in as_typed
+    japanese = client.get("/ja/search/", {"q": "exension"}).content.decode()
+    assert "<strong>extension</strong> の検索結果を表示しています" in japanese
