@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 MAX_QUERY_LENGTH = 300
 PAGE_SIZE = 10
-OTHER_LANGUAGE = 0.9  # a text not in the query's language: preferred less, not refused
+OTHER_LANGUAGE = 0.75  # a text not in the query's language: preferred less, not refused
 AS_TYPED = 1.5  # a text that holds the query as typed (each typed word, a Japanese one as a phrase)
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 

@@ -458,3 +458,26 @@ def test_a_corrected_search_is_the_same_on_the_page_the_partial_the_api_and_the_
     assert "Showing results for" not in as_typed and "Did you mean" in as_typed
     japanese = client.get("/ja/search/", {"q": "exension"}).content.decode()
     assert "<strong>extension</strong> の検索結果を表示しています" in japanese
+
+
+SEED_WORDS = [
+    "VM",
+    "エージェント",
+    "拡張機能",
+    "更新中",
+    "168.63.129.16",
+    "プロビジョニング",
+    "extension",
+    "waagent.log",
+]
+EXTRA_WORDS = SEED_WORDS + ["課金", "タイムアウト", "xyzzyqq", "どうしてですか", "failed", "ネットワーク", "停止しない"]
+
+
+@pytest.mark.django_db
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=st.sampled_from(SEED_WORDS), extra=st.lists(st.sampled_from(EXTRA_WORDS), min_size=1, max_size=3))
+def test_adding_words_to_a_query_keeps_the_texts_it_found(seeds, first, extra):
+    """No AND cliff: every text a query finds is still found when words are added to it."""
+    before = {(h.slug, h.lang) for h in search.search(first, page_size=100).hits}
+    after = {(h.slug, h.lang) for h in search.search(" ".join([first, *extra]), page_size=100).hits}
+    assert before and before <= after
