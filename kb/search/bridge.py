@@ -261,9 +261,10 @@ def slots_of(leaves, bridge: Bridge, text: str, variants) -> list:
     such function words (正常性プローブ, 更新中) are one run, found as a phrase, unless glossary
     forms cover all of it (then each form is a concept, found in any of its forms, the others
     at ``BRIDGE_WEIGHT``); English words are one slot each, or one concept for a glossary
-    form (network security group). A run ending in light verbs (停止する, 続いている) is also
-    found by its head (停止) alone; one with a negation (起動しない) weighs ``CORE_WEIGHT``
-    without it."""
+    form (network security group). A run ending in light verbs (停止する, 続いている) is found
+    by its head (停止); one with a negation (起動しない) as typed first, its head alone at
+    ``CORE_WEIGHT``. An identifier is also looked for whole, a katakana word also with or
+    without its final long vowel."""
     roles = {} if text.isascii() else japanese_roles(text)
     slots, words, units, english = [], [], [], []
     for leaf in leaves:
@@ -297,9 +298,31 @@ def slots_of(leaves, bridge: Bridge, text: str, variants) -> list:
         whole = wholes.get(slot.words)
         if whole and not slot.bridged:  # an identifier's case or parts typed another way
             slot.alternatives.append((query.Term("text", whole), 1.0))
+        if not slot.bridged:
+            slot.alternatives += long_vowel_alternatives(slot.words)
         if not text.isascii():  # English typed among Japanese (nslookup タイムアウト): Japanese texts use it too
             slot.other = True
     return slots
+
+
+KATAKANA = re.compile(r"[ァ-ヴ][ァ-ヴー]{2,}")
+
+
+def long_vowel_variant(word: str) -> str:
+    """The katakana word with its final long-vowel mark added or taken away (メモリ, メモリー):
+    Sudachi equates some such pairs (サーバ, サーバー) but not all of them."""
+    return word[:-1] if word.endswith("ー") else word + "ー"
+
+
+def long_vowel_alternatives(words) -> list:
+    """The words again with one katakana word's final long vowel toggled (完全メモリーダンプ
+    finds 完全メモリ ダンプ), for at most the first three katakana words."""
+    found = []
+    places = [i for i, word in enumerate(words) if KATAKANA.fullmatch(word)][:3]
+    for i in places:
+        varied = (*words[:i], long_vowel_variant(words[i]), *words[i + 1 :])
+        found.append((node_for(varied, 1.0), 1.0))
+    return found
 
 
 def whole_forms(text: str) -> dict:
@@ -354,10 +377,11 @@ def unit_slots(unit, spans, bridge, roles, variants) -> list:
                 (node, weight * CORE_WEIGHT) for node, weight in last.alternatives
             ]
         return found
+    if core_end < len(words) and not negated:  # 停止する, 続いている: the head says it all
+        return [typed_slot(node_for(tuple(words[:core_end]), 1.0), variants, words=words[:core_end])]
     slot = typed_slot(node_for(tuple(words), 1.0), variants, words=words)
-    if core_end < len(words):
-        core = tuple(words[:core_end])
-        slot.alternatives.append((with_variants(node_for(core, 1.0), variants), CORE_WEIGHT if negated else 1.0))
+    if core_end < len(words):  # 起動しない: as typed first, the head alone weighs less
+        slot.alternatives.append((with_variants(node_for(tuple(words[:core_end]), 1.0), variants), CORE_WEIGHT))
     return [slot]
 
 

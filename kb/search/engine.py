@@ -148,7 +148,7 @@ def search_once(s, asked: Query) -> Results:
     typed = split_pasted(asked.text)
     q = rewritten(parse(typed, s.schema), variants, terms, typed)
     results = run(s, q, asked)
-    if results.total == 0 or (q.slots and results.relaxed):
+    if results.total == 0:
         results.suggestion = suggest(index.index_dir(), asked.text)
     if results.total == 0 and not q.slots:
         relaxed = rewritten(parse(typed, s.schema, group=OrGroup), variants, terms, typed)

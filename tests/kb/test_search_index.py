@@ -133,6 +133,9 @@ def test_questions_typos_and_near_misses_on_the_corpus():
     assert {"dns-168-63-129-16", "about-168-63-129-16"} & set(slugs("168.63.129.16:32526", lang="ja"))
     # Full-width letters and digits inside a sentence; an identifier in lower case.
     assert slugs("ＶＭ の ＣＰＵ 使用率が１００％", lang="ja") == slugs("VM の CPU 使用率が100%", lang="ja") != []
+    # A final long vowel Sudachi does not equate (メモリー, メモリ), both ways.
+    assert slugs("メモリー ダンプ 採取", 1, lang="ja") == slugs("メモリ ダンプ 採取", 1, lang="ja") != []
+    assert "メモリ ダンプ" in search.search("完全メモリーダンプ", lang="ja").hits[0].title
     assert slugs("outboundconnfailvmextensionerror", 3) == slugs("OutboundConnFailVMExtensionError", 3) != []
     # Typos: an English word corrected from the index's words, a hiragana spelling read as katakana.
     assert search.search("provisoning failed").corrected == "provisioning failed"
