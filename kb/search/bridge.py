@@ -331,11 +331,17 @@ def whole_forms(text: str) -> dict:
     case; UserErrorGuestAgentStatusUnAvailable, its parts cut another way), where they differ."""
     found = {}
     for match in ASCII_RUN.finditer(normalize(text)):
-        whole = match.group().strip("\"'()[]{}<>,;:!?.`*=|").lower()
-        key = tuple(term for term, *_ in terms(whole, "query"))
+        stripped = match.group().strip("\"'()[]{}<>,;:!?.`*=|")
+        key = tuple(term for term, *_ in terms(stripped, "query"))
+        whole = stripped.lower()
+        if PLURAL_ACRONYM.fullmatch(stripped):  # VMs, NICs: the acronym as a text writes it
+            whole = whole[:-1]
         if whole and key and key != (whole,):
             found[key] = whole
     return found
+
+
+PLURAL_ACRONYM = re.compile(r"[A-Z]{2,}s")
 
 
 def flush(unit, units):
@@ -346,7 +352,7 @@ def flush(unit, units):
 
 def typed_slot(node, variants, required=False, words=None):
     words = tuple(words or leaf_words(node))
-    latin = all(word.isascii() for word in words)
+    latin = all(word.replace(JOIN, "").isascii() for word in words)
     return Slot(
         [(with_variants(node, variants), 1.0)], latin, not latin or any(map(is_identifier, words)), required, words
     )
