@@ -290,9 +290,15 @@ def slots_of(leaves, bridge: Bridge, text: str, variants) -> list:
             words.append(word)
         flush(unit, units)
     flush(english, units)
-    spans = {start: (length, numbers) for start, length, numbers in find_spans(bridge, words)} if bridge.index else {}
-    for unit in sorted(units):
-        slots += unit_slots(unit, spans, bridge, roles, variants)
+    units.sort()
+    whole_units = units_spanned(units, find_spans(bridge, words) if bridge.index else [])
+    for number, unit in enumerate(units):
+        if number in whole_units:  # a form over several whole units (VM エージェント): one more slot
+            key, numbers, _last = whole_units[number]
+            slots.append(concept_slot(bridge, numbers, key))
+        unit_words = [word for _at, word in unit]
+        spans = {start: (length, numbers) for start, length, numbers in find_spans(bridge, unit_words)}
+        slots += unit_slots([(i, word) for i, word in enumerate(unit_words)], spans, bridge, roles, variants)
     wholes = whole_forms(text)
     for slot in slots:
         whole = wholes.get(slot.words)
@@ -342,6 +348,21 @@ def whole_forms(text: str) -> dict:
 
 
 PLURAL_ACRONYM = re.compile(r"[A-Z]{2,}s")
+
+
+def units_spanned(units, spans) -> dict:
+    """First unit number → (words, concept numbers, last unit number) for each glossary form
+    that covers two or more whole units: it stands for them all."""
+    starts = {unit[0][0]: number for number, unit in enumerate(units)}
+    ends = {unit[-1][0]: number for number, unit in enumerate(units)}
+    found = {}
+    for start, length, numbers in spans:
+        first, last = starts.get(start), ends.get(start + length - 1)
+        if first is not None and last is not None and last > first:
+            words = tuple(word for unit in units[first : last + 1] for _at, word in unit)
+            if len(words) == length:
+                found[first] = (words, numbers, last)
+    return found
 
 
 def flush(unit, units):

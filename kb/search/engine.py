@@ -29,7 +29,7 @@ from kb import languages
 from kb.search import bridge, index, ranking
 from kb.search.analysis import split_variants
 from kb.search.analysis import terms as analysis_terms
-from kb.search.matching import conceptual, evaluate, phrase, ranked
+from kb.search.matching import conceptual, evaluate, phrase, proximity, ranked
 from kb.search.segments import Searchable
 from kb.search.snippets import Highlights
 from kb.search.suggestions import correct, suggest
@@ -201,6 +201,8 @@ def run(s, q: bridge.Rewritten, asked: Query) -> Results:
     if q.concepts and not q.slots:
         match = ranking.either(match, ranking.restrict(conceptual(q, data), data.live & ~own))
     everything = data.filter(asked.lang or None, asked.kind, asked.tag)
+    if q.slots:
+        match = proximity(q.slots, data, match, everything)
     if asked.prefer_lang in languages.codes() and not asked.lang:
         match = one_text_per_article(match, everything, data, asked.prefer_lang)
     start = (asked.page - 1) * asked.page_size

@@ -148,3 +148,50 @@ def ranked(slots, data: Searchable) -> tuple[ranking.Match, np.ndarray]:
     mask = any_held & required & data.live & (coverage >= MIN_COVERAGE)
     score = total * coverage**COVERAGE_POWER_RANKED * np.where(every_held, ALL_HELD_BONUS, 1.0)
     return ranking.Match(mask, np.where(mask, score, 0.0)), np.where(mask, coverage, 0.0)
+
+
+PROXIMITY_TOP = 50  # texts re-ranked by how close the query's neighbouring slots stand
+PROXIMITY_WINDOW = 4  # words between two slots that still count as close (particles count)
+PROXIMITY_BONUS = 0.6  # the most a text gains when every neighbouring pair stands close
+
+
+def proximity(slots, data: Searchable, match: ranking.Match, among: np.ndarray) -> ranking.Match:
+    """The match with its best ``PROXIMITY_TOP`` texts gaining up to ``PROXIMITY_BONUS`` for
+    each pair of the query's neighbouring slots that stand within ``PROXIMITY_WINDOW`` words
+    of each other (ロードバランサー の 正常性プローブ): a text about the question, not one that
+    holds its words in different places."""
+    if len(slots) < 2:
+        return match
+    ids = np.flatnonzero(match.mask & among)
+    if ids.size > PROXIMITY_TOP:
+        ids = ids[np.argpartition(-match.score[ids], PROXIMITY_TOP - 1)[:PROXIMITY_TOP]]
+    firsts = [
+        np.array(
+            sorted({int(run_of(node_words(node))[0]) for node, _w in slot.alternatives if node_words(node)}),
+            dtype=np.uint32,
+        )
+        for slot in slots
+    ]
+    score = match.score.copy()
+    for docnum in ids:
+        words = data.words_of(int(docnum))
+        places = [np.flatnonzero(np.isin(words, first)) for first in firsts]
+        close = 0
+        for a, b in zip(places, places[1:], strict=False):
+            if a.size and b.size:
+                at = np.clip(np.searchsorted(b, a), 1, b.size) - 1
+                gaps = np.minimum(np.abs(b[at] - a), np.abs(b[np.minimum(at + 1, b.size - 1)] - a))
+                close += int(gaps.min() <= PROXIMITY_WINDOW)
+        score[docnum] *= 1.0 + PROXIMITY_BONUS * close / (len(slots) - 1)
+    return ranking.Match(match.mask, score)
+
+
+def node_words(node) -> list:
+    """The words of a Term or Phrase (of the first of an Or of them: a split variant)."""
+    if isinstance(node, query.Term):
+        return [node.text]
+    if isinstance(node, query.Phrase):
+        return list(node.words)
+    if isinstance(node, query.Or) and node.subqueries:
+        return node_words(node.subqueries[0])
+    return []

@@ -481,3 +481,26 @@ def test_adding_words_to_a_query_keeps_the_texts_it_found(seeds, first, extra):
     before = {(h.slug, h.lang) for h in search.search(first, page_size=100).hits}
     after = {(h.slug, h.lang) for h in search.search(" ".join([first, *extra]), page_size=100).hits}
     assert before and before <= after
+
+
+@pytest.mark.django_db
+def test_query_words_standing_close_rank_a_text_above_one_holding_them_apart(content_dir):
+    """The same words in both texts (so the same BM25), in another order."""
+    filler = "設定を確認します。" * 6
+    article_file(
+        content_dir,
+        "close",
+        "ja",
+        title="一",
+        body=f"ロードバランサーの正常性プローブが失敗します。{filler}作業を記録します。",
+    )
+    article_file(
+        content_dir,
+        "apart",
+        "ja",
+        title="一",
+        body=f"ロードバランサーの作業を記録します。{filler}正常性プローブが失敗します。",
+    )
+    run(content_dir)
+    hits = [slug for slug, _ in found("ロードバランサー 正常性プローブ 失敗", lang="ja")]
+    assert hits[:2] == ["close", "apart"]
