@@ -172,18 +172,35 @@ def proximity(slots, data: Searchable, match: ranking.Match, among: np.ndarray) 
         )
         for slot in slots
     ]
+    texts = [data.words_of(int(docnum)) for docnum in ids]
+    if not texts:
+        return match
+    words = np.concatenate(texts)
+    owner = np.repeat(np.arange(len(texts)), [text.size for text in texts])
+    places = [np.flatnonzero(np.isin(words, first)) for first in firsts]
+    close = np.zeros(len(texts))
+    for a, b in zip(places, places[1:], strict=False):
+        close += close_pairs(a, b, owner, len(texts))
     score = match.score.copy()
-    for docnum in ids:
-        words = data.words_of(int(docnum))
-        places = [np.flatnonzero(np.isin(words, first)) for first in firsts]
-        close = 0
-        for a, b in zip(places, places[1:], strict=False):
-            if a.size and b.size:
-                at = np.clip(np.searchsorted(b, a), 1, b.size) - 1
-                gaps = np.minimum(np.abs(b[at] - a), np.abs(b[np.minimum(at + 1, b.size - 1)] - a))
-                close += int(gaps.min() <= PROXIMITY_WINDOW)
-        score[docnum] *= 1.0 + PROXIMITY_BONUS * close / (len(slots) - 1)
+    score[ids] *= 1.0 + PROXIMITY_BONUS * close / (len(slots) - 1)
     return ranking.Match(match.mask, score)
+
+
+def close_pairs(a: np.ndarray, b: np.ndarray, owner: np.ndarray, count: int) -> np.ndarray:
+    """For each of ``count`` texts laid end to end (``owner`` of each place), 1 where a place
+    of ``a`` and one of ``b`` stand within PROXIMITY_WINDOW words of each other, else 0."""
+    held = np.zeros(count)
+    if not a.size or not b.size:
+        return held
+    places = np.concatenate([a, b])
+    kinds = np.concatenate([np.zeros(a.size, dtype=bool), np.ones(b.size, dtype=bool)])
+    order = np.argsort(places, kind="stable")
+    places, kinds = places[order], kinds[order]
+    # neighbours of the other kind, in the same text, close enough
+    near = (kinds[1:] != kinds[:-1]) & (owner[places[1:]] == owner[places[:-1]])
+    near &= places[1:] - places[:-1] <= PROXIMITY_WINDOW
+    held[owner[places[1:][near]]] = 1.0
+    return held
 
 
 def node_words(node) -> list:
