@@ -1,17 +1,16 @@
 """The term bridge between languages: a query in one language also finds texts in another.
 
 The glossary (content/glossary.yaml, imported into ``kb.models.Glossary``) lists each concept's
-forms per language. A query is read two ways:
+forms per language. A query is read two ways, and both count in one ranking
+(``kb.search.engine.run``):
 
-* *direct*: exactly what was typed, every word required, for every text;
-* *same language*, for texts in the query's language: each typed word or phrase required,
-  as typed or as another form of its concept when it is a glossary form as a whole (NSG,
-  network security group), question words ("why", "my") left out;
-* *other languages*, for the other texts: each run of the query's words that is a glossary
-  form becomes a concept, "any form of it", and a text must hold at least half the concepts
-  (all of one or two) and every identifier; the other words count when present, because a
-  text in another language cannot contain them. A typed word that holds a noun the glossary
-  does not know is not bridged in part: 更新 of 更新中 is not "update" on its own.
+* *as typed* (``Rewritten.direct``): every word, a Japanese word typed whole as a phrase; a
+  text that holds it all is ranked higher (a strong signal, not a gate);
+* *ranked* (``slots_of``): one slot per thing the query asks for (a word, a Japanese run, a
+  glossary concept in any of its forms and languages), the words that only frame a question
+  left out; a text is scored by the slots it holds (``kb.search.matching.ranked``). A typed
+  word that holds a noun the glossary does not know is not bridged in part: 更新 of 更新中 is
+  not "update" on its own.
 
 Forms other than the typed one weigh ``BRIDGE_WEIGHT``, so a match through the bridge ranks
 below a direct match of the same strength. Forms are compared as the analyzer reads them
@@ -20,7 +19,6 @@ deallocating), so "resizing" meets "resize" and ネットワークセキュリ�
 ネットワーク セキュリティ グループ.
 """
 
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +34,6 @@ from kb.search.analysis import (
     JOIN,
     LIGHT,
     NEGATION,
-    japanese_nouns,
     japanese_roles,
     normalize,
     split_variants,
@@ -171,22 +168,13 @@ EMPTY = Bridge()
 class Rewritten:
     direct: object  # the parsed query, every word as typed
     latin: bool = True  # written in Latin letters only (English), else in Japanese
-    # The same-language reading: each typed word or phrase (fillers aside), or another form of
-    # it when it is a glossary form as a whole (NSG: network security group). Empty: none.
-    same: list = field(default_factory=list)
-    # The other-language reading:
-    concepts: list = field(default_factory=list)  # one query node per concept: any of its forms
-    required: list = field(default_factory=list)  # identifiers and quoted phrases, as typed
-    optional: list = field(default_factory=list)  # the other words: count where present
-    at_least: int = 0  # concepts a text must hold
-    bridged: list = field(default_factory=list)  # (query words, as written, [other Form, …]) per concept
     # The ranked reading (``slots_of``) of a flat query: what it asks for, one slot each.
+    # Empty for a query with NOT or nested groups: that one is read as typed (``direct``).
     slots: list = field(default_factory=list)
 
     def nodes(self):
         """Every word and phrase the search looks for, for highlighting."""
-        alternatives = [node for slot in self.slots for node, _weight in slot.alternatives]
-        return [self.direct, *self.same, *self.concepts, *self.required, *self.optional, *alternatives]
+        return [self.direct, *(node for slot in self.slots for node, _weight in slot.alternatives)]
 
 
 @dataclass
@@ -203,51 +191,16 @@ class Slot:
 
 
 def rewrite(parsed, bridge: Bridge, text: str, variants=None) -> Rewritten:
-    """The readings of a parsed query (see the module docstring). Only a word, a phrase, or
-    an AND/OR group of them is read through the glossary; a query with NOT or nested groups
-    stays as typed. ``variants`` (``analysis.split_variants``): the other ways Sudachi may
-    split the query's Japanese runs in a text; words as typed are looked for in each (a
-    glossary form already is: ``form_keys``)."""
+    """The query as typed, and for a word, a phrase, or an AND/OR group of them its ranked
+    reading through the glossary (``slots_of``); a query with NOT or nested groups stays as
+    typed. ``variants`` (``analysis.split_variants``): the other ways Sudachi may split the
+    query's Japanese runs in a text; words as typed are looked for in each (a glossary form
+    already is: ``form_keys``)."""
     variants = variants or {}
     result = Rewritten(with_variants(parsed, variants), latin=text.isascii())
-    leaves, group = leaves_of(parsed)
-    if leaves is None:
-        return result
-    result.slots = slots_of(leaves, bridge, text, variants)
-    if not bridge.index:
-        return result
-    same = same_language(leaves, bridge, result.latin)
-    result.same = [node if isinstance(node, Concept) else with_variants(node, variants) for node in same]
-    as_typed = [leaf for leaf in leaves if is_quoted(leaf, text) or is_identifier_phrase(leaf)]
-    result.required += [with_variants(leaf, variants) for leaf in as_typed]
-    leaves = [leaf for leaf in leaves if leaf not in as_typed]
-    words, owner = [], []
-    for number, leaf in enumerate(leaves):
-        words += leaf_words(leaf)
-        owner += [number] * len(leaf_words(leaf))
-    nouns = set() if result.latin else japanese_nouns(text)
-    spans = usable_spans(find_spans(bridge, words), words, owner, nouns)
-    if not spans:
-        return result
-    starts = {start: (length, numbers) for start, length, numbers in spans}
-    position = 0
-    while position < len(words):
-        if position in starts:
-            length, numbers = starts[position]
-            key = tuple(words[position : position + length])
-            result.concepts.append(concept(bridge, numbers, key))
-            result.bridged.append((key, bridge.written(key), bridge.other_forms(numbers, key)))
-            position += length
-            continue
-        word = words[position]
-        term = query.Term("text", word, boost=leaves[owner[position]].boost)
-        if is_identifier(word) and group is query.And:
-            result.required.append(term)
-        elif word not in FILLER and (word.isascii() or word in nouns):
-            result.optional.append(term)
-        position += 1
-    count = len(result.concepts)
-    result.at_least = 1 if group is query.Or else count if count <= 2 else math.ceil(count / 2)
+    leaves, _group = leaves_of(parsed)
+    if leaves is not None:
+        result.slots = slots_of(leaves, bridge, text, variants)
     return result
 
 
@@ -451,25 +404,6 @@ def concept(bridge, numbers, key, latin=None):
     return Concept([node_for(key, 1.0), *(node_for(f.key, 1.0 if f.text == typed else BRIDGE_WEIGHT) for f in forms)])
 
 
-def same_language(leaves, bridge, latin):
-    """Each typed word or phrase but fillers, as typed or as another form of its concept in
-    the query's own script (NSG: network security group; サーバ: サーバー) when it is a
-    glossary form as a whole; empty when that is just the query as typed. (The forms in the
-    other script are for the other-language reading: a Japanese text that happens to say
-    "private key" must not outrank the ones that say 秘密鍵.)"""
-    nodes, changed = [], False
-    for leaf in leaves:
-        words = tuple(leaf_words(leaf))
-        if len(words) == 1 and words[0] in FILLER:
-            changed = True
-            continue
-        numbers = bridge.index.get(words)
-        synonyms = concept(bridge, numbers, words, latin) if numbers else None
-        nodes.append(synonyms if synonyms is not None and len(synonyms.subqueries) > 1 else leaf)
-        changed = changed or nodes[-1] is not leaf
-    return nodes if changed and nodes else []
-
-
 def find_spans(bridge, words):
     """(start, length, concept numbers) of the glossary forms among the words, longest first."""
     spans, position = [], 0
@@ -479,14 +413,6 @@ def find_spans(bridge, words):
             spans.append((position, length, numbers))
         position += length or 1
     return spans
-
-
-def usable_spans(spans, words, owner, nouns):
-    """The spans, less those inside a typed word that also holds a noun the glossary does
-    not know: 更新 of 更新中 is not "update" on its own."""
-    covered = {i for start, length, _ in spans for i in range(start, start + length)}
-    blocked = {owner[i] for i, word in enumerate(words) if word in nouns and i not in covered}
-    return [span for span in spans if owner[span[0]] not in blocked and owner[span[0] + span[1] - 1] not in blocked]
 
 
 def leaves_of(parsed):

@@ -29,7 +29,7 @@ from kb import languages
 from kb.search import bridge, index, ranking
 from kb.search.analysis import split_variants
 from kb.search.analysis import terms as analysis_terms
-from kb.search.matching import conceptual, evaluate, phrase, proximity, ranked
+from kb.search.matching import evaluate, phrase, proximity, ranked
 from kb.search.segments import Searchable
 from kb.search.snippets import Highlights
 from kb.search.suggestions import correct, suggest
@@ -54,7 +54,7 @@ class Hit:
     revision: int
     published: str
     flags: list = field(default_factory=list)
-    exact: bool = True  # every word as typed; False when found through the conceptual reading
+    exact: bool = True  # every word as typed; False when found only through the ranked reading
     bridged: list = field(default_factory=list)  # (words of the query, form found) where only the bridge matched
 
 
@@ -181,8 +181,10 @@ def rewritten(parsed, variants, terms, text) -> bridge.Rewritten:
 
 
 def run(s, q: bridge.Rewritten, asked: Query) -> Results:
-    """One page of hits, by score (BM25 over the whole index; a text found only through the
-    conceptual reading scores its bridged words at ``bridge.BRIDGE_WEIGHT``). For a visitor
+    """One page of hits, by score: the ranked reading (``matching.ranked``: BM25 of the slots
+    a text holds, bridged forms at ``bridge.BRIDGE_WEIGHT``, times its coverage), texts not
+    in the query's language at OTHER_LANGUAGE, those holding the query as typed at AS_TYPED,
+    the best re-ranked by proximity; a query with NOT or nested groups as typed. For a visitor
     with a language and no language filter, one text per article: the visitor's when it
     matches, scored as the article's best text."""
     data = Searchable.of(s)
@@ -195,11 +197,6 @@ def run(s, q: bridge.Rewritten, asked: Query) -> Results:
         boost = np.where(own, 1.0, OTHER_LANGUAGE) * np.where(direct.mask, AS_TYPED, 1.0)
         match = ranking.Match(match.mask | direct.mask, np.maximum(match.score * boost, direct.score))
         complete = bool((coverage >= 0.999).any())
-    elif q.same:
-        same = ranking.all_of([evaluate(node, data) for node in q.same], data.size)
-        match = ranking.either(match, ranking.restrict(same, own))
-    if q.concepts and not q.slots:
-        match = ranking.either(match, ranking.restrict(conceptual(q, data), data.live & ~own))
     everything = data.filter(asked.lang or None, asked.kind, asked.tag)
     if q.slots:
         match = proximity(q.slots, data, match, everything)
@@ -210,7 +207,7 @@ def run(s, q: bridge.Rewritten, asked: Query) -> Results:
     highlights = Highlights(q.nodes(), data)
     hits = [make_hit(s, docnum, float(match.score[docnum]), highlights) for docnum in page]
     indirect = [docnum for docnum in page if not direct.mask[docnum]]
-    bridged = bridged_only([slot.bridged for slot in q.slots if slot.bridged] if q.slots else q.bridged, data, indirect)
+    bridged = bridged_only([slot.bridged for slot in q.slots if slot.bridged], data, indirect)
     for hit, docnum in zip(hits, page, strict=True):
         if docnum in bridged:
             hit.exact = False

@@ -45,40 +45,6 @@ def evaluate(node, data: Searchable) -> ranking.Match:
     return ranking.all_of([data.term(text) for name, text in node.iter_all_terms() if name == "text"], size)
 
 
-def conceptual(q, data: Searchable) -> ranking.Match:
-    """The conceptual reading of a query (``kb.search.bridge``): at least ``q.at_least`` of
-    its concepts and every required word, scored as all of them plus the optional words
-    found."""
-    size = data.size
-    concepts = [evaluate(node, data) for node in q.concepts]
-    held = np.add.reduce([match.mask.astype(np.int32) for match in concepts])
-    needed = ranking.all_of([evaluate(node, data) for node in q.required], size) if q.required else None
-    mask = (held >= q.at_least) & data.live & (needed.mask if needed else True)
-    optional = [evaluate(node, data) for node in q.optional]
-    parts = concepts + optional + ([needed] if needed else [])
-    score = np.add.reduce([match.score for match in parts]) * coverage(q, concepts, optional, data) ** COVERAGE_POWER
-    return ranking.Match(mask, np.where(mask, score, 0.0))
-
-
-def coverage(q, concepts, optional, data: Searchable) -> np.ndarray:
-    """The share of what was asked for that each text holds: every concept, and every other
-    word the text could hold (a Japanese word is not expected of an English text). A text that
-    lacks some weighs less, as a direct match would not have found it at all."""
-    latin = np.zeros(data.size, dtype=bool)
-    for code in languages.latin_script():
-        latin |= data.filter(code)
-    held = np.add.reduce([m.mask.astype(np.float64) for m in concepts])
-    asked = np.full(data.size, float(len(concepts)))
-    for node, match in zip(q.optional, optional, strict=True):
-        expected = True if node.text.isascii() else ~latin
-        held += match.mask & expected
-        asked += expected
-    return held / np.maximum(asked, 1.0)
-
-
-COVERAGE_POWER = 2  # measured on tests/data/relevance: 1 lets a concept outrank an exact error message
-
-
 def best_of(matches, size) -> ranking.Match:
     """Any of the matches, scored as the best of them: a concept found in several forms is
     still one concept."""
