@@ -29,7 +29,7 @@ from kb import languages
 from kb.search import bridge, index, ranking
 from kb.search.analysis import split_variants
 from kb.search.analysis import terms as analysis_terms
-from kb.search.matching import evaluate, phrase, proximity, ranked
+from kb.search.matching import as_typed, evaluate, phrase, proximity, ranked
 from kb.search.segments import Searchable
 from kb.search.snippets import Highlights
 from kb.search.suggestions import correct, suggest
@@ -188,25 +188,27 @@ def run(s, q: bridge.Rewritten, asked: Query) -> Results:
     with a language and no language filter, one text per article: the visitor's when it
     matches, scored as the article's best text."""
     data = Searchable.of(s)
-    direct = evaluate(q.direct, data)
-    match = direct
     own = data.filter(query_language(q))
+    everything = data.filter(asked.lang or None, asked.kind, asked.tag)
     complete = True
     if q.slots:
         match, coverage = ranked(q.slots, data)
-        boost = np.where(own, 1.0, OTHER_LANGUAGE) * np.where(direct.mask, AS_TYPED, 1.0)
-        match = ranking.Match(match.mask | direct.mask, np.maximum(match.score * boost, direct.score))
+        match = ranking.Match(match.mask, match.score * np.where(own, 1.0, OTHER_LANGUAGE))
+        typed = as_typed(q.direct, data, match, everything)
+        match = proximity(
+            q.slots, data, ranking.Match(match.mask, match.score * np.where(typed, AS_TYPED, 1.0)), everything
+        )
         complete = bool((coverage >= 0.999).any())
-    everything = data.filter(asked.lang or None, asked.kind, asked.tag)
-    if q.slots:
-        match = proximity(q.slots, data, match, everything)
+    else:
+        direct = evaluate(q.direct, data)
+        match, typed = direct, direct.mask
     if asked.prefer_lang in languages.codes() and not asked.lang:
         match = one_text_per_article(match, everything, data, asked.prefer_lang)
     start = (asked.page - 1) * asked.page_size
     page, total = ranking.ranked(match, [everything], start, start + asked.page_size)
     highlights = Highlights(q.nodes(), data)
     hits = [make_hit(s, docnum, float(match.score[docnum]), highlights) for docnum in page]
-    indirect = [docnum for docnum in page if not direct.mask[docnum]]
+    indirect = [docnum for docnum in page if not typed[docnum]]
     bridged = bridged_only([slot.bridged for slot in q.slots if slot.bridged], data, indirect)
     for hit, docnum in zip(hits, page, strict=True):
         if docnum in bridged:

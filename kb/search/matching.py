@@ -128,9 +128,7 @@ def proximity(slots, data: Searchable, match: ranking.Match, among: np.ndarray) 
     holds its words in different places."""
     if len(slots) < 2:
         return match
-    ids = np.flatnonzero(match.mask & among)
-    if ids.size > PROXIMITY_TOP:
-        ids = ids[np.argpartition(-match.score[ids], PROXIMITY_TOP - 1)[:PROXIMITY_TOP]]
+    ids = best_texts(match, among, PROXIMITY_TOP)
     firsts = [
         np.array(
             sorted({int(run_of(node_words(node))[0]) for node, _w in slot.alternatives if node_words(node)}),
@@ -138,18 +136,61 @@ def proximity(slots, data: Searchable, match: ranking.Match, among: np.ndarray) 
         )
         for slot in slots
     ]
-    texts = [data.words_of(int(docnum)) for docnum in ids]
-    if not texts:
+    if not ids.size:
         return match
-    words = np.concatenate(texts)
-    owner = np.repeat(np.arange(len(texts)), [text.size for text in texts])
+    words, owner = gathered(data, ids)
     places = [np.flatnonzero(np.isin(words, first)) for first in firsts]
-    close = np.zeros(len(texts))
+    close = np.zeros(ids.size)
     for a, b in zip(places, places[1:], strict=False):
-        close += close_pairs(a, b, owner, len(texts))
+        close += close_pairs(a, b, owner, ids.size)
     score = match.score.copy()
     score[ids] *= 1.0 + PROXIMITY_BONUS * close / (len(slots) - 1)
     return ranking.Match(match.mask, score)
+
+
+def best_texts(match: ranking.Match, among: np.ndarray, count: int) -> np.ndarray:
+    """The (at most) ``count`` best-scored texts of the match among ``among``, in no order."""
+    ids = np.flatnonzero(match.mask & among)
+    if ids.size > count:
+        ids = ids[np.argpartition(-match.score[ids], count - 1)[:count]]
+    return ids
+
+
+def gathered(data: Searchable, ids) -> tuple[np.ndarray, np.ndarray]:
+    """The word hashes of the texts ``ids`` end to end, and the number (in ``ids``) of the
+    text each word belongs to."""
+    texts = [data.words_of(int(docnum)) for docnum in ids]
+    return np.concatenate(texts), np.repeat(np.arange(len(texts)), [text.size for text in texts])
+
+
+AS_TYPED_TOP = 200  # the best texts checked for holding the query as typed
+
+
+def as_typed(node, data: Searchable, match: ranking.Match, among: np.ndarray) -> np.ndarray:
+    """Which of the best ``AS_TYPED_TOP`` texts hold the query as typed (every word, a
+    Japanese word typed whole in sequence), as a mask: read from their word sequences, so
+    the particles of a typed sentence (を, の: in every Japanese text) cost no posting list."""
+    mask = np.zeros(data.size, dtype=bool)
+    ids = best_texts(match, among, AS_TYPED_TOP)
+    if ids.size:
+        words, owner = gathered(data, ids)
+        mask[ids] = holds(node, words, owner, ids.size)
+    return mask
+
+
+def holds(node, words: np.ndarray, owner: np.ndarray, count: int) -> np.ndarray:
+    """For each of ``count`` texts laid end to end, whether it holds a query of words, phrases,
+    AND and OR (anything else: False, as if not held)."""
+    if isinstance(node, (query.Term, query.Phrase)) and node.fieldname == "text":
+        run = run_of(node_words(node))
+        found = ranking.run_starts(words, run) if node_words(node) else np.zeros(0, dtype=np.int64)
+        found = found[owner[found] == owner[found + run.size - 1]]
+        return ranking.presence(count, owner[found])
+    if isinstance(node, query.And) and node.subqueries:
+        return np.logical_and.reduce([holds(child, words, owner, count) for child in node.subqueries])
+    if isinstance(node, query.Or) and node.subqueries:
+        return np.logical_or.reduce([holds(child, words, owner, count) for child in node.subqueries])
+    return np.zeros(count, dtype=bool)
 
 
 def close_pairs(a: np.ndarray, b: np.ndarray, owner: np.ndarray, count: int) -> np.ndarray:
