@@ -129,23 +129,26 @@ def proximity(slots, data: Searchable, match: ranking.Match, among: np.ndarray) 
     if len(slots) < 2:
         return match
     ids = best_texts(match, among, PROXIMITY_TOP)
-    firsts = [
-        np.array(
-            sorted({int(run_of(node_words(node))[0]) for node, _w in slot.alternatives if node_words(node)}),
-            dtype=np.uint32,
-        )
-        for slot in slots
-    ]
+    firsts, lasts = ([edge_words(slot, end) for slot in slots] for end in (0, -1))
     if not ids.size:
         return match
     words, owner = gathered(data, ids)
-    places = [np.flatnonzero(np.isin(words, first)) for first in firsts]
+    starts = [np.flatnonzero(np.isin(words, first)) for first in firsts]
+    ends = [np.flatnonzero(np.isin(words, last)) for last in lasts]
     close = np.zeros(ids.size)
-    for a, b in zip(places, places[1:], strict=False):
+    for a, b in zip(ends, starts[1:], strict=False):  # from where a slot ends to where the next begins
         close += close_pairs(a, b, owner, ids.size)
     score = match.score.copy()
     score[ids] *= 1.0 + PROXIMITY_BONUS * close / (len(slots) - 1)
     return ranking.Match(match.mask, score)
+
+
+def edge_words(slot, end: int) -> np.ndarray:
+    """The hashes of the first (``end`` 0) or last (-1) word of each of the slot's alternatives."""
+    return np.array(
+        sorted({int(run_of(words)[end]) for node, _w in slot.alternatives if (words := node_words(node))}),
+        dtype=np.uint32,
+    )
 
 
 def best_texts(match: ranking.Match, among: np.ndarray, count: int) -> np.ndarray:
