@@ -52,8 +52,9 @@ class SearchForm(forms.Form):
     tag = QueryField(required=False, strip=False)
     page = ClampedIntegerField(low=1, high=MAX_PAGE)
     limit = ClampedIntegerField(low=1, high=MAX_LIMIT)
+    as_typed = forms.BooleanField(required=False)  # no correction of unknown words
 
-    defaults = {"q": "", "lang": "", "kind": "", "tag": "", "page": 1, "limit": 10}
+    defaults = {"q": "", "lang": "", "kind": "", "tag": "", "page": 1, "limit": 10, "as_typed": False}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,6 +78,7 @@ class SearchParams:
     tag: str = ""
     page: int = 1
     limit: int = 10
+    as_typed: bool = False
 
     @property
     def language_filter(self):

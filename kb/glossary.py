@@ -10,11 +10,12 @@ from pathlib import Path
 
 from django.db.models import Max
 
-from kb import caching, content_files, languages, process_state
+from kb import content_files, languages
 from kb.content_files import ContentError, quote
 from kb.importer import ContentKind, FileResult, Problem, stored_path
 from kb.models import Glossary
-from kb.search.bridge import EMPTY, Bridge, form_key, split_difference
+from kb.search.bridge import current as current_bridge  # noqa: F401 (the glossary in force, for commands)
+from kb.search.bridge import form_key, split_difference
 
 FILE_NAME = "glossary.yaml"
 
@@ -162,21 +163,3 @@ class GlossaryContent(ContentKind):
 
     def describe(self, plan):
         return f"{len(plan.parts[self.name][1])} glossary entries" if self.name in plan.parts else ""
-
-
-_current = {"version": None, "bridge": EMPTY}
-
-
-@process_state.resettable
-def forget_current():
-    _current["version"] = None
-
-
-def current_bridge() -> Bridge:
-    """The current glossary as a Bridge, read again only when the content version changes."""
-    version = caching.content_version()
-    if _current["version"] != version:
-        entries = Glossary.objects.filter(is_current=True).values_list("entries", flat=True).first()
-        _current["bridge"] = Bridge.from_entries(entries) if entries else EMPTY
-        _current["version"] = version
-    return _current["bridge"]

@@ -114,6 +114,7 @@ def search(params, visitor_lang):
         tag=params.tag or None,
         page=params.page,
         page_size=params.limit,
+        as_typed=params.as_typed,
     )
     flags_for_hits(results.hits)
     return results
@@ -155,6 +156,7 @@ def search_payload(params, request, visitor_lang=None):
         "total": results.total,
         "page": results.page,
         "suggestion": results.suggestion,
+        "corrected": results.corrected,
         "relaxed": results.relaxed,
         "results": [
             {

@@ -245,7 +245,7 @@ def logged(view):
 
 
 RESULT_COUNT_HEADER = "X-Result-Count"
-SEARCH_PARAMS = ("q", "lang", "kind", "tag", "page", "limit")
+SEARCH_PARAMS = ("q", "lang", "kind", "tag", "page", "limit", "as_typed")
 
 
 @require_safe

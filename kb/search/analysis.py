@@ -163,6 +163,40 @@ def japanese_nouns(text: str) -> set:
     return nouns
 
 
+# What a Japanese word of a query does, by its part of speech (``japanese_roles``).
+CONTENT, LIGHT, FUNCTION = "content", "light", "function"
+# Parts of speech that only frame a question (particles, auxiliaries, adverbs, pronouns):
+# どうして, ですか, でしょうか, の, を; a text need not hold them.
+FUNCTION_POS = {"助詞", "助動詞", "副詞", "接続詞", "連体詞", "感動詞", "代名詞"}
+# Negation is an auxiliary that changes what is asked (起動しない), so it stays.
+NEGATION = {"ない", "ず", "ぬ"}
+
+
+def japanese_roles(text: str) -> dict:
+    """Each Japanese word of a query (as the analyzer writes it) → CONTENT (nouns, verbs that
+    stand alone: 停止, 消える, 知る), LIGHT (verbs and adjectives that lean on another word:
+    する, できる, いる, 続く) or FUNCTION (particles, auxiliaries, adverbs: を, です, か, どう);
+    negation (ない, ず) is CONTENT. A word seen in several roles takes the weightiest."""
+    rank = {FUNCTION: 0, LIGHT: 1, CONTENT: 2}
+    roles: dict = {}
+    for segment in ASCII_RUN.split(normalize(text)):
+        if not segment.strip():
+            continue
+        for morpheme in sudachi().tokenize(SENTENCE_CONTEXT + segment, sudachi_tokenizer.Tokenizer.SplitMode.A):
+            pos, form = morpheme.part_of_speech(), morpheme.normalized_form().lower()
+            if form in NEGATION:
+                role = CONTENT
+            elif pos[0] in FUNCTION_POS:
+                role = FUNCTION
+            elif pos[1] == "非自立可能" and pos[0] in ("動詞", "形容詞"):
+                role = LIGHT
+            else:
+                role = CONTENT
+            if form not in roles or rank[role] > rank[roles[form]]:
+                roles[form] = role
+    return roles
+
+
 def split_variants(text: str) -> dict:
     """For each Japanese run of a query that Sudachi splits differently depending on what
     comes before it (割り当て解除: 割る + 当てる + 解除 after a comma, 割り当て + 解除 after その),

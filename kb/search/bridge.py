@@ -1,17 +1,16 @@
 """The term bridge between languages: a query in one language also finds texts in another.
 
 The glossary (content/glossary.yaml, imported into ``kb.models.Glossary``) lists each concept's
-forms per language. A query is read two ways:
+forms per language. A query is read two ways, and both count in one ranking
+(``kb.search.engine.run``):
 
-* *direct*: exactly what was typed, every word required, for every text;
-* *same language*, for texts in the query's language: each typed word or phrase required,
-  as typed or as another form of its concept when it is a glossary form as a whole (NSG,
-  network security group), question words ("why", "my") left out;
-* *other languages*, for the other texts: each run of the query's words that is a glossary
-  form becomes a concept, "any form of it", and a text must hold at least half the concepts
-  (all of one or two) and every identifier; the other words count when present, because a
-  text in another language cannot contain them. A typed word that holds a noun the glossary
-  does not know is not bridged in part: 更新 of 更新中 is not "update" on its own.
+* *as typed* (``Rewritten.direct``): every word, a Japanese word typed whole as a phrase; a
+  text that holds it all is ranked higher (a strong signal, not a gate);
+* *ranked* (``slots_of``): one slot per thing the query asks for (a word, a Japanese run, a
+  glossary concept in any of its forms and languages), the words that only frame a question
+  left out; a text is scored by the slots it holds (``kb.search.matching.ranked``). A typed
+  word that holds a noun the glossary does not know is not bridged in part: 更新 of 更新中 is
+  not "update" on its own.
 
 Forms other than the typed one weigh ``BRIDGE_WEIGHT``, so a match through the bridge ranks
 below a direct match of the same strength. Forms are compared as the analyzer reads them
@@ -20,149 +19,42 @@ deallocating), so "resizing" meets "resize" and ネットワークセキュリ�
 ネットワーク セキュリティ グループ.
 """
 
-import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from whoosh import query
 from whoosh.lang.porter import stem
 
-from kb.search.analysis import JOIN, japanese_nouns, split_variants, terms, word_positions
+from kb import caching, process_state
+from kb.search.analysis import (
+    ASCII_RUN,
+    CONTENT,
+    FUNCTION,
+    JOIN,
+    LIGHT,
+    NEGATION,
+    japanese_roles,
+    normalize,
+    split_variants,
+    terms,
+    word_positions,
+)
 
 BRIDGE_WEIGHT = 0.8
-# Words of a question that say nothing about its subject: left out of the conceptual reading
-# (a text in another language cannot hold them, one in the same language proves nothing).
-# (Japanese particles, auxiliaries and verbs are left out the same way: see japanese_nouns.)
-FILLER = frozenset(
-    stem(word)
-    for word in [
-        "a",
-        "about",
-        "after",
-        "again",
-        "all",
-        "also",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "but",
-        "by",
-        "can",
-        "cannot",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "done",
-        "during",
-        "each",
-        "either",
-        "else",
-        "ever",
-        "every",
-        "few",
-        "first",
-        "for",
-        "from",
-        "get",
-        "gets",
-        "getting",
-        "got",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "just",
-        "let",
-        "me",
-        "more",
-        "most",
-        "much",
-        "must",
-        "my",
-        "need",
-        "needs",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "one",
-        "only",
-        "or",
-        "other",
-        "our",
-        "out",
-        "over",
-        "own",
-        "same",
-        "should",
-        "so",
-        "some",
-        "still",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "us",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "yet",
-        "you",
-        "your",
-    ]
-)
+FILLER_FILE = Path(__file__).with_name("english_fillers.txt")
+
+
+def read_fillers(path: Path = FILLER_FILE) -> frozenset:
+    """Words of a question that say nothing about its subject (data: ``english_fillers.txt``),
+    stemmed as the analyzer stems them: left out of the conceptual reading (a text in another
+    language cannot hold them, one in the same language proves nothing). Japanese particles,
+    auxiliaries and verbs are left out by part of speech instead: see ``japanese_nouns``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(stem(line.strip()) for line in lines if line.strip() and not line.startswith("#"))
+
+
+FILLER = read_fillers()
 
 
 def form_key(form: str) -> tuple:
@@ -276,65 +168,225 @@ EMPTY = Bridge()
 class Rewritten:
     direct: object  # the parsed query, every word as typed
     latin: bool = True  # written in Latin letters only (English), else in Japanese
-    # The same-language reading: each typed word or phrase (fillers aside), or another form of
-    # it when it is a glossary form as a whole (NSG: network security group). Empty: none.
-    same: list = field(default_factory=list)
-    # The other-language reading:
-    concepts: list = field(default_factory=list)  # one query node per concept: any of its forms
-    required: list = field(default_factory=list)  # identifiers and quoted phrases, as typed
-    optional: list = field(default_factory=list)  # the other words: count where present
-    at_least: int = 0  # concepts a text must hold
-    bridged: list = field(default_factory=list)  # (query words, as written, [other Form, …]) per concept
+    # The ranked reading (``slots_of``) of a flat query: what it asks for, one slot each.
+    # Empty for a query with NOT or nested groups: that one is read as typed (``direct``).
+    slots: list = field(default_factory=list)
 
     def nodes(self):
         """Every word and phrase the search looks for, for highlighting."""
-        return [self.direct, *self.same, *self.concepts, *self.required, *self.optional]
+        return [self.direct, *(node for slot in self.slots for node, _weight in slot.alternatives)]
+
+
+@dataclass
+class Slot:
+    """One thing a query asks for (a word, a run of words, a concept), found as any of its
+    alternatives: (query node, weight), the words as typed weighing 1."""
+
+    alternatives: list
+    latin: bool  # a text in Latin letters (English) could hold it
+    other: bool  # a text in another script (Japanese) could hold it
+    required: bool = False  # a phrase the visitor put in double quotes
+    words: tuple = ()  # as typed, analysed
+    bridged: tuple = ()  # for a concept: (its words, as written, [other Form, …])
 
 
 def rewrite(parsed, bridge: Bridge, text: str, variants=None) -> Rewritten:
-    """The readings of a parsed query (see the module docstring). Only a word, a phrase, or
-    an AND/OR group of them is read through the glossary; a query with NOT or nested groups
-    stays as typed. ``variants`` (``analysis.split_variants``): the other ways Sudachi may
-    split the query's Japanese runs in a text; words as typed are looked for in each (a
-    glossary form already is: ``form_keys``)."""
+    """The query as typed, and for a word, a phrase, or an AND/OR group of them its ranked
+    reading through the glossary (``slots_of``); a query with NOT or nested groups stays as
+    typed. ``variants`` (``analysis.split_variants``): the other ways Sudachi may split the
+    query's Japanese runs in a text; words as typed are looked for in each (a glossary form
+    already is: ``form_keys``)."""
     variants = variants or {}
     result = Rewritten(with_variants(parsed, variants), latin=text.isascii())
-    leaves, group = leaves_of(parsed)
-    if not bridge.index or leaves is None:
-        return result
-    same = same_language(leaves, bridge, result.latin)
-    result.same = [node if isinstance(node, Concept) else with_variants(node, variants) for node in same]
-    as_typed = [leaf for leaf in leaves if is_quoted(leaf, text) or is_identifier_phrase(leaf)]
-    result.required += [with_variants(leaf, variants) for leaf in as_typed]
-    leaves = [leaf for leaf in leaves if leaf not in as_typed]
-    words, owner = [], []
-    for number, leaf in enumerate(leaves):
-        words += leaf_words(leaf)
-        owner += [number] * len(leaf_words(leaf))
-    nouns = set() if result.latin else japanese_nouns(text)
-    spans = usable_spans(find_spans(bridge, words), words, owner, nouns)
-    if not spans:
-        return result
-    starts = {start: (length, numbers) for start, length, numbers in spans}
-    position = 0
-    while position < len(words):
-        if position in starts:
-            length, numbers = starts[position]
-            key = tuple(words[position : position + length])
-            result.concepts.append(concept(bridge, numbers, key))
-            result.bridged.append((key, bridge.written(key), bridge.other_forms(numbers, key)))
-            position += length
-            continue
-        word = words[position]
-        term = query.Term("text", word, boost=leaves[owner[position]].boost)
-        if is_identifier(word) and group is query.And:
-            result.required.append(term)
-        elif word not in FILLER and (word.isascii() or word in nouns):
-            result.optional.append(term)
-        position += 1
-    count = len(result.concepts)
-    result.at_least = 1 if group is query.Or else count if count <= 2 else math.ceil(count / 2)
+    leaves, _group = leaves_of(parsed)
+    if leaves is not None:
+        result.slots = slots_of(leaves, bridge, text, variants)
     return result
+
+
+CORE_WEIGHT = 0.7  # a run found without its negation (起動 for 起動しない)
+
+
+def slots_of(leaves, bridge: Bridge, text: str, variants) -> list:
+    """The ranked reading of a flat query: one slot per thing it asks for. Words that only
+    frame a question (Japanese particles, auxiliaries, adverbs by part of speech; English
+    fillers) are left out. The rest, in units: the words of one typed Japanese word between
+    such function words (正常性プローブ, 更新中) are one run, found as a phrase, unless glossary
+    forms cover all of it (then each form is a concept, found in any of its forms, the others
+    at ``BRIDGE_WEIGHT``); English words are one slot each, or one concept for a glossary
+    form (network security group). A run ending in light verbs (停止する, 続いている) is found
+    by its head (停止); one with a negation (起動しない) as typed first, its head alone at
+    ``CORE_WEIGHT``. An identifier is also looked for whole, a katakana word also with or
+    without its final long vowel."""
+    roles = {} if text.isascii() else japanese_roles(text)
+    slots, words, units, english = [], [], [], []
+    for leaf in leaves:
+        if is_quoted(leaf, text) or is_identifier_phrase(leaf):
+            slots.append(typed_slot(leaf, variants, required=is_quoted(leaf, text)))
+            continue
+        unit = []
+        for word in leaf_words(leaf):
+            if word.isascii():  # English words and identifiers: one run of them across leaves
+                unit = flush(unit, units)
+                if word not in FILLER:
+                    english.append((len(words), word))
+                    words.append(word)
+                continue
+            english = flush(english, units)
+            role = roles.get(word, CONTENT)
+            if role == FUNCTION:
+                unit = flush(unit, units)
+                continue
+            if role == CONTENT and word not in NEGATION and unit and roles.get(unit[-1][1]) == LIGHT:
+                unit = flush(unit, units)  # 失敗する原因: a light verb ends a run
+            unit.append((len(words), word))
+            words.append(word)
+        flush(unit, units)
+    flush(english, units)
+    units.sort()
+    whole_units = units_spanned(units, find_spans(bridge, words) if bridge.index else [])
+    for number, unit in enumerate(units):
+        if number in whole_units:  # a form over several whole units (VM エージェント): one more slot
+            key, numbers, _last = whole_units[number]
+            slots.append(concept_slot(bridge, numbers, key))
+        unit_words = [word for _at, word in unit]
+        spans = {start: (length, numbers) for start, length, numbers in find_spans(bridge, unit_words)}
+        slots += unit_slots([(i, word) for i, word in enumerate(unit_words)], spans, bridge, roles, variants)
+    wholes = whole_forms(text)
+    for slot in slots:
+        whole = wholes.get(slot.words)
+        if whole and not slot.bridged:  # an identifier's case or parts typed another way
+            slot.alternatives.append((query.Term("text", whole), 1.0))
+        if not slot.bridged:
+            slot.alternatives += long_vowel_alternatives(slot.words)
+        if not text.isascii():  # English typed among Japanese (nslookup タイムアウト): Japanese texts use it too
+            slot.other = True
+    return slots
+
+
+KATAKANA = re.compile(r"[ァ-ヴ][ァ-ヴー]{2,}")
+
+
+def long_vowel_variant(word: str) -> str:
+    """The katakana word with its final long-vowel mark added or taken away (メモリ, メモリー):
+    Sudachi equates some such pairs (サーバ, サーバー) but not all of them."""
+    return word[:-1] if word.endswith("ー") else word + "ー"
+
+
+def long_vowel_alternatives(words) -> list:
+    """The words again with one katakana word's final long vowel toggled (完全メモリーダンプ
+    finds 完全メモリ ダンプ), for at most the first three katakana words."""
+    found = []
+    places = [i for i, word in enumerate(words) if KATAKANA.fullmatch(word)][:3]
+    for i in places:
+        varied = (*words[:i], long_vowel_variant(words[i]), *words[i + 1 :])
+        found.append((node_for(varied, 1.0), 1.0))
+    return found
+
+
+def whole_forms(text: str) -> dict:
+    """The analysed words of each ASCII run of the query → the run lower-cased whole, as an
+    identifier is indexed (ZonalAllocationFailed whole: zonalallocationfailed, typed in one
+    case; UserErrorGuestAgentStatusUnAvailable, its parts cut another way), where they differ."""
+    found = {}
+    for match in ASCII_RUN.finditer(normalize(text)):
+        stripped = match.group().strip("\"'()[]{}<>,;:!?.`*=|")
+        key = tuple(term for term, *_ in terms(stripped, "query"))
+        whole = stripped.lower()
+        if PLURAL_ACRONYM.fullmatch(stripped):  # VMs, NICs: the acronym as a text writes it
+            whole = whole[:-1]
+        if whole and key and key != (whole,):
+            found[key] = whole
+    return found
+
+
+PLURAL_ACRONYM = re.compile(r"[A-Z]{2,}s")
+
+
+def units_spanned(units, spans) -> dict:
+    """First unit number → (words, concept numbers, last unit number) for each glossary form
+    that covers two or more whole units: it stands for them all."""
+    starts = {unit[0][0]: number for number, unit in enumerate(units)}
+    ends = {unit[-1][0]: number for number, unit in enumerate(units)}
+    found = {}
+    for start, length, numbers in spans:
+        first, last = starts.get(start), ends.get(start + length - 1)
+        if first is not None and last is not None and last > first:
+            words = tuple(word for unit in units[first : last + 1] for _at, word in unit)
+            if len(words) == length:
+                found[first] = (words, numbers, last)
+    return found
+
+
+def flush(unit, units):
+    if unit:
+        units.append(unit)
+    return []
+
+
+def typed_slot(node, variants, required=False, words=None):
+    words = tuple(words or leaf_words(node))
+    latin = all(word.replace(JOIN, "").isascii() for word in words)
+    return Slot(
+        [(with_variants(node, variants), 1.0)], latin, not latin or any(map(is_identifier, words)), required, words
+    )
+
+
+def unit_slots(unit, spans, bridge, roles, variants) -> list:
+    words = [word for _at, word in unit]
+    positions = [at for at, _word in unit]
+    if all(word.isascii() for word in words):
+        return english_slots(words, positions, spans, bridge, variants)
+    light = [roles.get(word, CONTENT) != CONTENT or word in NEGATION for word in words]
+    core_end = len(words)
+    while core_end > 1 and light[core_end - 1]:
+        core_end -= 1
+    negated = any(word in NEGATION for word in words[core_end:])
+    concepts, i = [], 0
+    while i < core_end:  # glossary forms one after another, over the whole head of the run
+        length, numbers = spans.get(positions[i], (0, []))
+        if not length or i + length > core_end:
+            break
+        concepts.append((tuple(words[i : i + length]), numbers))
+        i += length
+    if concepts and i == core_end:
+        found = [concept_slot(bridge, numbers, key) for key, numbers in concepts]
+        if negated:  # the last form with its negation, as typed, leads; without it weighs less
+            last, typed = found[-1], tuple(words[core_end - len(concepts[-1][0]) :])
+            last.alternatives = [(with_variants(node_for(typed, 1.0), variants), 1.0)] + [
+                (node, weight * CORE_WEIGHT) for node, weight in last.alternatives
+            ]
+        return found
+    if core_end < len(words) and not negated:  # 停止する, 続いている: the head says it all
+        return [typed_slot(node_for(tuple(words[:core_end]), 1.0), variants, words=words[:core_end])]
+    slot = typed_slot(node_for(tuple(words), 1.0), variants, words=words)
+    if core_end < len(words):  # 起動しない: as typed first, the head alone weighs less
+        slot.alternatives.append((with_variants(node_for(tuple(words[:core_end]), 1.0), variants), CORE_WEIGHT))
+    return [slot]
+
+
+def english_slots(words, positions, spans, bridge, variants) -> list:
+    slots, i = [], 0
+    while i < len(words):
+        length, numbers = spans.get(positions[i], (0, []))
+        if length and i + length <= len(words):
+            slots.append(concept_slot(bridge, numbers, tuple(words[i : i + length])))
+            i += length
+            continue
+        slots.append(typed_slot(node_for((words[i],), 1.0), variants, words=(words[i],)))
+        i += 1
+    return slots
+
+
+def concept_slot(bridge, numbers, key) -> Slot:
+    node = concept(bridge, numbers, key)
+    alternatives = [(child, child.boost) for child in node.subqueries]
+    for child in node.subqueries:
+        child.boost = 1.0
+    texts = [form.text for form in bridge.other_forms(numbers, key)] + [bridge.written(key)]
+    latin = any(text.isascii() for text in texts)
+    bridged = (tuple(key), bridge.written(key), bridge.other_forms(numbers, key))
+    return Slot(alternatives, latin, any(not text.isascii() for text in texts), False, tuple(key), bridged)
 
 
 class Concept(query.Or):
@@ -352,25 +404,6 @@ def concept(bridge, numbers, key, latin=None):
     return Concept([node_for(key, 1.0), *(node_for(f.key, 1.0 if f.text == typed else BRIDGE_WEIGHT) for f in forms)])
 
 
-def same_language(leaves, bridge, latin):
-    """Each typed word or phrase but fillers, as typed or as another form of its concept in
-    the query's own script (NSG: network security group; サーバ: サーバー) when it is a
-    glossary form as a whole; empty when that is just the query as typed. (The forms in the
-    other script are for the other-language reading: a Japanese text that happens to say
-    "private key" must not outrank the ones that say 秘密鍵.)"""
-    nodes, changed = [], False
-    for leaf in leaves:
-        words = tuple(leaf_words(leaf))
-        if len(words) == 1 and words[0] in FILLER:
-            changed = True
-            continue
-        numbers = bridge.index.get(words)
-        synonyms = concept(bridge, numbers, words, latin) if numbers else None
-        nodes.append(synonyms if synonyms is not None and len(synonyms.subqueries) > 1 else leaf)
-        changed = changed or nodes[-1] is not leaf
-    return nodes if changed and nodes else []
-
-
 def find_spans(bridge, words):
     """(start, length, concept numbers) of the glossary forms among the words, longest first."""
     spans, position = [], 0
@@ -380,14 +413,6 @@ def find_spans(bridge, words):
             spans.append((position, length, numbers))
         position += length or 1
     return spans
-
-
-def usable_spans(spans, words, owner, nouns):
-    """The spans, less those inside a typed word that also holds a noun the glossary does
-    not know: 更新 of 更新中 is not "update" on its own."""
-    covered = {i for start, length, _ in spans for i in range(start, start + length)}
-    blocked = {owner[i] for i, word in enumerate(words) if word in nouns and i not in covered}
-    return [span for span in spans if owner[span[0]] not in blocked and owner[span[0] + span[1] - 1] not in blocked]
 
 
 def leaves_of(parsed):
@@ -459,8 +484,24 @@ def node_for(key, boost):
     return query.Phrase("text", list(key), boost=boost)
 
 
-def current() -> Bridge:
-    """The glossary in force (read again when the content changes)."""
-    from kb.glossary import current_bridge
+_current: dict = {"version": None, "bridge": EMPTY}
 
-    return current_bridge()
+
+@process_state.resettable
+def forget_current():
+    _current["version"] = None
+
+
+def current() -> Bridge:
+    """The glossary in force (``kb.models.Glossary``, imported by ``kb.glossary``) as a Bridge,
+    read again only when the content version changes. (The glossary's content kind imports
+    this module to check forms; this module reads only the model, so neither imports the
+    other back.)"""
+    from kb.models import Glossary  # (models are not ready when kb.search is first imported)
+
+    version = caching.content_version()
+    if _current["version"] != version:
+        entries = Glossary.objects.filter(is_current=True).values_list("entries", flat=True).first()
+        _current["bridge"] = Bridge.from_entries(entries) if entries else EMPTY
+        _current["version"] = version
+    return _current["bridge"]

@@ -8,7 +8,7 @@ match. Nothing a visitor types can raise out of ``search``.
 import functools
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from django.db import DatabaseError
@@ -28,15 +28,18 @@ from whoosh.qparser import (
 from kb import languages
 from kb.search import bridge, index, ranking
 from kb.search.analysis import split_variants
-from kb.search.matching import conceptual, evaluate, phrase
+from kb.search.analysis import terms as analysis_terms
+from kb.search.matching import as_typed, evaluate, phrase, proximity, ranked
 from kb.search.segments import Searchable
 from kb.search.snippets import Highlights
-from kb.search.suggestions import suggest
+from kb.search.suggestions import correct, suggest
 
 logger = logging.getLogger(__name__)
 
 MAX_QUERY_LENGTH = 300
 PAGE_SIZE = 10
+OTHER_LANGUAGE = 0.75  # a text not in the query's language: preferred less, not refused
+AS_TYPED = 1.5  # a text that holds the query as typed (each typed word, a Japanese one as a phrase)
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -51,7 +54,7 @@ class Hit:
     revision: int
     published: str
     flags: list = field(default_factory=list)
-    exact: bool = True  # every word as typed; False when found through the conceptual reading
+    exact: bool = True  # every word as typed; False when found only through the ranked reading
     bridged: list = field(default_factory=list)  # (words of the query, form found) where only the bridge matched
 
 
@@ -63,8 +66,19 @@ class Results:
     pages: int = 0
     hits: list = field(default_factory=list)
     suggestion: str = ""
-    relaxed: bool = False  # True when these are results with fewer of the words
+    relaxed: bool = False  # True when no text holds every word
+    corrected: str = ""  # the query searched instead of ``query``, whose words no text holds
     error: str = ""
+
+
+# The colon of an address pasted with its port (168.63.129.16:32526, myvm.example.com:3389)
+# joins two things a text most often writes apart.
+PASTED_PORT = re.compile(r"((?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]+):([0-9]{1,5})\b")
+
+
+def split_pasted(text: str) -> str:
+    """The query with a pasted ``address:port`` as two words."""
+    return PASTED_PORT.sub(r"\1 \2", text)
 
 
 def clean_query(text: str) -> str:
@@ -94,64 +108,116 @@ def parse(text: str, schema, group=AndGroup):
     return parsed
 
 
-def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, page_size=PAGE_SIZE):
-    """Search the current articles. Never raises for any user input."""
-    text = clean_query(text)
-    results = Results(query=text, page=max(1, page))
-    if not text:
-        return results
+@dataclass(frozen=True)
+class Query:
+    """What a visitor asks for: the cleaned text, the filters and the page."""
+
+    text: str
+    lang: str | None = None  # only texts in this language
+    prefer_lang: str | None = None  # the visitor's language, when not filtering by one
+    kind: str | None = None
+    tag: str | None = None
+    page: int = 1
+    page_size: int = PAGE_SIZE
+
+
+def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, page_size=PAGE_SIZE, as_typed=False):
+    """Search the current articles. Never raises for any user input. A word no text holds is
+    corrected and the corrected query searched at once (``Results.corrected``), unless
+    ``as_typed``."""
+    asked = Query(clean_query(text), lang, prefer_lang, kind, tag, max(1, page), page_size)
+    if not asked.text:
+        return Results(query=asked.text, page=asked.page)
     try:
         index.catch_up()
     except DatabaseError:  # the database is away: search what the index holds
         logger.exception("could not catch up with the database; searching the index as it is")
     s = index.searcher()  # SearchRebuilding when there is no index yet
+    corrected = "" if as_typed else correction(s, asked.text)
+    if corrected:
+        results = search_once(s, replace(asked, text=corrected))
+        if results.total:
+            results.query, results.corrected = asked.text, corrected
+            return results
+    return search_once(s, asked)
+
+
+def search_once(s, asked: Query) -> Results:
     terms = bridge.current()
-    variants = split_variants(text)
-    q = rewritten(parse(text, s.schema), variants, terms, text)
-    run(s, q, results, lang, prefer_lang, kind, tag, page_size)
+    variants = split_variants(asked.text)
+    typed = split_pasted(asked.text)
+    q = rewritten(parse(typed, s.schema), variants, terms, typed)
+    results = run(s, q, asked)
     if results.total == 0:
-        results.suggestion = suggest(index.index_dir(), text)
-        relaxed = rewritten(parse(text, s.schema, group=OrGroup), variants, terms, text)
+        results.suggestion = suggest(index.index_dir(), asked.text)
+    if results.total == 0 and not q.slots:
+        relaxed = rewritten(parse(typed, s.schema, group=OrGroup), variants, terms, typed)
         if relaxed.direct != q.direct:
-            run(s, relaxed, results, lang, prefer_lang, kind, tag, page_size)
-            results.relaxed = results.total > 0
+            suggestion = results.suggestion
+            results = run(s, relaxed, asked)
+            results.relaxed, results.suggestion = results.total > 0, suggestion
     return results
+
+
+def correction(s, text: str) -> str:
+    """The query with its unknown words corrected from the index's own words
+    (``suggestions.correct``), or "" when none needed it."""
+    data = Searchable.of(s)
+
+    def frequency(word):
+        found = [term for term, *_ in analysis_terms(word, "query")]
+        return int(data.having("text", found[0]).sum()) if len(found) == 1 else 0
+
+    def known_reading(run):
+        words = [term for term, *_ in analysis_terms(run, "query")]
+        return bool(words) and bool(phrase(query.Phrase("text", words), data).mask.any())
+
+    corrected = correct(index.index_dir(), text, frequency, known_reading)
+    return corrected if corrected != text else ""
 
 
 def rewritten(parsed, variants, terms, text) -> bridge.Rewritten:
     return bridge.rewrite(parsed, terms, text, variants)
 
 
-def run(s, q: bridge.Rewritten, results, lang, prefer_lang, kind, tag, page_size):
-    """One page of hits, by score (BM25 over the whole index; a text found only through the
-    conceptual reading scores its bridged words at ``bridge.BRIDGE_WEIGHT``). For a visitor
+def run(s, q: bridge.Rewritten, asked: Query) -> Results:
+    """One page of hits, by score: the ranked reading (``matching.ranked``: BM25 of the slots
+    a text holds, bridged forms at ``bridge.BRIDGE_WEIGHT``, times its coverage), texts not
+    in the query's language at OTHER_LANGUAGE, those holding the query as typed at AS_TYPED,
+    the best re-ranked by proximity; a query with NOT or nested groups as typed. For a visitor
     with a language and no language filter, one text per article: the visitor's when it
     matches, scored as the article's best text."""
     data = Searchable.of(s)
-    direct = evaluate(q.direct, data)
-    match = direct
     own = data.filter(query_language(q))
-    if q.same:
-        same = ranking.all_of([evaluate(node, data) for node in q.same], data.size)
-        match = ranking.either(match, ranking.restrict(same, own))
-    if q.concepts:
-        match = ranking.either(match, ranking.restrict(conceptual(q, data), data.live & ~own))
-    everything = data.filter(lang or None, kind, tag)
-    if prefer_lang in languages.codes() and not lang:
-        match = one_text_per_article(match, everything, data, prefer_lang)
-    groups = [everything]
-    start = (results.page - 1) * page_size
-    page, total = ranking.ranked(match, groups, start, start + page_size)
-    results.total = total
-    results.pages = (total + page_size - 1) // page_size
+    everything = data.filter(asked.lang or None, asked.kind, asked.tag)
+    complete = True
+    if q.slots:
+        match, coverage = ranked(q.slots, data)
+        match = ranking.Match(match.mask, match.score * np.where(own, 1.0, OTHER_LANGUAGE))
+        typed = as_typed(q.direct, data, match, everything)
+        match = proximity(
+            q.slots, data, ranking.Match(match.mask, match.score * np.where(typed, AS_TYPED, 1.0)), everything
+        )
+        complete = bool((coverage >= 0.999).any())
+    else:
+        direct = evaluate(q.direct, data)
+        match, typed = direct, direct.mask
+    if asked.prefer_lang in languages.codes() and not asked.lang:
+        match = one_text_per_article(match, everything, data, asked.prefer_lang)
+    start = (asked.page - 1) * asked.page_size
+    page, total = ranking.ranked(match, [everything], start, start + asked.page_size)
     highlights = Highlights(q.nodes(), data)
-    results.hits = [make_hit(s, docnum, float(match.score[docnum]), highlights) for docnum in page]
-    indirect = [docnum for docnum in page if not direct.mask[docnum]]
-    bridged = bridged_only(q, data, indirect)
-    for hit, docnum in zip(results.hits, page, strict=True):
+    hits = [make_hit(s, docnum, float(match.score[docnum]), highlights) for docnum in page]
+    indirect = [docnum for docnum in page if not typed[docnum]]
+    bridged = bridged_only([slot.bridged for slot in q.slots if slot.bridged], data, indirect)
+    for hit, docnum in zip(hits, page, strict=True):
         if docnum in bridged:
             hit.exact = False
             hit.bridged = bridged[docnum]
+    pages = (total + asked.page_size - 1) // asked.page_size
+    return Results(
+        query=asked.text, total=total, page=asked.page, pages=pages, hits=hits, relaxed=total > 0 and not complete
+    )
 
 
 def query_language(q: bridge.Rewritten) -> str:
@@ -182,7 +248,7 @@ def one_text_per_article(match, among, data: Searchable, visitor_lang) -> rankin
     return ranking.Match(mask, score)
 
 
-def bridged_only(q: bridge.Rewritten, data: Searchable, docnums) -> dict:
+def bridged_only(concepts, data: Searchable, docnums) -> dict:
     """docnum → (the query's words, the form found) for each concept the text holds only in
     another form. Each form is looked up once for the whole page."""
 
@@ -194,7 +260,7 @@ def bridged_only(q: bridge.Rewritten, data: Searchable, docnums) -> dict:
         return phrase(query.Phrase("text", list(key)), data, within=page).mask
 
     found = {docnum: [] for docnum in docnums}
-    for key, written, forms in q.bridged:
+    for key, written, forms in concepts:
         for docnum in docnums:
             if holders(key)[docnum]:
                 continue

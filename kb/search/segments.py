@@ -222,6 +222,12 @@ class Searchable:
         characters = np.frombuffer(self.characters[id(reader)][local] or b"", dtype=np.uint32)
         return words[starts[local] : starts[local] + sizes[local]], characters.reshape(-1, 2)
 
+    def words_of(self, docnum) -> np.ndarray:
+        """The word hashes of one document, in order."""
+        reader, local = self.leaf(docnum)
+        words, starts, sizes = segment_sequences(reader)
+        return words[starts[local] : starts[local] + sizes[local]]
+
     def leaf(self, docnum):
         """(segment reader, document number in it) of a global document number."""
         for reader, offset in reversed(self.leaves):

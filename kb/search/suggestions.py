@@ -55,3 +55,60 @@ def suggest(directory: Path, text):
         if found:
             typed[position], changed = found[0], True
     return " ".join(typed) if changed else ""
+
+
+KANA = re.compile(r"[\u3041-\u3096ー]{3,}")  # a run of hiragana long enough to be a loanword
+
+
+def distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (a swap of two neighbours counts one), or limit + 1
+    as soon as it must exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before, row = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (ca != cb))
+            if before is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        before, row = row, current
+    return row[-1]
+
+
+def closest(word: str, words, frequency) -> str:
+    """The known word nearest ``word`` (at most 1 edit for a word of up to 5 letters, else 2),
+    the most frequent among the nearest; "" when none is near."""
+    limit = 1 if len(word) <= 5 else 2
+    best, best_key = "", None
+    for known in words:
+        if known[0] != word[0] or abs(len(known) - len(word)) > limit:  # most typos keep the first letter
+            continue
+        found = distance(word, known, limit)
+        if found <= limit:
+            key = (found, -frequency(known))
+            if best_key is None or key < best_key:
+                best, best_key = known, key
+    return best
+
+
+def correct(directory: Path, text: str, frequency, known_reading) -> str:
+    """The query with each English word no text holds replaced by the nearest word texts do
+    hold (edit distance, then frequency: ``frequency(word)`` is how many texts hold it), and
+    each hiragana run no text holds replaced by its katakana spelling when texts hold that
+    (すなっぷしょっと: スナップショット; ``known_reading(run)`` says whether they do). The
+    query unchanged when nothing needed correcting."""
+    words = vocabulary(directory)
+    known = set(words)
+    typed = text.split()
+    for position, word in enumerate(typed):
+        lowered = word.lower()
+        if WORD.fullmatch(lowered) and lowered not in known and words:
+            typed[position] = closest(lowered, words, frequency) or word
+        elif KANA.fullmatch(word):
+            katakana = "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in word)
+            if not known_reading(word) and known_reading(katakana):
+                typed[position] = katakana
+    return " ".join(typed)

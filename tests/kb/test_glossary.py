@@ -149,3 +149,24 @@ def test_proposals_pair_only_the_titles_when_the_outlines_differ(content_dir):
     assert run(content_dir).ok
     source, translation = (Revision.objects.get(article__slug="uneven", lang=lang) for lang in ("ja", "en"))
     assert glossary_proposals.aligned(source, translation) == [("title", "見出しの数", "Count of headings")]
+
+
+def test_the_search_package_does_not_import_the_glossary_content_kind():
+    """kb.glossary (a content kind) uses kb.search.bridge to check forms; the bridge reads the
+    model itself, so the two never import each other (not even inside a function)."""
+    import ast
+
+    from tests.conftest import REPO
+
+    for path in (REPO / "kb" / "search").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        assert "kb.glossary" not in imported, path
+
+
+def test_the_english_fillers_are_data_read_once():
+    from kb.search import bridge
+
+    assert bridge.read_fillers() == bridge.FILLER and {"why", "my", "the"} <= bridge.FILLER
+    assert "FILLER = frozenset(" not in (bridge.FILLER_FILE.parent / "bridge.py").read_text(encoding="utf-8")

@@ -97,7 +97,7 @@ def test_a_request_does_not_wait_for_the_lock_and_catches_up_once_it_is_free(imp
         worker.start()
         worker.join(timeout=30)
         assert done == [0]  # returned at once, applied nothing
-    assert found("ロックの試験") == [("fresh", "ja")]  # the next search applies the run
+    assert found("ロックの試験")[0] == ("fresh", "ja")  # the next search applies the run (the words apart rank below)
 
 
 def test_update_waits_for_a_rebuild_in_progress(imported, isolated_index, monkeypatch):

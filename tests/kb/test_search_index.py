@@ -102,3 +102,41 @@ def test_segment_caches_drop_the_least_recently_used_and_segments_that_are_gone(
     assert set(cache.items) == {("ix", "a", 1), ("ix", "c", 1), ("ix", "d", 1)}
     cache.keep_only("ix", {"a"})
     assert set(cache.items) == {("ix", "a", 1)} and cache.size == 800
+
+
+@pytest.mark.corpus
+@pytest.mark.django_db
+def test_questions_typos_and_near_misses_on_the_corpus():
+    """Issue 20's examples on the real corpus: a question in customers' words finds Japanese
+    posts (every word counts, none is a gate), a rare word leads a common one, and each
+    normalisation finds what the written form finds."""
+    assert run(CONTENT).ok and run(CORPUS).ok
+
+    def slugs(query, n=5, **kwargs):
+        return [hit.slug for hit in search.search(query, **kwargs).hits[:n]]
+
+    def langs(query, n=5):
+        return [hit.lang for hit in search.search(query, prefer_lang="ja").hits[:n]]
+
+    for question in (
+        "VM を停止したのに課金が続いているのはどうしてですか",
+        "ロードバランサーの正常性プローブが失敗する原因を知りたい",
+    ):
+        assert langs(question)[0] == "ja" and langs(question).count("ja") >= 3, question
+    assert "正常性プローブ" in search.search("ロードバランサーの正常性プローブが失敗する原因を知りたい").hits[0].title
+    # Particles, auxiliaries and politeness left out by part of speech:
+    assert slugs("拡張機能とは何ですか", 1, lang="ja") == slugs("拡張機能", 1, lang="ja") == ["windows-vm-extensions"]
+    # The rare word leads: the first post holds nslookup, not only タイムアウト.
+    nslookup = {"pe-troubleshooting", "afd-connection-issue", "kms-troubleshooting", "aks-vmsscse"}
+    assert slugs("nslookup タイムアウト", 1, lang="ja")[0] in nslookup
+    # An address pasted with its port finds the address's posts.
+    assert {"dns-168-63-129-16", "about-168-63-129-16"} & set(slugs("168.63.129.16:32526", lang="ja"))
+    # Full-width letters and digits inside a sentence; an identifier in lower case.
+    assert slugs("ＶＭ の ＣＰＵ 使用率が１００％", lang="ja") == slugs("VM の CPU 使用率が100%", lang="ja") != []
+    # A final long vowel Sudachi does not equate (メモリー, メモリ), both ways.
+    assert slugs("メモリー ダンプ 採取", 1, lang="ja") == slugs("メモリ ダンプ 採取", 1, lang="ja") != []
+    assert "メモリ ダンプ" in search.search("完全メモリーダンプ", lang="ja").hits[0].title
+    assert slugs("outboundconnfailvmextensionerror", 3) == slugs("OutboundConnFailVMExtensionError", 3) != []
+    # Typos: an English word corrected from the index's words, a hiragana spelling read as katakana.
+    assert search.search("provisoning failed").corrected == "provisioning failed"
+    assert search.search("すなっぷしょっと").corrected == "スナップショット"

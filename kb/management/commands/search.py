@@ -14,9 +14,10 @@ class Command(BaseCommand):
         parser.add_argument("--lang", choices=[*languages.codes(), "all"], default="all")
         parser.add_argument("--limit", type=int, default=10)
         parser.add_argument("--json", action="store_true", dest="as_json")
+        parser.add_argument("--as-typed", action="store_true", help="do not correct words no text holds")
 
-    def handle(self, *args, query, lang, limit, as_json, **options):
-        params = search_params({"q": query, "lang": lang, "limit": limit})
+    def handle(self, *args, query, lang, limit, as_json, as_typed, **options):
+        params = search_params({"q": query, "lang": lang, "limit": limit, "as_typed": as_typed})
         try:
             payload = reports.search_payload(params, request=None)
         except search.SearchUnavailable as exc:
@@ -24,7 +25,9 @@ class Command(BaseCommand):
         if as_json:
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
             return
-        self.stdout.write(f"{payload['total']} result(s) for {payload['query']!r}")
+        if payload["corrected"]:
+            self.stdout.write(f"showing results for {payload['corrected']!r} (--as-typed: for {payload['query']!r})")
+        self.stdout.write(f"{payload['total']} result(s) for {payload['corrected'] or payload['query']!r}")
         for number, result in enumerate(payload["results"], 1):
             flags = f"  [{', '.join(result['flags'])}]" if result["flags"] else ""
             self.stdout.write(
