@@ -504,3 +504,15 @@ def test_query_words_standing_close_rank_a_text_above_one_holding_them_apart(con
     run(content_dir)
     hits = [slug for slug, _ in found("ロードバランサー 正常性プローブ 失敗", lang="ja")]
     assert hits[:2] == ["close", "apart"]
+
+
+@pytest.mark.django_db
+def test_negation_and_key_verbs_carry_meaning_and_politeness_does_not(content_dir):
+    """起動しない: a text that says so ranks above one that says 起動する; ですか, なぜ, の are
+    left out by their part of speech, so the question finds the same."""
+    article_file(content_dir, "fails", "ja", title="一", body="再起動のあと VM が起動しない。ログを確認します。")
+    article_file(content_dir, "boots", "ja", title="一", body="再起動のあと VM が起動する。ログを確認します。")
+    run(content_dir)
+    assert [slug for slug, _ in found("起動しない", lang="ja")] == ["fails", "boots"]
+    assert [slug for slug, _ in found("VM が起動しないのはなぜですか", lang="ja")][:2] == ["fails", "boots"]
+    assert [slug for slug, _ in found("接続できない", lang="ja")] == []  # (neither text holds 接続)
