@@ -33,6 +33,7 @@ from kb.search.matching import as_typed, evaluate, phrase, proximity, ranked
 from kb.search.segments import Searchable
 from kb.search.snippets import Highlights
 from kb.search.suggestions import correct, suggest
+from kb.search.whoosh_private import kept_on
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +160,15 @@ def search_once(s, asked: Query) -> Results:
     return results
 
 
+def katakana_words(s) -> list:
+    """The katakana words of the index (for correcting a katakana typo), read once per
+    searcher."""
+    return kept_on(s, "_kb_katakana", lambda s: sorted(w for w in s.reader().field_terms("text") if KATAKANA.match(w)))
+
+
+KATAKANA = re.compile(r"[ァ-ヴ][ァ-ヴー]{3,}$")
+
+
 def correction(s, text: str) -> str:
     """The query with its unknown words corrected from the index's own words
     (``suggestions.correct``), or "" when none needed it."""
@@ -172,7 +182,7 @@ def correction(s, text: str) -> str:
         words = [term for term, *_ in analysis_terms(run, "query")]
         return bool(words) and bool(phrase(query.Phrase("text", words), data).mask.any())
 
-    corrected = correct(index.index_dir(), text, frequency, known_reading)
+    corrected = correct(index.index_dir(), text, frequency, known_reading, lambda: katakana_words(s))
     return corrected if corrected != text else ""
 
 

@@ -58,6 +58,7 @@ def suggest(directory: Path, text):
 
 
 KANA = re.compile(r"[\u3041-\u3096ー]{3,}")  # a run of hiragana long enough to be a loanword
+KATAKANA = re.compile(r"[ァ-ヴ][ァ-ヴー]{4,}")  # a katakana word long enough to correct
 
 
 def distance(a: str, b: str, limit: int) -> int:
@@ -94,12 +95,13 @@ def closest(word: str, words, frequency) -> str:
     return best
 
 
-def correct(directory: Path, text: str, frequency, known_reading) -> str:
+def correct(directory: Path, text: str, frequency, known_reading, katakana_words=tuple) -> str:
     """The query with each English word no text holds replaced by the nearest word texts do
     hold (edit distance, then frequency: ``frequency(word)`` is how many texts hold it), and
     each hiragana run no text holds replaced by its katakana spelling when texts hold that
-    (すなっぷしょっと: スナップショット; ``known_reading(run)`` says whether they do). The
-    query unchanged when nothing needed correcting."""
+    (すなっぷしょっと: スナップショット; ``known_reading(run)`` says whether they do), and each
+    katakana word no text holds by the nearest of the index's ``katakana_words()`` (called only
+    then: プロビジョニンク: プロビジョニング). The query unchanged when nothing needed correcting."""
     words = vocabulary(directory)
     known = set(words)
     typed = text.split()
@@ -111,4 +113,6 @@ def correct(directory: Path, text: str, frequency, known_reading) -> str:
             katakana = "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in word)
             if not known_reading(word) and known_reading(katakana):
                 typed[position] = katakana
+        elif KATAKANA.fullmatch(word) and not known_reading(word):
+            typed[position] = closest(word, katakana_words(), frequency) or word
     return " ".join(typed)

@@ -504,3 +504,26 @@ def test_query_words_standing_close_rank_a_text_above_one_holding_them_apart(con
     run(content_dir)
     hits = [slug for slug, _ in found("ロードバランサー 正常性プローブ 失敗", lang="ja")]
     assert hits[:2] == ["close", "apart"]
+
+
+@pytest.mark.django_db
+def test_negation_and_key_verbs_carry_meaning_and_politeness_does_not(content_dir):
+    """起動しない: a text that says so ranks above one that says 起動する; ですか, なぜ, の are
+    left out by their part of speech, so the question finds the same."""
+    article_file(content_dir, "fails", "ja", title="一", body="再起動のあと VM が起動しない。ログを確認します。")
+    article_file(content_dir, "boots", "ja", title="一", body="再起動のあと VM が起動する。ログを確認します。")
+    run(content_dir)
+
+    def ours(query):  # (the seeds may be there too)
+        return [slug for slug, _ in found(query, lang="ja") if slug in ("fails", "boots")]
+
+    assert ours("起動しない") == ["fails", "boots"]
+    assert ours("VM が起動しないのはなぜですか") == ["fails", "boots"]
+
+
+@pytest.mark.django_db
+def test_a_katakana_typo_is_corrected_from_the_index_own_katakana_words(seeds):
+    results = search.search("プロビジョニンク")
+    assert results.corrected == "プロビジョニング"
+    assert results.hits[0].slug == "vm-provisioning-failed"
+    assert search.search("プロビジョニング").corrected == ""  # a word the index holds is left alone
