@@ -51,7 +51,7 @@ from collections import Counter
 from pathlib import Path
 
 from machine import cpu_count, cpu_model  # bench/ is on the path when a script runs
-from queries import Material, distinct_queries
+from queries import MISS_SHARE, Material, distinct_queries
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).resolve().parent / "load_mix.lua"
@@ -221,14 +221,14 @@ def url_list(env, sample, tmp, miss_count, seed):
 
 def miss_queries(texts_path, count, seed):
     """(kind, lang, query) of ``count`` different queries drawn from the texts the database
-    holds (bench/queries.py, the same kinds and shares as search_bench.py's mix), none of them
-    one of QUERIES; three in four are sent to /ja/search/, the rest to /en/search/."""
+    holds (bench/queries.py: search_bench.py's kinds, with a fifth of questions in customers'
+    words, MISS_SHARE), none of them one of QUERIES; three in four are sent to /ja/search/, the rest to /en/search/."""
     if count <= 0:
         return []
     texts = json.loads(texts_path.read_text(encoding="utf-8"))
     rng = random.Random(seed)
     material = Material(None, rng, texts=texts, en_extra=False)
-    found = distinct_queries(count, material, rng, exclude=QUERIES)
+    found = distinct_queries(count, material, rng, exclude=QUERIES, shares=MISS_SHARE)
     if len(found) < count:
         raise BenchError(f"only {len(found)} distinct queries could be drawn from the texts (--miss-queries {count})")
     return [(kind, "ja" if rng.random() < MISS_JA_SHARE else "en", q) for kind, q in found]

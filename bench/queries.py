@@ -580,6 +580,39 @@ def _no_hits(material, rng):
             yield "0x" + "".join(rng.choice("0123456789ABCDEF") for _ in range(8))
 
 
+JA_ASKING = [
+    "のはなぜですか",
+    "のですが、どうすればよいでしょうか",
+    "原因を知りたいです",
+    "場合はどこを確認すればよいですか",
+]
+EN_ASKING = ["why", "how do I fix it when", "what should I check if", "is it expected that"]
+QUESTION_WORDS = (10, 25)  # as bench/search_bench.py's question row
+MAX_QUESTION_LENGTH = 200
+# The cache-miss list of load_bench.py: the mix's kinds, and questions as customers type them
+# (issue 20), which cost the ranked reading the most.
+MISS_SHARE = [(kind, share * 0.8) for kind, share in CATEGORY_SHARE[:-1]] + [("question", 0.2), CATEGORY_SHARE[-1]]
+
+
+def _questions(material, rng):
+    """A clause of a sentence turned into a customer's question: Japanese with a polite asking
+    ending, English with a question opening, about 10 to 25 words (a Japanese one holds at
+    least five kanji or katakana words besides its particles)."""
+    while True:
+        if material.en_all and rng.random() < 0.3:
+            words = [w.strip(".,;:()\"'!?") for w in rng.choice(material.en_all).split()]
+            size = rng.randint(QUESTION_WORDS[0] - 2, QUESTION_WORDS[1] - 4)
+            if len(words) >= size:
+                start = rng.randrange(len(words) - size + 1)
+                yield f"{rng.choice(EN_ASKING)} {' '.join(words[start : start + size])}"
+            continue
+        clauses = [c.strip() for c in JA_CLAUSE_BREAK.split(rng.choice(material.ja_all)) if len(c.strip()) >= 8]
+        if clauses:
+            text = "、".join(clauses[:3])
+            if len(JA_WORD.findall(text)) >= 5 and len(text) <= MAX_QUESTION_LENGTH - 20:
+                yield text + rng.choice(JA_ASKING)
+
+
 DISTINCT_SOURCES = {
     "ja-word": _ja_words,
     "ja-phrase": _ja_phrases,
@@ -587,19 +620,21 @@ DISTINCT_SOURCES = {
     "identifier": _identifiers,
     "mixed": _mixed,
     "no-hit": _no_hits,
+    "question": _questions,
 }
 
 
-def distinct_queries(n, material, rng, exclude=()):
+def distinct_queries(n, material, rng, exclude=(), shares=CATEGORY_SHARE):
     """n different queries as (kind, query), no two alike once folded (``fold``) and none in
-    ``exclude``, the kinds in the shares of CATEGORY_SHARE, in a shuffled order: what many
-    different visitors type. A kind that runs out of material leaves its share to the next.
-    Every query is drawn from the material's texts (words by frequency, pairs and clauses of
-    its sentences, its identifiers), except the no-hit kind."""
+    ``exclude``, the kinds in ``shares`` (by default the mix's CATEGORY_SHARE), in a shuffled
+    order: what many different visitors type. A kind that runs out of material leaves its share
+    to the next. Every query is drawn from the material's texts (words by frequency, pairs and
+    clauses of its sentences, its identifiers), except the no-hit kind."""
     seen = {fold(q) for q in exclude}
     queries, short = [], 0
-    for number, (category, share) in enumerate(CATEGORY_SHARE):
-        last = number == len(CATEGORY_SHARE) - 1
+    for number, (category, share) in enumerate(shares):
+        longest = MAX_QUESTION_LENGTH if category == "question" else MAX_DISTINCT_LENGTH
+        last = number == len(shares) - 1
         quota = n - len(queries) if last else round(n * share) + short
         found, tries = [], 0
         for candidate in DISTINCT_SOURCES[category](material, rng):
@@ -608,7 +643,7 @@ def distinct_queries(n, material, rng, exclude=()):
                 break
             query = " ".join(candidate.split())
             key = fold(query)
-            if not query or len(query) > MAX_DISTINCT_LENGTH or key in seen:
+            if not query or len(query) > longest or key in seen:
                 continue
             seen.add(key)
             found.append(query)
