@@ -51,14 +51,15 @@ class Highlights:
         words, characters = self.data.sequence(docnum)
         if len(characters) != words.size:  # not written by this schema: no marks, no error
             return []
-        begins, ends = [], []
-        for run in self.runs.values():
-            starts = ranking.run_starts(words, run)[:MARKS_PER_RUN]
-            begins.append(characters[starts, 0])
-            ends.append(characters[starts + run.size - 1, 1])
-        if not begins:
+        singles = [run for run in self.runs.values() if run.size == 1]
+        starts = [first_places(words, np.concatenate(singles))] if singles else []
+        runs = [run for run in self.runs.values() if run.size > 1]
+        starts += [ranking.run_starts(words, run)[:MARKS_PER_RUN] for run in runs]
+        if not starts:
             return []
-        begins, ends = np.concatenate(begins), np.concatenate(ends)
+        begins = np.concatenate([characters[found, 0] for found in starts])
+        sizes = [1] * bool(singles) + [run.size for run in runs]
+        ends = np.concatenate([characters[found + size - 1, 1] for found, size in zip(starts, sizes, strict=True)])
         order = np.argsort(begins, kind="stable")
         return list(zip(begins[order].tolist(), ends[order].tolist(), strict=True))
 
@@ -94,6 +95,19 @@ class MarkFormatter(highlight.Formatter):
             index_ = token.endchar
         output.append(escape(text[index_ : fragment.endchar]))
         return "".join(output)
+
+
+def first_places(words, hashes):
+    """Where any of ``hashes`` stands in ``words``, at most MARKS_PER_RUN places for each: one
+    scan of the words for all the single words of a query (a question has many)."""
+    found = np.flatnonzero(np.isin(words, hashes))
+    if not found.size:
+        return found
+    order = np.argsort(words[found], kind="stable")  # grouped by word, each group in text order
+    found, values = found[order], words[found[order]]
+    group_starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    place_in_group = np.arange(found.size) - np.repeat(group_starts, np.diff(np.r_[group_starts, found.size]))
+    return np.sort(found[place_in_group < MARKS_PER_RUN])
 
 
 FRAGMENTER = highlight.PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=60, autotrim=True)

@@ -1,8 +1,10 @@
 """The array arithmetic behind search ranking, on small hand-made collections."""
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
-from kb.search import ranking
+from kb.search import ranking, snippets
 
 
 def collection(lengths, deleted=()):
@@ -99,3 +101,17 @@ def test_a_run_is_found_where_it_begins_and_never_across_two_documents():
     # Only the documents asked about are looked at.
     some = ranking.documents_with_run(words, starts[[1, 3]], sizes[[1, 3]], np.array([1, 2], dtype=np.uint32))
     assert some.tolist() == [True, False]
+
+
+@given(
+    words=st.lists(st.integers(0, 6), max_size=80).map(lambda xs: np.array(xs, dtype=np.uint32)),
+    wanted=st.sets(st.integers(0, 7), min_size=1, max_size=4),
+)
+def test_the_single_words_of_a_snippet_are_found_in_one_scan_as_word_by_word(words, wanted):
+    hashes = np.array(sorted(wanted), dtype=np.uint32)
+    one_by_one = np.sort(
+        np.concatenate(
+            [ranking.run_starts(words, np.array([h], dtype=np.uint32))[: snippets.MARKS_PER_RUN] for h in hashes]
+        )
+    )
+    assert snippets.first_places(words, hashes).tolist() == one_by_one.tolist()
