@@ -171,6 +171,9 @@ class Rewritten:
     # The ranked reading (``slots_of``) of a flat query: what it asks for, one slot each.
     # Empty for a query with NOT or nested groups: that one is read as typed (``direct``).
     slots: list = field(default_factory=list)
+    # Japanese words that lean on another (いる of 続いている, できる, a negation): looked for,
+    # but not marked on their own in a snippet, where they stand in nearly every sentence.
+    light: frozenset = frozenset()
 
     def nodes(self):
         """Every word and phrase the search looks for, for highlighting."""
@@ -199,15 +202,17 @@ def rewrite(parsed, bridge: Bridge, text: str, variants=None) -> Rewritten:
     variants = variants or {}
     result = Rewritten(with_variants(parsed, variants), latin=text.isascii())
     leaves, _group = leaves_of(parsed)
+    roles = {} if text.isascii() else japanese_roles(text)
+    result.light = frozenset(word for word, role in roles.items() if role != CONTENT or word in NEGATION)
     if leaves is not None:
-        result.slots = slots_of(leaves, bridge, text, variants)
+        result.slots = slots_of(leaves, bridge, text, variants, roles)
     return result
 
 
 CORE_WEIGHT = 0.7  # a run found without its negation (起動 for 起動しない)
 
 
-def slots_of(leaves, bridge: Bridge, text: str, variants) -> list:
+def slots_of(leaves, bridge: Bridge, text: str, variants, roles) -> list:
     """The ranked reading of a flat query: one slot per thing it asks for. Words that only
     frame a question (Japanese particles, auxiliaries, adverbs by part of speech; English
     fillers) are left out. The rest, in units: the words of one typed Japanese word between
@@ -217,8 +222,7 @@ def slots_of(leaves, bridge: Bridge, text: str, variants) -> list:
     form (network security group). A run ending in light verbs (停止する, 続いている) is found
     by its head (停止); one with a negation (起動しない) as typed first, its head alone at
     ``CORE_WEIGHT``. An identifier is also looked for whole, a katakana word also with or
-    without its final long vowel."""
-    roles = {} if text.isascii() else japanese_roles(text)
+    without its final long vowel. ``roles``: ``analysis.japanese_roles`` of the text."""
     slots, words, units, english = [], [], [], []
     for leaf in leaves:
         if is_quoted(leaf, text) or is_identifier_phrase(leaf):

@@ -216,7 +216,7 @@ def run(s, q: bridge.Rewritten, asked: Query) -> Results:
         match = one_text_per_article(match, everything, data, asked.prefer_lang)
     start = (asked.page - 1) * asked.page_size
     page, total = ranking.ranked(match, [everything], start, start + asked.page_size)
-    highlights = Highlights(q.nodes(), data)
+    highlights = Highlights(q.nodes(), data, q.light)
     hits = [make_hit(s, docnum, float(match.score[docnum]), highlights) for docnum in page]
     indirect = [docnum for docnum in page if not typed[docnum]]
     bridged = bridged_only([slot.bridged for slot in q.slots if slot.bridged], data, indirect)

@@ -22,8 +22,9 @@ SPACES = re.compile(r"\s+")
 
 
 class Highlights:
-    def __init__(self, queries, data: Searchable):
+    def __init__(self, queries, data: Searchable, unmarked=frozenset()):
         self.data = data
+        self.unmarked = unmarked  # words not marked when they stand alone
         self.runs = {}  # hashes as bytes: hashes
         for q in queries:
             if q is not None:
@@ -42,6 +43,8 @@ class Highlights:
         else:
             groups = []
         for words in groups:
+            if len(words) == 1 and words[0] in self.unmarked:
+                continue
             run = run_of(words)
             self.runs[run.tobytes()] = run
         for child in node.children():

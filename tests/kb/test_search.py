@@ -117,6 +117,14 @@ class TestSeedRelevance:
         marked = re.findall(r"<mark>(.*?)</mark>", snippet)
         assert marked and set(marked) == {"更新中"}
 
+    def test_the_light_words_of_a_question_are_not_marked_on_their_own(self):
+        # 続いている, 準備できていません: いる and できる stand in nearly every sentence.
+        for question in ("VMを停止したのに課金が続いているのはなぜですか", "エージェントの準備できていません"):
+            marked = set()
+            for hit in search.search(question, lang="ja").hits:
+                marked |= set(re.findall(r"<mark>(.*?)</mark>", hit.snippet))
+            assert marked and not marked & {"い", "いる", "でき", "できる", "ん", "ませ"}
+
     def test_snippets_are_escaped_text_with_marks(self):
         snippet = search.search("Get-AzureRmVM", lang="ja").hits[0].snippet
         assert "<mark>" in snippet and "&lt;resourcegroupname&gt;" in snippet
