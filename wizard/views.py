@@ -24,12 +24,12 @@ from django.views.decorators.vary import vary_on_headers
 from kb import counters, shared
 from kb.caching import revalidated
 from kb.site_url import absolute_url
+from wizard import answered, articles, incidents, legacy, links, moments, outcome, paste, tree_cache, walking
 from wizard import diagram as tree_diagram
-from wizard import legacy, moments, pages, paste, walking
 from wizard.models import Feedback, ResultStat
 from wizard.summary import ticket_summary
+from wizard.walk_url import WalkURL
 
-MAX_ANSWERS_PARAM = 2000
 PASTE_LIMIT = 200_000
 VISITOR_COOKIE = "kb_visitor"
 VOTES_PER_WINDOW = 20
@@ -56,33 +56,9 @@ RESULT_NODE_HEADER = "X-Result-Node"
 
 def tree_or_404(slug):
     try:
-        return pages.live_tree(slug)
-    except pages.TreeNotFound:
+        return tree_cache.live_tree(slug)
+    except tree_cache.TreeNotFound:
         raise Http404("no such troubleshooting tree") from None
-
-
-class Request:
-    """What a wizard URL says: the tree, the answers, and the rest of its query."""
-
-    def __init__(self, request, live):
-        self.live, self.tree = live, live.tree
-        raw = request.GET.get("a", "")
-        self.paste = request.GET.get("p", "")[: pages.PASTE_EXCERPT_LIMIT]
-        self.stop = request.GET.get("end") == "1"
-        self.incidents = pages.incidents()
-        self.problem = ""
-        if len(raw) > MAX_ANSWERS_PARAM:
-            self.answers, self.problem = walking.Answers(), _("The link is too long to be a path through this tree.")
-        elif legacy.is_positional(raw):  # a link made before answers named their question
-            self.answers = walking.from_positional(self.tree, raw.split(","), self.incidents)
-        else:
-            self.answers = walking.parse_answers(self.tree, raw)
-            self.problem = self.answers.problem and _(
-                "Some answers in this link do not belong to this tree; they were left out."
-            )
-
-    def step(self):
-        return walking.next_step(self.tree, self.answers, self.incidents, self.stop, pages.helped(self.tree.slug))
 
 
 @require_safe
@@ -91,7 +67,7 @@ def start(request):
     text = request.GET.get("paste", "")[:PASTE_LIMIT]
     if text:
         return paste_page(request, text)
-    return render(request, "wizard/start.html", {"trees": pages.live_trees()})
+    return render(request, "wizard/start.html", {"trees": tree_cache.live_trees()})
 
 
 @require_POST
@@ -104,7 +80,7 @@ def paste_page(request, text):
     there or from the first question; when nothing is recognised, the articles that match."""
     lang = get_language()
     found = []
-    for live in pages.live_trees():
+    for live in tree_cache.live_trees():
         os, hint = paste.os_hint(live.tree, text)
         for recognised in paste.recognise(live.tree, text):
             answers = recognised.answers.with_answer(walking.OS, os) if os else recognised.answers
@@ -114,12 +90,12 @@ def paste_page(request, text):
                     "live": live,
                     "node": live.tree.nodes[recognised.node_id],
                     "excerpt": (before, match, after),
-                    "assumed": pages.answered(live.tree, answers, lang),
+                    "assumed": answered.answered(live.tree, answers, lang),
                     "os_hint": hint,
-                    "continue_url": pages.step_url(live.tree.slug, answers, p=f"{before}{match}{after}"),
+                    "continue_url": links.step_url(live.tree.slug, answers, p=f"{before}{match}{after}"),
                 }
             )
-    context = {"text": text, "found": found, "trees": pages.live_trees(), "results": None}
+    context = {"text": text, "found": found, "trees": tree_cache.live_trees(), "results": None}
     if not found and text.strip():
         context["results"] = search_for(text, lang)
     return render(request, "wizard/paste.html", context)
@@ -139,11 +115,11 @@ def search_for(text, lang):
 @vary_on_headers("HX-Request")
 @revalidated
 def step(request, tree):
-    wizard = Request(request, tree_or_404(tree))
+    wizard = WalkURL(request, tree_or_404(tree))
     walk = wizard.step()
     if walk.finished:
         return redirect(
-            pages.outcome_url(wizard.live, walk, wizard.answers, timezone.localdate(), wizard.paste, wizard.stop)
+            links.outcome_url(wizard.live, walk, wizard.answers, timezone.localdate(), wizard.paste, wizard.stop)
         )
     return render_step(request, wizard, walk)
 
@@ -151,29 +127,30 @@ def step(request, tree):
 def render_step(request, wizard, walk, problem=""):
     lang, slug, answers = get_language(), wizard.tree.slug, wizard.answers
     node = walk.question
-    texts = pages.texts_of(pages.cited_slugs(wizard.tree, []))
+    texts = articles.texts_of(outcome.cited_slugs(wizard.tree, []))
     context = {
         "live": wizard.live,
         "node": node,
         "lang": lang,
         "problem": problem or wizard.problem,
-        "help": pages.statement(node.help, lang, texts, walking.os_of(wizard.tree, answers)) if node.help else None,
-        "history": pages.answered(wizard.tree, answers, lang, slug, wizard.paste),
+        "help": articles.statement(node.help, lang, texts, walking.os_of(wizard.tree, answers)) if node.help else None,
+        "history": answered.answered(wizard.tree, answers, lang, slug, wizard.paste),
         "choices": [
-            {"answer": a, "url": pages.step_url(slug, answers.with_answer(node.id, a.id), p=wizard.paste)}
+            {"answer": a, "url": links.step_url(slug, answers.with_answer(node.id, a.id), p=wizard.paste)}
             for a in node.known_answers
         ],
-        "unknown_url": pages.step_url(slug, answers.with_answer(node.id, walking.UNKNOWN), p=wizard.paste),
+        "unknown_url": links.step_url(slug, answers.with_answer(node.id, walking.UNKNOWN), p=wizard.paste),
         "answers": answers.encode(),
         "paste": wizard.paste,
         "candidates": walk.candidates,
-        "stop_url": pages.step_url(slug, answers, p=wizard.paste, end=1),
-        "restart_url": pages.step_url(slug, walking.Answers()),
-        "back_url": pages.step_url(slug, answers.before(list(answers.values)[-1]), p=wizard.paste)
+        "stop_url": links.step_url(slug, answers, p=wizard.paste, end=1),
+        "restart_url": links.step_url(slug, walking.Answers()),
+        "back_url": links.step_url(slug, answers.before(list(answers.values)[-1]), p=wizard.paste)
         if answers.values
         else None,
         "progress": len(answers.values) + 1,
         "known_url": reverse("wizard:known", kwargs={"tree": slug}),
+        "parts": [(part, label) for part, (_first, _last, label) in moments.PARTS.items()],
     }
     template = "wizard/step.html#step" if request.htmx else "wizard/step.html"
     return render(request, template, context)
@@ -182,7 +159,7 @@ def render_step(request, wizard, walk, problem=""):
 @require_safe
 def when(request, tree):
     """The "when did it start?" form: a date, and a time or a part of the day if known."""
-    wizard = Request(request, tree_or_404(tree))
+    wizard = WalkURL(request, tree_or_404(tree))
     node_id = request.GET.get("node", "")
     moment = moments.from_form(
         request.GET.get("date"), request.GET.get("time"), request.GET.get("part"), request.GET.get("tz")
@@ -191,12 +168,12 @@ def when(request, tree):
     if moment is None or node is None or node.kind != "when":
         walk = wizard.step()
         if walk.finished:
-            return redirect(pages.outcome_url(wizard.live, walk, wizard.answers, timezone.localdate(), wizard.paste))
+            return redirect(links.outcome_url(wizard.live, walk, wizard.answers, timezone.localdate(), wizard.paste))
         return render_step(
             request, wizard, walk, _("Enter the date (the time or the part of the day only if you know it).")
         )
     answers = wizard.answers.with_answer(node_id, moment.encode())
-    return redirect(pages.step_url(wizard.tree.slug, answers, p=wizard.paste))
+    return redirect(links.step_url(wizard.tree.slug, answers, p=wizard.paste))
 
 
 @require_safe
@@ -214,7 +191,7 @@ def known(request, tree):
             value = request.GET.get(f"q-{node.id}", "")
             if walking.valid_answer(live.tree, node.id, value):
                 values[node.id] = value
-        return redirect(pages.step_url(live.tree.slug, walking.Answers(values)))
+        return redirect(links.step_url(live.tree.slug, walking.Answers(values)))
     return render(request, "wizard/known.html", {"live": live, "questions": questions, "lang": lang})
 
 
@@ -227,15 +204,15 @@ def result(request, tree, node):
     raw = request.GET.get("a", "")
     recorded = recorded_tree(live, request.GET.get("r"))
     if legacy.is_positional(raw) and recorded is not None and recorded is not live:
-        old = legacy.walk(recorded.tree, raw.split(","), pages.incidents())
+        old = legacy.walk(recorded.tree, raw.split(","), incidents.impact_windows())
         if old.finished and old.node.id == node:
             return render_legacy(request, recorded, old)
-    wizard = Request(request, live)
+    wizard = WalkURL(request, live)
     walk = wizard.step()
     if leads_to(walk, node):
         return render_outcome(request, wizard, walk, changed_notices(live, recorded))
     if recorded is not None and recorded is not live:  # the tree changed: the result as it was
-        then = Request(request, recorded)
+        then = WalkURL(request, recorded)
         old_walk = then.step()
         if leads_to(old_walk, node):
             notice = _("The troubleshooting tree changed since this link was made. This is the result as it was then.")
@@ -243,20 +220,20 @@ def result(request, tree, node):
     if not walk.finished:
         notice = _("These answers do not lead to this result (any more). Here is the next question they lead to.")
         return render_step(request, wizard, walk, notice)
-    return redirect(pages.outcome_url(live, walk, wizard.answers, timezone.localdate(), wizard.paste))
+    return redirect(links.outcome_url(live, walk, wizard.answers, timezone.localdate(), wizard.paste))
 
 
 @require_safe
 @vary_on_headers("HX-Request")
 @revalidated
 def candidates(request, tree):
-    wizard = Request(request, tree_or_404(tree))
+    wizard = WalkURL(request, tree_or_404(tree))
     walk = wizard.step()
     if not walk.finished:
-        return redirect(pages.step_url(wizard.tree.slug, wizard.answers, p=wizard.paste))
+        return redirect(links.step_url(wizard.tree.slug, wizard.answers, p=wizard.paste))
     if walk.result is not None:
         return redirect(
-            pages.outcome_url(wizard.live, walk, wizard.answers, parse_date(request.GET.get("at")), wizard.paste)
+            links.outcome_url(wizard.live, walk, wizard.answers, parse_date(request.GET.get("at")), wizard.paste)
         )
     notices = changed_notices(wizard.live, recorded_tree(wizard.live, request.GET.get("r")))
     return render_outcome(request, wizard, walk, notices)
@@ -273,7 +250,7 @@ def recorded_tree(live, number):
         return live
     if number == live.revision.number:
         return live
-    return pages.tree_at(live.tree.slug, number)
+    return tree_cache.tree_at(live.tree.slug, number)
 
 
 def changed_notices(live, recorded):
@@ -286,15 +263,15 @@ def render_outcome(request, wizard, walk, notices):
     lang, live, answers = get_language(), wizard.live, wizard.answers
     made_on = parse_date(request.GET.get("at"))
     os = walking.os_of(live.tree, answers)
-    views = pages.candidate_views(
-        live, walk.candidates, answers, lang, os, made_on, wizard.paste, pages.incident_windows(lang)
+    views = outcome.candidate_views(
+        live, walk.candidates, answers, lang, os, made_on, wizard.paste, incidents.worded(lang)
     )
     if any(link.updated_since for view in views for link in view.links):
         notices.append(_("An article this result cites was updated since this link was made."))
     permalink = absolute_url(
-        pages.outcome_url(live, walk, answers, made_on or timezone.localdate(), wizard.paste, wizard.stop)
+        links.outcome_url(live, walk, answers, made_on or timezone.localdate(), wizard.paste, wizard.stop)
     )
-    rows = pages.answered(live.tree, answers, lang, live.tree.slug, wizard.paste)
+    rows = answered.answered(live.tree, answers, lang, live.tree.slug, wizard.paste)
     single = walk.result is not None
     context = {
         "live": live,
@@ -310,7 +287,7 @@ def render_outcome(request, wizard, walk, notices):
         "summary": ticket_summary(views, rows, lang, permalink, wizard.paste, absolute_url),
         "voted": request.GET.get("voted"),
         "answers": answers.encode(),
-        "back_url": pages.step_url(live.tree.slug, answers.before(list(answers.values)[-1]), p=wizard.paste)
+        "back_url": links.step_url(live.tree.slug, answers.before(list(answers.values)[-1]), p=wizard.paste)
         if answers.values
         else None,
     }
@@ -327,7 +304,7 @@ def render_legacy(request, recorded, old):
     """A link of the old kind, shown as it was then (the tree it names, the walk of then)."""
     lang = get_language()
     candidate = walking.Candidate(old.node, ())
-    views = pages.candidate_views(recorded, [candidate], walking.Answers(), lang, "", None)
+    views = outcome.candidate_views(recorded, [candidate], walking.Answers(), lang, "", None)
     rows = [
         {"question": node.text[lang], "answer": legacy_answer(node, value, lang), "unknown": value == walking.UNKNOWN}
         for node, value, _incident in old.steps
@@ -345,7 +322,7 @@ def render_legacy(request, recorded, old):
         "permalink": permalink,
         "summary": ticket_summary(views, rows, lang, permalink, "", absolute_url),
         "legacy": True,
-        "restart_url": pages.step_url(recorded.tree.slug, walking.Answers()),
+        "restart_url": links.step_url(recorded.tree.slug, walking.Answers()),
     }
     return render(request, "wizard/outcome.html", context)
 

@@ -95,21 +95,21 @@ def test_pasting_an_error_shows_what_was_recognised_then_goes_on(site, page):
     assert "VMExtensionProvisioningError" in summary  # the pasted excerpt goes into the ticket
 
 
-def test_windows_management_operations_failing_on_the_evening_of_2021_10_13(site, page):
-    """A date and a part of the day, not a time: the incident is possible, not certain."""
+def test_windows_management_operations_failing_on_the_night_of_2021_10_13(site, page):
+    """A date and a part of the day (夜, 19-24), not a time: the incident is possible, not certain."""
     page.goto(f"{site.url}/en/wizard/{TREE}/")
     answer(page, "management-ops")
     answer(page, "windows")
     expect(page.locator("form.when-form")).to_be_visible()
     page.fill("input[name=date]", "2021-10-13")
-    page.select_option("select[name=part]", "evening")
+    page.select_option("select[name=part]", "night")
     page.select_option("select[name=tz]", "jst")
     page.get_by_role("button", name="Continue").click()
     expect_question(page, "mgmt-error")  # the other branch is still possible: what error?
     page.get_by_role("link", name="Show them now").click()  # the customer has nothing more to tell
     rca = page.locator('li.candidate[data-node="result-rca-20211013"]')
     expect(rca).to_contain_text("affected operations on that day between 2021-10-13 15:27–21:42 JST")
-    assert "2021-10-13_evening_jst" in page.locator("#permalink").input_value()
+    assert "2021-10-13~night_jst" in page.locator("#permalink").input_value()
 
 
 def test_the_vote_form_is_loaded_apart_and_takes_a_vote(site, page):

@@ -10,7 +10,7 @@ import pytest
 
 from kb import counters
 from tests.wizard.conftest import tree_data
-from wizard import pages
+from wizard import tree_cache
 from wizard.models import Feedback, ResultStat, TreeRevision
 
 BASE = "/en/wizard/small/"
@@ -291,7 +291,7 @@ class TestLinks:
         )
         current.is_current, current.number = True, 8
         current.save()
-        pages._built.clear()
+        tree_cache._built.clear()
         page = client.get(BASE + "result/r-hung/?a=agent,cannot,unknown&r=1").content.decode()
         assert outcome_nodes(page) == "r-hung" and "This is the result as it was then" in page
 
