@@ -56,7 +56,7 @@ def path_answers(tree: Tree, target: str):
         if node_id == target:
             break
         node = tree.nodes[node_id]
-        ways = [(a.id, a.next) for a in node.known_answers] if node.kind == "question" else []
+        ways = [(a.id, a.next) for a in node.leading_answers] if node.kind == "question" else []
         if node.kind == "when":
             ways = [(None, node.next), (None, node.incident_next)]
         for value, target_id in ways:

@@ -48,6 +48,8 @@ ANSWER = {
         "label": TEXT,
         "next": {"type": "string"},
         "unknown": {"type": "boolean"},
+        # "Something else": the symptom is not one the tree knows (the diagnosis says so).
+        "other": {"type": "boolean"},
         "os": {"enum": OS_NAMES},  # what choosing this answer tells about the VM's OS
     },
     "additionalProperties": False,
@@ -76,6 +78,10 @@ NODE = {
         # A question that only makes sense for one OS: answered ``otherwise`` for the other.
         "applies_to": {"enum": OS_NAMES},
         "otherwise": {"type": "string"},
+        # Asked only by the diagnosis (wizard.diagnosis), never on a path of the tree: its
+        # answers lead nowhere and it need not be reachable from the start.
+        "diagnosis_only": {"type": "boolean"},
+        "cost": {"type": "number", "exclusiveMinimum": 0},  # of answering it (1: a look at the portal)
     },
     "additionalProperties": False,
     "oneOf": [
@@ -83,6 +89,28 @@ NODE = {
         {"required": ["when", "next", "incident_next", "rcas"]},
         {"required": ["result", "cause", "remediation", "articles"]},
     ],
+}
+ANSWER_IDS = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
+CAUSE = {
+    "type": "object",
+    "required": ["prior", "produces"],
+    "properties": {
+        "prior": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},  # how common, before any answer
+        "cost": {"type": "number", "exclusiveMinimum": 0},  # of checking it (1: a look at the portal)
+        "produces": {"type": "array", "items": {"type": "string"}, "minItems": 1},  # symptom answer ids
+        "fits": ANSWER_IDS,  # {question id: [answer ids that point to this cause]}
+        "rules_out": ANSWER_IDS,  # {question id: [answer ids that cannot be true with this cause]}
+    },
+    "additionalProperties": False,
+}
+DIAGNOSIS = {
+    "type": "object",
+    "required": ["causes"],
+    "properties": {
+        "not_covered_prior": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+        "causes": {"type": "object", "propertyNames": {"pattern": NODE_ID}, "additionalProperties": CAUSE},
+    },
+    "additionalProperties": False,
 }
 TREE_SCHEMA = {
     "type": "object",
@@ -98,6 +126,9 @@ TREE_SCHEMA = {
             "additionalProperties": False,
         },
         "nodes": {"type": "object", "propertyNames": {"pattern": NODE_ID}, "additionalProperties": NODE},
+        # The model of causes and findings (wizard.diagnosis); without it, one is derived from
+        # the tree's paths.
+        "diagnosis": DIAGNOSIS,
     },
     "additionalProperties": False,
 }
@@ -111,6 +142,7 @@ class Answer:
     next: str = ""
     unknown: bool = False
     os: str = ""
+    other: bool = False
 
 
 @dataclass
@@ -129,6 +161,8 @@ class Node:
     signatures: list = field(default_factory=list)
     applies_to: str = ""
     otherwise: str = ""
+    diagnosis_only: bool = False
+    cost: float = 1.0
 
     def answer(self, answer_id):
         return next((a for a in self.answers if a.id == answer_id), None)
@@ -138,9 +172,14 @@ class Node:
         return [a for a in self.answers if not a.unknown]
 
     @property
+    def leading_answers(self):
+        """The answers a walk of the tree follows ("something else" leads out of it)."""
+        return [a for a in self.known_answers if not a.other]
+
+    @property
     def targets(self):
         if self.kind == "question":
-            return [a.next for a in self.known_answers]
+            return [a.next for a in self.leading_answers if a.next]
         if self.kind == "when":
             return [self.next, self.incident_next]
         return []
@@ -154,6 +193,7 @@ class Tree:
     start: str
     nodes: dict
     os_hints: dict = field(default_factory=dict)
+    diagnosis: dict | None = None  # the model's content as written (wizard.diagnosis reads it)
 
     @property
     def results(self):
@@ -183,7 +223,9 @@ def build(slug: str, data: dict) -> Tree:
             text=raw[kind],
             help=raw.get("help"),
             answers=[
-                Answer(a["id"], a["label"], a.get("next", ""), a.get("unknown", False), a.get("os", ""))
+                Answer(
+                    a["id"], a["label"], a.get("next", ""), a.get("unknown", False), a.get("os", ""), a.get("other", False)
+                )
                 for a in raw.get("answers", [])
             ],
             next=raw.get("next", ""),
@@ -195,8 +237,18 @@ def build(slug: str, data: dict) -> Tree:
             signatures=raw.get("signatures", []),
             applies_to=raw.get("applies_to", ""),
             otherwise=raw.get("otherwise", ""),
+            diagnosis_only=raw.get("diagnosis_only", False),
+            cost=raw.get("cost", 1.0),
         )
-    return Tree(slug, data["title"], data.get("description"), data["start"], nodes, data.get("os_hints", {}))
+    return Tree(
+        slug,
+        data["title"],
+        data.get("description"),
+        data["start"],
+        nodes,
+        data.get("os_hints", {}),
+        data.get("diagnosis"),
+    )
 
 
 def text_schema(extra=None):
@@ -233,7 +285,11 @@ def graph_problems(tree: Tree):
     for node in tree.nodes.values():
         problems += node_problems(tree, node)
     reachable = reachable_from(tree, tree.start)
-    problems += [f"node {n}: not reachable from {tree.start!r}" for n in tree.nodes if n not in reachable]
+    problems += [
+        f"node {n}: not reachable from {tree.start!r}"
+        for n, node in tree.nodes.items()
+        if n not in reachable and not node.diagnosis_only
+    ]
     cycle = find_cycle(tree)
     if cycle:
         problems.append(f"node {cycle[0]}: cycle {' -> '.join(cycle)}")
@@ -250,7 +306,9 @@ def node_problems(tree: Tree, node: Node):
             problems.append(f"node {node.id}: answer ids repeat")
         if sum(a.unknown for a in node.answers) != 1:
             problems.append(f'node {node.id}: needs exactly one answer marked unknown: true ("I don\'t know")')
-        problems += [f"node {node.id}: answer {a.id!r} needs next" for a in node.known_answers if not a.next]
+        if not node.diagnosis_only:
+            problems += [f"node {node.id}: answer {a.id!r} needs next" for a in node.leading_answers if not a.next]
+        problems += [f"node {node.id}: answer {a.id!r}: other and unknown exclude each other" for a in node.answers if a.other and a.unknown]
         if bool(node.applies_to) != bool(node.otherwise):
             problems.append(f"node {node.id}: applies_to and otherwise go together")
         elif node.otherwise and (node.answer(node.otherwise) is None or node.answer(node.otherwise).unknown):

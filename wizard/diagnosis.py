@@ -1,0 +1,295 @@
+"""The diagnosis: a belief over causes, updated by every answer, that chooses the next question
+by what it is expected to tell apart, and stops when one cause is far ahead.
+
+After decision-theoretic troubleshooting (Heckerman, Breese & Rommelse, CACM 1995): each cause
+(a result of the tree) has a prior, and each finding (an answer to a question, the OS, the time
+the failures started) a likelihood under each cause. The model comes from the tree file's
+``diagnosis`` section (``wizard.model``); a tree without one has it derived from its paths.
+
+- **Belief.** posterior(cause) ∝ prior × Π likelihood(finding | cause), over every finding
+  given. "I don't know" is no finding: it changes nothing. An answer that rules a cause out
+  (``rules_out``) has likelihood ``model.RULED_OUT``: the cause is discounted, never shown again
+  (nothing shown is contradicted by an answer given), and comes back only as "not covered".
+- **Not covered.** One more cause stands for "none of these": neutral to every answer, it wins
+  when the answers rule out every cause the tree knows, or the symptom is "something else".
+- **The next question** is the one whose answer is expected to lower the uncertainty (entropy)
+  over the causes most for its cost, among those whose some answer would change the outcome:
+  the leading cause, or a cause shown being ruled out.
+- **Stop rule.** The walk ends when the leading cause has at least ``LEAD`` of the belief and
+  ``LEAD_RATIO`` times the next one (a single result, the others folded under "also possible"),
+  or when no question could change the outcome, or after ``MAX_QUESTIONS`` questions, or after
+  ``MAX_UNKNOWN`` "I don't know" answers after the symptom (the customer cannot check more).
+
+Pure functions of the tree, the answers and the incident windows; numpy does the arithmetic.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from wizard import moments
+from wizard.model import NOT_COVERED, OS, Model, model_of
+from wizard.trees import UNKNOWN, Node, Tree
+from wizard.walking import Answers, Condition, os_of
+
+LEAD = 0.7
+LEAD_RATIO = 5.0
+MAX_QUESTIONS = 8
+MAX_UNKNOWN = 4
+MAX_SHOWN = 5
+SHOWN_AT_LEAST = 0.01  # of the belief: below this a cause is not worth a line
+LIKELY, POSSIBLE = 0.35, 0.08  # of the belief: "likely", "possible", else "unlikely"
+MIN_GAIN = 1e-3  # bits: a question expected to tell less is not worth asking
+TIME_STRENGTH = 19.0  # an incident's likelihood ratio is 1 + this × the share of the time in its window
+VOTE_WEIGHT = 0.3  # votes move a prior by at most ±30 % (tanh-bounded)
+VOTE_SCALE = 30.0  # …and by half of that only after about 16 more "yes" than "no"
+
+
+@dataclass
+class Candidate:
+    """A cause as the page shows it: its standing, why, and the one check that would settle it."""
+
+    result: Node
+    probability: float
+    standing: str  # likely, possible, unlikely
+    conditions: tuple  # of walking.Condition: the answers that point here ("known"/"implied"), then the check
+    check: str = ""  # the question that would confirm or rule it out
+
+    @property
+    def support(self):
+        return sum(1 for c in self.conditions if c.settled)
+
+    @property
+    def open_questions(self):
+        return [c for c in self.conditions if not c.settled]
+
+
+@dataclass
+class Step:
+    """Where a diagnosis stands: a question to ask, or an outcome."""
+
+    question: Node | None
+    candidates: list  # Candidate, most likely first (at most MAX_SHOWN)
+    belief: dict = field(default_factory=dict)  # {cause id: probability}, every cause
+    not_covered: bool = False  # the answers leave no cause the tree knows
+    findings: dict = field(default_factory=dict)  # {question id: answer} given or implied
+    asked: int = 0
+
+    @property
+    def finished(self):
+        return self.question is None
+
+    @property
+    def result(self):
+        """The leading cause, when the walk ended on it far ahead of the rest."""
+        if not self.finished or self.not_covered or not self.candidates:
+            return None
+        return self.candidates[0].result if self.far_ahead else None
+
+    @property
+    def far_ahead(self):
+        ranked = sorted(self.belief.values(), reverse=True) + [0.0]
+        return ranked[0] >= LEAD and ranked[0] >= LEAD_RATIO * ranked[1]
+
+    @property
+    def also_possible(self):
+        return self.candidates[1:] if self.result is not None else []
+
+
+# -- findings -------------------------------------------------------------------------------
+
+
+def findings(model: Model, answers: Answers) -> dict:
+    """{question id: answer id or moment} of what is known: the answers given (not "I don't
+    know"), the OS (from an answer, the form or a paste), and what the OS implies (a Linux-only
+    question is answered for Windows; "Is it Windows?" is answered once the OS is known)."""
+    tree = model.tree
+    found = {q: v for q, v in answers.values.items() if v != UNKNOWN and q in model.askable}
+    os = os_of(tree, answers)
+    if os:
+        found[OS] = os
+    for node_id in model.askable:
+        node = tree.nodes.get(node_id)
+        if node is None or node_id in found or node.kind != "question":
+            continue
+        if os and node.applies_to and node.applies_to != os:
+            found[node_id] = node.otherwise
+        elif os and any(a.os for a in node.answers):
+            implied = next((a.id for a in node.answers if a.os == os), None)
+            if implied:
+                found[node_id] = implied
+    moment = next((v for q, v in found.items() if q in model.when_nodes), None)
+    for node_id in model.when_nodes:  # one time, whichever "when" step asked it
+        if moment is not None:
+            found.setdefault(node_id, moment)
+    return found
+
+
+def settled_questions(model: Model, answers: Answers, found: dict) -> set:
+    """Questions not to ask again: answered (even "I don't know"), or implied."""
+    done = set(found) | {q for q, v in answers.values.items() if v == UNKNOWN}
+    if done & model.when_nodes:
+        done |= model.when_nodes
+    return done
+
+
+# -- belief ---------------------------------------------------------------------------------
+
+
+def log_belief(model: Model, found: dict, incidents, helped=None) -> np.ndarray:
+    """log posterior (unnormalised) over model.causes."""
+    scores = np.log(prior(model, helped))
+    for question, value in found.items():
+        if question in model.when_nodes:
+            continue
+        row = model.rows.get((question, value))
+        if row is not None:
+            scores += model.log_likelihood[row]
+    scores += np.log(time_weights(model, found, incidents))
+    return scores
+
+
+def prior(model: Model, helped=None) -> np.ndarray:
+    """The model's priors, sharpened by votes (bounded: a few votes cannot flip a ranking)."""
+    if not helped:
+        return model.prior
+    net = np.array([helped.get(cause, 0) for cause in model.causes], dtype=float)
+    return model.prior * (1 + VOTE_WEIGHT * np.tanh(net / VOTE_SCALE))
+
+
+def time_weights(model: Model, found: dict, incidents) -> np.ndarray:
+    """Each cause's likelihood ratio for the time given: an incident's cause by the share of
+    that time inside its window (none: ruled out), every other cause 1."""
+    weights = np.ones(len(model.causes))
+    moment = next((moments.parse(v) for q, v in found.items() if q in model.when_nodes), None)
+    if moment is None:
+        return weights
+    for cause, slugs in model.incident_causes.items():
+        windows = [incidents[slug] for slug in slugs if slug in (incidents or {})]
+        if not windows:
+            continue
+        share = max(moments.overlap_share(moment, window) for window in windows)
+        weights[model.index[cause]] = model.ruled_out_weight if share <= 0 else 1 + TIME_STRENGTH * share
+    return weights
+
+
+def contradicted(model: Model, found: dict, incidents) -> np.ndarray:
+    """Causes an answer given rules out (boolean per cause)."""
+    ruled = np.zeros(len(model.causes), dtype=bool)
+    for question, value in found.items():
+        row = model.rows.get((question, value))
+        if row is not None and question not in model.when_nodes:
+            ruled |= model.rules_out[row]
+    ruled |= time_weights(model, found, incidents) <= model.ruled_out_weight
+    return ruled
+
+
+def normalised(scores: np.ndarray) -> np.ndarray:
+    p = np.exp(scores - scores.max())
+    return p / p.sum()
+
+
+# -- choosing the next question ---------------------------------------------------------------
+
+
+def entropy(p: np.ndarray) -> np.ndarray:
+    """Entropy in bits of each row of p (or of p itself)."""
+    q = np.where(p > 0, p, 1.0)
+    return -(p * np.log2(q)).sum(axis=-1)
+
+
+def question_scores(model: Model, p: np.ndarray, shown: np.ndarray, open_questions) -> dict:
+    """{question id: expected information gain per cost} of the questions whose some answer
+    would change the outcome (the leading cause, or a cause shown being ruled out)."""
+    rows = [r for q in open_questions for r in model.rows_of[q]]
+    if not rows:
+        return {}
+    rows_array = np.array(rows)
+    joint = model.likelihood[rows_array] * p  # P(answer, cause), before normalising per question
+    marginal = joint.sum(axis=1)
+    posterior = joint / np.maximum(marginal, 1e-300)[:, None]
+    after = entropy(posterior)
+    leader = int(np.argmax(p))
+    changes = (np.argmax(posterior, axis=1) != leader) | (model.rules_out[rows_array][:, shown].any(axis=1))
+    now = float(entropy(p))
+    scores, start = {}, 0
+    for question in open_questions:
+        n = len(model.rows_of[question])
+        total = marginal[start : start + n].sum()
+        if n and total > 0 and changes[start : start + n].any():
+            expected = float((marginal[start : start + n] * after[start : start + n]).sum() / total)
+            gain = now - expected
+            if gain > MIN_GAIN:
+                scores[question] = gain / model.cost_of(question)
+        start += n
+    return scores
+
+
+# -- stepping ---------------------------------------------------------------------------------
+
+
+def next_step(tree: Tree, answers: Answers, incidents=None, stop=False, helped=None) -> Step:
+    """The next question, or the outcome, for these answers (in any order)."""
+    model = model_of(tree)
+    incidents = incidents or {}
+    found = findings(model, answers)
+    p = normalised(log_belief(model, found, incidents, helped))
+    shown = shown_causes(model, p, contradicted(model, found, incidents))
+    asked = sum(1 for q in answers.values if q in model.askable and q != OS)
+    unknowns = sum(1 for q, v in answers.values.items() if v == UNKNOWN and q != tree.start)
+    not_covered = not shown or model.causes[int(np.argmax(p))] == NOT_COVERED
+    step = Step(None, [], dict(zip(model.causes, p.tolist(), strict=True)), not_covered, found, asked)
+    done = settled_questions(model, answers, found)
+    open_questions = [q for q in model.askable if q not in done and q != OS and q in tree.nodes]
+    scores = question_scores(model, p, shown_mask(model, shown), open_questions)
+    if tree.start not in answers.values:
+        step.question = None if stop else tree.nodes[tree.start]
+    elif not (stop or not_covered or step.far_ahead or asked >= MAX_QUESTIONS or unknowns >= MAX_UNKNOWN):
+        if scores:
+            step.question = tree.nodes[max(scores, key=lambda q: (scores[q], -model.order[q]))]
+    step.candidates = [] if not_covered and step.finished else candidates(model, answers, p, shown, found, scores)
+    return step
+
+
+def shown_causes(model: Model, p: np.ndarray, ruled: np.ndarray) -> list:
+    """Indexes of the causes worth showing: not ruled out, not "not covered", most likely first."""
+    order = np.argsort(-p, kind="stable")
+    kept = [int(i) for i in order if not ruled[i] and model.causes[i] != NOT_COVERED and p[i] >= SHOWN_AT_LEAST]
+    return kept[:MAX_SHOWN]
+
+
+def shown_mask(model: Model, shown) -> np.ndarray:
+    mask = np.zeros(len(model.causes), dtype=bool)
+    mask[shown] = True
+    return mask
+
+
+def standing(probability: float) -> str:
+    if probability >= LIKELY:
+        return "likely"
+    return "possible" if probability >= POSSIBLE else "unlikely"
+
+
+def candidates(model: Model, answers: Answers, p: np.ndarray, shown, found: dict, scores: dict) -> list:
+    tree = model.tree
+    found_list = []
+    for index in shown:
+        cause = model.causes[index]
+        reasons = tuple(
+            Condition(q, str(v), "known" if q in answers.values else "implied")
+            for q, v in found.items()
+            if q in tree.nodes and model.fits(cause, q, v)
+        )
+        check = best_check(model, cause, found, scores)
+        conditions = reasons + ((Condition(check, model.fitting_answer(cause, check), "pending"),) if check else ())
+        found_list.append(Candidate(tree.nodes[cause], float(p[index]), standing(float(p[index])), conditions, check))
+    return found_list
+
+
+def best_check(model: Model, cause: str, found: dict, scores: dict) -> str:
+    """The unanswered question that would confirm or rule this cause out: the one expected to
+    tell most (for its cost) among those that name it, else the cheapest that names it."""
+    named = [q for q in model.checks_for(cause) if q not in found and q in model.tree.nodes]
+    if not named:
+        return ""
+    return max(named, key=lambda q: (scores.get(q, 0.0), -model.cost_of(q), -model.order.get(q, 0)))
