@@ -101,23 +101,29 @@ class Step:
 
 def findings(model: Model, answers: Answers) -> dict:
     """{question id: answer id or moment} of what is known: the answers given (not "I don't
-    know"), the OS (from an answer, the form or a paste), and what the OS implies (a Linux-only
-    question is answered for Windows; "Is it Windows?" is answered once the OS is known)."""
+    know"), what they imply (a question that asks the same thing), the OS (from an answer, the
+    form or a paste), and what the OS implies (a Linux-only question is answered for Windows;
+    "Is it Windows?" is answered once the OS is known)."""
     tree = model.tree
-    found = {q: v for q, v in answers.values.items() if v != UNKNOWN and q in model.askable}
+    given = {q: v for q, v in answers.values.items() if v != UNKNOWN and q in tree.nodes}
+    found = dict(given)
+    for question, value in given.items():
+        node = tree.nodes[question]
+        answer = node.answer(value) if node.kind == "question" else None
+        for implied_question, implied in answer.implies.items() if answer else ():
+            found.setdefault(implied_question, implied)
     os = os_of(tree, answers)
     if os:
         found[OS] = os
-    for node_id in model.askable:
-        node = tree.nodes.get(node_id)
-        if node is None or node_id in found or node.kind != "question":
+    for node in tree.nodes.values():
+        if node.id in found or node.kind != "question":
             continue
         if os and node.applies_to and node.applies_to != os:
-            found[node_id] = node.otherwise
+            found[node.id] = node.otherwise
         elif os and any(a.os for a in node.answers):
             implied = next((a.id for a in node.answers if a.os == os), None)
             if implied:
-                found[node_id] = implied
+                found[node.id] = implied
     moment = next((v for q, v in found.items() if q in model.when_nodes), None)
     for node_id in model.when_nodes:  # one time, whichever "when" step asked it
         if moment is not None:
@@ -244,10 +250,11 @@ def next_step(tree: Tree, answers: Answers, incidents=None, stop=False, helped=N
     scores = question_scores(model, p, shown_mask(model, shown), open_questions)
     if tree.start not in answers.values:
         step.question = None if stop else tree.nodes[tree.start]
-    elif not (stop or not_covered or step.far_ahead or asked >= MAX_QUESTIONS or unknowns >= MAX_UNKNOWN):
-        if scores:
-            step.question = tree.nodes[max(scores, key=lambda q: (scores[q], -model.order[q]))]
-    step.candidates = [] if not_covered and step.finished else candidates(model, answers, p, shown, found, scores)
+    elif scores and not (stop or not_covered or step.far_ahead or asked >= MAX_QUESTIONS or unknowns >= MAX_UNKNOWN):
+        step.question = tree.nodes[max(scores, key=lambda q: (scores[q], -model.order[q]))]
+    step.candidates = (
+        [] if not_covered and step.finished else candidates(model, answers, p, shown, found, scores, incidents)
+    )
     return step
 
 
@@ -270,20 +277,35 @@ def standing(probability: float) -> str:
     return "possible" if probability >= POSSIBLE else "unlikely"
 
 
-def candidates(model: Model, answers: Answers, p: np.ndarray, shown, found: dict, scores: dict) -> list:
+def candidates(model: Model, answers: Answers, p: np.ndarray, shown, found: dict, scores: dict, incidents) -> list:
     tree = model.tree
     found_list = []
     for index in shown:
         cause = model.causes[index]
-        reasons = tuple(
-            Condition(q, str(v), "known" if q in answers.values else "implied")
-            for q, v in found.items()
-            if q in tree.nodes and model.fits(cause, q, v)
-        )
+        reasons = tuple(reasons_for(model, answers, cause, found, incidents))
         check = best_check(model, cause, found, scores)
         conditions = reasons + ((Condition(check, model.fitting_answer(cause, check), "pending"),) if check else ())
         found_list.append(Candidate(tree.nodes[cause], float(p[index]), standing(float(p[index])), conditions, check))
     return found_list
+
+
+def reasons_for(model: Model, answers: Answers, cause: str, found: dict, incidents):
+    """The findings that point to a cause, each once: the OS as one row, the time as one."""
+    tree = model.tree
+    if OS in found and OS in model.fits_map.get(cause, {}) and found[OS] in model.fits_map[cause][OS]:
+        yield Condition(OS, found[OS], "known")
+    when = next((q for q in model.askable if q in model.when_nodes and q in found), None)
+    if when and cause in model.incident_causes:
+        moment = moments.parse(found[when])
+        windows = [incidents[slug] for slug in model.incident_causes[cause] if slug in incidents]
+        share = max((moments.overlap_share(moment, w) for w in windows), default=0.0) if moment else 0.0
+        yield Condition(when, "incident", "known" if share >= 1 else "possible")
+    for question, value in found.items():
+        node = tree.nodes.get(question)
+        if node is None or question in model.os_questions or question in model.when_nodes:
+            continue
+        if model.fits(cause, question, value):
+            yield Condition(question, str(value), "known" if question in answers.values else "implied")
 
 
 def best_check(model: Model, cause: str, found: dict, scores: dict) -> str:

@@ -17,9 +17,16 @@ def step_url(slug, answers: walking.Answers, **extra):
     return reverse("wizard:step", kwargs={"tree": slug}) + query(a=answers.encode(), **extra)
 
 
-def outcome_url(live: LiveTree, step: walking.Step, answers, made_on=None, paste="", stop=False):
-    """The permanent link of where a walk ended: one result, or the candidates."""
-    params = {"a": answers.encode(), "r": live.revision.number, "at": made_on and made_on.isoformat(), "p": paste}
+def outcome_url(live: LiveTree, step, answers, made_on=None, paste="", stop=False, described=""):
+    """The permanent link of where a walk ended: one result, or the candidates (or the page
+    that says the wizard does not cover it, with the customer's words)."""
+    params = {
+        "a": answers.encode(),
+        "r": live.revision.number,
+        "at": made_on and made_on.isoformat(),
+        "p": paste,
+        "d": described,
+    }
     if step.result is not None:
         return reverse("wizard:result", kwargs={"tree": live.tree.slug, "node": step.result.id}) + query(**params)
     return reverse("wizard:candidates", kwargs={"tree": live.tree.slug}) + query(**params, end=int(stop))

@@ -16,8 +16,9 @@ Three kinds of finding are not plain answers:
   share of that time inside the window (``wizard.diagnosis.time_weights``).
 - **"Not covered"** is one more cause: neutral to every answer, it fits only "something else".
 
-Likelihoods: a fitting answer ``(1 - RULED_OUT) / fitting``, a ruling-out one
-``RULED_OUT / ruled``, a neutral one ``1 / answers``. Pure; built once per tree revision.
+Likelihoods (``answer_likelihood``): an answer that rules a cause out ``RULED_OUT``; the rest
+shared among the other answers, a fitting one weighing four times an unlisted one; a question
+that names nothing for a cause is neutral to it. Pure; built once per tree revision.
 """
 
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ class Model:
     log_likelihood: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     rules_out: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
     ruled_out_weight: float = RULED_OUT
+    base_rates: dict = field(default_factory=dict)  # {question: {answer: P(answer | unrelated cause)}}
 
     index: dict = field(default_factory=dict)  # {cause: column}
     order: dict = field(default_factory=dict)  # {question: position in askable}
@@ -140,6 +142,7 @@ def build(tree: Tree) -> Model:
         when_nodes,
         os_questions,
     )
+    model.base_rates = (tree.diagnosis or {}).get("base_rates", {})
     model.index = {cause: i for i, cause in enumerate(causes)}
     model.order = {q: i for i, q in enumerate(model.askable)}
     fill_rows(model)
@@ -213,7 +216,7 @@ def askable_questions(tree: Tree, os_questions) -> list:
     os_asked = [q for q in order if q in os_questions and tree.nodes[q].diagnosis_only] or [
         q for q in order if q in os_questions
     ]
-    kept = [q for q in order if q not in os_questions or q == os_asked[0]]
+    kept = [q for q in order if (q not in os_questions or q == os_asked[0]) and not tree.nodes[q].same_as]
     return [*kept, OS] if OS not in kept else kept
 
 
@@ -246,34 +249,48 @@ def row(model: Model, question, answer, causes):
     if question in model.when_nodes:
         inside = answer == "incident"
         likelihood = [
-            (1.0 if inside else RULED_OUT) if c in model.incident_causes else (TIME_INSIDE_ELSEWHERE if inside else 0.95)
+            (1.0 if inside else RULED_OUT)
+            if c in model.incident_causes
+            else (TIME_INSIDE_ELSEWHERE if inside else 0.95)
             for c in causes
         ]
         return likelihood, [False] * len(causes)
     key = OS if question in model.os_questions else question
     every = model.answers_of(key)
+    base = model.base_rates.get(key, {})
     likelihood, ruled = [], []
     for cause in causes:
         fitting = model.fits_map.get(cause, {}).get(key, set())
         ruling = model.ruled_map.get(cause, {}).get(key, set())
-        weights = {a: answer_weight(a, fitting, ruling) for a in every}
-        likelihood.append(weights.get(answer, UNLISTED) / sum(weights.values()))
+        if not fitting and not ruling:
+            likelihood.append(neutral_likelihood(answer, every, base))
+        else:
+            likelihood.append(answer_likelihood(answer, every, fitting, ruling))
         ruled.append(answer in ruling)
     return likelihood, ruled
 
 
-FITTING, UNLISTED = 1.0, 0.25  # relative weights of the answers of a question a cause names
+def neutral_likelihood(answer, every, base):
+    """P(answer | a cause the question is not about): its base rate where the model states
+    one, the rest shared alike by the other answers."""
+    if answer in base:
+        return base[answer]
+    rest = [a for a in every if a not in base]
+    return (1 - sum(base.values())) / len(rest) if rest else 1 / len(every)
 
 
-def answer_weight(answer, fitting, ruling):
-    """How likely an answer is under a cause, before normalising over the question's answers:
-    fitting 1, ruling out RULED_OUT, any other UNLISTED when some answer fits (else 1: a
-    question that only rules out is neutral to the rest)."""
-    if answer in fitting:
-        return FITTING
+FITTING, UNLISTED = 1.0, 0.25  # relative weights of the answers a cause does not rule out
+
+
+def answer_likelihood(answer, every, fitting, ruling):
+    """P(answer | cause): each answer that rules the cause out RULED_OUT; the rest of the
+    probability shared by the others, a fitting answer weighing FITTING and any other UNLISTED
+    when some answer fits (all alike when none does: the question is neutral to the cause)."""
     if answer in ruling:
         return RULED_OUT
-    return UNLISTED if fitting else FITTING
+    rest = [a for a in every if a not in ruling]
+    weight = {a: (FITTING if a in fitting or not fitting else UNLISTED) for a in rest}
+    return (1 - RULED_OUT * len(ruling)) * weight.get(answer, UNLISTED) / sum(weight.values())
 
 
 def check_problems(tree: Tree) -> list:
@@ -286,6 +303,10 @@ def check_problems(tree: Tree) -> list:
     problems = [f"diagnosis: result {r!r} is not a cause of the diagnosis" for r in sorted(results - set(section))]
     problems += [f"diagnosis: {c}: not a result of this tree" for c in section if c not in results]
     symptom = tree.nodes.get(tree.start)
+    for question, rates in tree.diagnosis.get("base_rates", {}).items():
+        problems += answer_problems(tree, "base_rates", "rates", question, list(rates))
+        if sum(rates.values()) >= 1:
+            problems.append(f"diagnosis: base_rates: {question}: the rates add up to 1 or more")
     for cause, raw in section.items():
         if symptom is not None:
             problems += [
@@ -305,7 +326,9 @@ def check_problems(tree: Tree) -> list:
 
 def answer_problems(tree: Tree, cause, key, question, answer_ids):
     if question == OS:
-        return [f"diagnosis: {cause}: {key}: os: {a!r} is not linux or windows" for a in answer_ids if a not in OS_VALUES]
+        return [
+            f"diagnosis: {cause}: {key}: os: {a!r} is not linux or windows" for a in answer_ids if a not in OS_VALUES
+        ]
     node: Node | None = tree.nodes.get(question)
     if node is None or node.kind != "question":
         return [f"diagnosis: {cause}: {key}: {question!r} is not a question of this tree"]

@@ -24,6 +24,7 @@ class CandidateView:
     reasons: list  # rows: what the visitor said that points here
     open: list  # rows: what is not known, each with its check
     check: dict | None  # the first open question, answerable right here
+    standing: str = ""  # likely, possible, unlikely (the diagnosis's words; "" for a tree walk)
 
 
 def cited_slugs(tree: Tree, candidates):
@@ -59,12 +60,21 @@ def candidate_views(live: LiveTree, candidates, answers, lang, os, since=None, p
                 reasons=[row for row in rows if row["settled"] and row["given"]],
                 open=open_rows,
                 check=check_for(live, first_open, answers, lang, texts, paste, os) if first_open else None,
+                standing=getattr(candidate, "standing", ""),
             )
         )
     return views
 
 
 def condition_row(tree: Tree, condition: walking.Condition, lang, incident_info):
+    if condition.node == walking.OS:
+        return {
+            "question": _("Operating system of the VM"),
+            "answer": {"linux": "Linux", "windows": "Windows"}.get(condition.answer, condition.answer),
+            "status": condition.status,
+            "settled": condition.settled,
+            "given": condition.status == "known",
+        }
     node = tree.nodes[condition.node]
     if node.kind == "when":
         answer = incident_text(node, condition, lang, incident_info)

@@ -2,6 +2,7 @@
 the wizard assume (the answers that lead to the step the text belongs to), and what it says
 of the VM's OS. Pure; the page shows all of it before anything is assumed."""
 
+import re
 from collections import deque
 from dataclasses import dataclass
 
@@ -83,3 +84,73 @@ def excerpt(text: str, recognised: Recognised):
         text[start:end],
         after + ("…" if end + EXCERPT_AROUND < len(text) else ""),
     )
+
+
+# -- findings (the tree's ``recognise`` section) ----------------------------------------------
+
+
+@dataclass
+class Found:
+    """A recognised text: where it is in the paste, and the findings it sets."""
+
+    text: str  # as it appears in the paste
+    start: int
+    end: int
+    findings: dict  # {question id or "os": answer id}
+
+
+def squeezed(text: str):
+    """The text casefolded without whitespace, and for each of its characters the position
+    in the original (so a match found without spaces is highlighted where it is)."""
+    kept, where = [], []
+    for position, char in enumerate(text):
+        if not char.isspace():
+            kept.append(char.casefold())
+            where.append(position)
+    return "".join(kept), where
+
+
+def recognised_texts(tree: Tree, text: str) -> list:
+    """Every entry of the tree's ``recognise`` section the paste holds (its first occurrence),
+    in order of appearance. Texts match ignoring case and spaces; patterns as written."""
+    text = text[:SCAN_LIMIT]
+    haystack, where = squeezed(text)
+    found = []
+    for entry in tree.recognise:
+        hits = []
+        for wanted in entry.get("texts", []):
+            needle, _positions = squeezed(wanted)
+            at = haystack.find(needle)
+            if at >= 0 and needle:
+                hits.append((where[at], where[at + len(needle) - 1] + 1))
+        for pattern in entry.get("patterns", []):
+            match = re.search(pattern, text)
+            if match:
+                hits.append(match.span())
+        if hits:
+            start, end = min(hits)
+            found.append(Found(text[start:end], start, end, dict(entry["findings"])))
+    return sorted(found, key=lambda f: f.start)
+
+
+def findings_of(tree: Tree, found: list) -> dict:
+    """{question: answer} the recognised texts set together; where two set the same question
+    differently, the longer (more specific) text wins."""
+    chosen: dict = {}
+    for item in sorted(found, key=lambda f: f.end - f.start):
+        chosen.update(item.findings)
+    return chosen
+
+
+def recognised_excerpt(text: str, found: list, limit: int) -> str:
+    """The lines of the paste that hold what was recognised, for the ticket (at most
+    ``limit`` characters; the first recognised line is never cut from its start)."""
+    lines = []
+    for item in found:
+        start = text.rfind("\n", 0, item.start) + 1
+        end = text.find("\n", item.end)
+        line = " ".join(text[start : end if end >= 0 else len(text)].split())
+        if line not in lines:
+            lines.append(line)
+    joined = "\n".join(lines)
+    return joined if len(joined) <= limit else joined[: limit - 1] + "…"

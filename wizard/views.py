@@ -26,9 +26,10 @@ from kb.caching import revalidated
 from kb.site_url import absolute_url
 from wizard import answered, articles, incidents, legacy, links, moments, outcome, paste, tree_cache, walking
 from wizard import diagram as tree_diagram
+from wizard.model import model_of
 from wizard.models import Feedback, ResultStat
 from wizard.summary import ticket_summary
-from wizard.walk_url import WalkURL
+from wizard.walk_url import PASTE_EXCERPT_LIMIT, WalkURL
 
 PASTE_LIMIT = 200_000
 VISITOR_COOKIE = "kb_visitor"
@@ -76,29 +77,52 @@ def paste_box(request):
 
 
 def paste_page(request, text):
-    """What the paste was recognised as, what that assumes, and the choice to go on from
-    there or from the first question; when nothing is recognised, the articles that match."""
+    """What the paste was recognised as (each text highlighted), the findings that sets and
+    the OS it tells, and the choice to go on from there or from the first question; when
+    nothing is recognised, the articles that match."""
     lang = get_language()
     found = []
     for live in tree_cache.live_trees():
+        recognised = paste.recognised_texts(live.tree, text)
         os, hint = paste.os_hint(live.tree, text)
-        for recognised in paste.recognise(live.tree, text):
-            answers = recognised.answers.with_answer(walking.OS, os) if os else recognised.answers
-            before, match, after = paste.excerpt(text, recognised)
-            found.append(
-                {
-                    "live": live,
-                    "node": live.tree.nodes[recognised.node_id],
-                    "excerpt": (before, match, after),
-                    "assumed": answered.answered(live.tree, answers, lang),
-                    "os_hint": hint,
-                    "continue_url": links.step_url(live.tree.slug, answers, p=f"{before}{match}{after}"),
-                }
-            )
+        if not recognised:
+            continue
+        values = {q: v for q, v in paste.findings_of(live.tree, recognised).items() if q != walking.OS}
+        os = paste.findings_of(live.tree, recognised).get(walking.OS, os)
+        answers = walking.Answers({**values, **({walking.OS: os} if os else {})})
+        excerpt = paste.recognised_excerpt(text, recognised, PASTE_EXCERPT_LIMIT)
+        found.append(
+            {
+                "live": live,
+                "marked": marked(text, recognised),
+                "texts": [item.text for item in recognised],
+                "assumed": answered.answered(live.tree, answers, lang),
+                "os": os,
+                "os_hint": hint,
+                "continue_url": links.step_url(live.tree.slug, answers, p=excerpt),
+            }
+        )
     context = {"text": text, "found": found, "trees": tree_cache.live_trees(), "results": None}
     if not found and text.strip():
         context["results"] = search_for(text, lang)
     return render(request, "wizard/paste.html", context)
+
+
+def marked(text, recognised, around=paste.EXCERPT_AROUND):
+    """The paste around what was recognised, as (text, recognised?) pieces: every recognised
+    text highlighted, the rest cut to ``around`` characters on each side."""
+    pieces, cursor = [], 0
+    for item in recognised:
+        if item.start < cursor:
+            continue
+        gap = text[cursor : item.start]
+        if len(gap) > 2 * around:
+            gap = (gap[:around] if cursor else "") + " … " + gap[-around:]
+        pieces += [(gap, False), (item.text, True)]
+        cursor = item.end
+    tail = text[cursor:]
+    pieces.append((tail[:around] + (" …" if len(tail) > around else ""), False))
+    return pieces
 
 
 def search_for(text, lang):
@@ -119,7 +143,9 @@ def step(request, tree):
     walk = wizard.step()
     if walk.finished:
         return redirect(
-            links.outcome_url(wizard.live, walk, wizard.answers, timezone.localdate(), wizard.paste, wizard.stop)
+            links.outcome_url(
+                wizard.live, walk, wizard.answers, timezone.localdate(), wizard.paste, wizard.stop, wizard.described
+            )
         )
     return render_step(request, wizard, walk)
 
@@ -136,7 +162,11 @@ def render_step(request, wizard, walk, problem=""):
         "help": articles.statement(node.help, lang, texts, walking.os_of(wizard.tree, answers)) if node.help else None,
         "history": answered.answered(wizard.tree, answers, lang, slug, wizard.paste),
         "choices": [
-            {"answer": a, "url": links.step_url(slug, answers.with_answer(node.id, a.id), p=wizard.paste)}
+            {
+                "answer": a,
+                "url": links.step_url(slug, answers.with_answer(node.id, a.id), p=wizard.paste),
+                "encoded": answers.with_answer(node.id, a.id).encode(),
+            }
             for a in node.known_answers
         ],
         "unknown_url": links.step_url(slug, answers.with_answer(node.id, walking.UNKNOWN), p=wizard.paste),
@@ -150,7 +180,7 @@ def render_step(request, wizard, walk, problem=""):
         else None,
         "progress": len(answers.values) + 1,
         "known_url": reverse("wizard:known", kwargs={"tree": slug}),
-        "parts": [(part, label) for part, (_first, _last, label) in moments.PARTS.items()],
+        "parts": parts(),
     }
     template = "wizard/step.html#step" if request.htmx else "wizard/step.html"
     return render(request, template, context)
@@ -178,21 +208,44 @@ def when(request, tree):
 
 @require_safe
 def known(request, tree):
-    """For a support agent with a ticket open: every question of the tree at once. What is
-    filled in is taken as answered, and the wizard asks only the rest."""
+    """For a support agent with a ticket open: every question the diagnosis may ask, the OS
+    and when it started, at once. What is filled in is taken as answered (never asked again),
+    and the wizard asks only what it still needs."""
     live = tree_or_404(tree)
     lang = get_language()
-    questions = [node for node in live.tree.questions if node.kind == "question"]
+    model = model_of(live.tree)
+    questions = [
+        live.tree.nodes[q]
+        for q in model.askable
+        if q in live.tree.nodes and live.tree.nodes[q].kind == "question" and q not in model.os_questions
+    ]
     if "filled" in request.GET:
         values = {}
         if request.GET.get("os") in walking.OS_VALUES:
             values[walking.OS] = request.GET["os"]
-        for node in questions:
+        for node in live.tree.nodes.values():
             value = request.GET.get(f"q-{node.id}", "")
-            if walking.valid_answer(live.tree, node.id, value):
+            if node.kind == "question" and walking.valid_answer(live.tree, node.id, value):
                 values[node.id] = value
+        moment = moments.from_form(
+            request.GET.get("date"), request.GET.get("time"), request.GET.get("part"), request.GET.get("tz")
+        )
+        when_node = next((q for q in model.askable if q in model.when_nodes), None)
+        if moment is not None and when_node:
+            values[when_node] = moment.encode()
         return redirect(links.step_url(live.tree.slug, walking.Answers(values)))
-    return render(request, "wizard/known.html", {"live": live, "questions": questions, "lang": lang})
+    context = {
+        "live": live,
+        "questions": questions,
+        "lang": lang,
+        "parts": parts(),
+        "asks_when": bool(model.when_nodes),
+    }
+    return render(request, "wizard/known.html", context)
+
+
+def parts():
+    return [(part, label) for part, (_first, _last, label) in moments.PARTS.items()]
 
 
 @require_safe
@@ -211,12 +264,14 @@ def result(request, tree, node):
     walk = wizard.step()
     if leads_to(walk, node):
         return render_outcome(request, wizard, walk, changed_notices(live, recorded))
-    if recorded is not None and recorded is not live:  # the tree changed: the result as it was
-        then = WalkURL(request, recorded)
-        old_walk = then.step()
-        if leads_to(old_walk, node):
+    then = WalkURL(request, recorded) if recorded is not None and recorded is not live else wizard
+    old_walk = then.tree_walk()  # a link made by the tree's walk: the result as it was
+    if leads_to(old_walk, node):
+        if then is wizard:
+            notice = _("The wizard weighs these answers differently now; this is the result this link was made for.")
+        else:
             notice = _("The troubleshooting tree changed since this link was made. This is the result as it was then.")
-            return render_outcome(request, then, old_walk, [notice])
+        return render_outcome(request, then, old_walk, [notice])
     if not walk.finished:
         notice = _("These answers do not lead to this result (any more). Here is the next question they lead to.")
         return render_step(request, wizard, walk, notice)
@@ -269,22 +324,40 @@ def render_outcome(request, wizard, walk, notices):
     if any(link.updated_since for view in views for link in view.links):
         notices.append(_("An article this result cites was updated since this link was made."))
     permalink = absolute_url(
-        links.outcome_url(live, walk, answers, made_on or timezone.localdate(), wizard.paste, wizard.stop)
+        links.outcome_url(
+            live, walk, answers, made_on or timezone.localdate(), wizard.paste, wizard.stop, wizard.described
+        )
     )
     rows = answered.answered(live.tree, answers, lang, live.tree.slug, wizard.paste)
     single = walk.result is not None
+    not_covered = getattr(walk, "not_covered", False)
+    words = wizard.described or wizard.paste
     context = {
+        "not_covered": not_covered,
+        "described": wizard.described,
+        "search_results": search_for(words, lang) if not_covered and words else None,
         "live": live,
         "lang": lang,
         "views": views,
         "single": single,
         "node": views[0].node if single else None,
+        "also_possible": views[1:] if single else [],
         "notices": notices,
         "history": rows,
         "os": os,
         "permalink": permalink,
         "paste": wizard.paste,
-        "summary": ticket_summary(views, rows, lang, permalink, wizard.paste, absolute_url),
+        "summary": ticket_summary(
+            views,
+            rows,
+            lang,
+            permalink,
+            wizard.paste,
+            absolute_url,
+            not_covered=not_covered,
+            described=wizard.described,
+            single=single,
+        ),
         "voted": request.GET.get("voted"),
         "answers": answers.encode(),
         "back_url": links.step_url(live.tree.slug, answers.before(list(answers.values)[-1]), p=wizard.paste)

@@ -1,4 +1,5 @@
-"""What visitors said about results ("Did this solve it?"): read for ordering candidates."""
+"""What visitors said about results ("Did this solve it?"), read to sharpen the diagnosis's
+priors (bounded there: wizard.diagnosis.prior)."""
 
 from django.db.models import Count, Q
 
@@ -6,6 +7,10 @@ from wizard.models import Feedback
 
 
 def helped(tree_slug):
-    """{result id: votes "this helped"} of a tree: the second key of the candidates' order."""
-    rows = Feedback.objects.filter(tree=tree_slug).values("node").annotate(yes=Count("pk", filter=Q(helpful=True)))
-    return {row["node"]: row["yes"] for row in rows}
+    """{result id: "this helped" votes minus "it did not"} of a tree."""
+    rows = (
+        Feedback.objects.filter(tree=tree_slug)
+        .values("node")
+        .annotate(yes=Count("pk", filter=Q(helpful=True)), no=Count("pk", filter=Q(helpful=False)))
+    )
+    return {row["node"]: row["yes"] - row["no"] for row in rows}

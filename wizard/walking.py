@@ -135,6 +135,8 @@ class Exploration:
 def edges(tree: Tree, node: Node, answers: Answers, incidents, os):
     """(next node, Condition) of the ways on from ``node`` under the answers."""
     value = answers.values.get(node.id)
+    if node.diagnosis_only:  # on no path of the tree
+        return []
     if node.kind == "question":
         if value is None and node.applies_to and os and os != node.applies_to:
             return [(node.answer(node.otherwise).next, Condition(node.id, node.otherwise, "implied"))]
