@@ -15,10 +15,13 @@ the failures started) a likelihood under each cause. The model comes from the tr
 - **The next question** is the one whose answer is expected to lower the uncertainty (entropy)
   over the causes most for its cost, among those whose some answer would change the outcome:
   the leading cause, or a cause shown being ruled out.
+- **Only questions that belong with the symptom** are asked: those on the tree's branch for it
+  (and the diagnosis's own questions); with the symptom unknown, any.
 - **Stop rule.** The walk ends when the leading cause has at least ``LEAD`` of the belief and
-  ``LEAD_RATIO`` times the next one (a single result, the others folded under "also possible"),
-  or when no question could change the outcome, or after ``MAX_QUESTIONS`` questions, or after
-  ``MAX_UNKNOWN`` "I don't know" answers after the symptom (the customer cannot check more).
+  ``LEAD_RATIO`` times the next one (a single result, the others folded under "also possible")
+  unless a question anyone can answer (cost below 1: the OS, when it started) could still
+  overturn it; or when no question could change the outcome; or after ``MAX_QUESTIONS``
+  questions; or after ``MAX_UNKNOWN`` "I don't know" answers after the symptom.
 
 Pure functions of the tree, the answers and the incident windows; numpy does the arithmetic.
 """
@@ -84,7 +87,13 @@ class Step:
         """The leading cause, when the walk ended on it far ahead of the rest."""
         if not self.finished or self.not_covered or not self.candidates:
             return None
-        return self.candidates[0].result if self.far_ahead else None
+        return self.candidates[0].result if self.far_ahead and not self.conditional else None
+
+    @property
+    def conditional(self):
+        """The leader rests on a time that only may fall in its incident's window."""
+        leader = self.candidates[0] if self.candidates else None
+        return bool(leader) and any(c.status == "possible" for c in leader.conditions)
 
     @property
     def far_ahead(self):
@@ -204,31 +213,42 @@ def entropy(p: np.ndarray) -> np.ndarray:
     return -(p * np.log2(q)).sum(axis=-1)
 
 
-def question_scores(model: Model, p: np.ndarray, shown: np.ndarray, open_questions) -> dict:
-    """{question id: expected information gain per cost} of the questions whose some answer
-    would change the outcome (the leading cause, or a cause shown being ruled out)."""
-    rows = [r for q in open_questions for r in model.rows_of[q]]
-    if not rows:
-        return {}
-    rows_array = np.array(rows)
-    joint = model.likelihood[rows_array] * p  # P(answer, cause), before normalising per question
-    marginal = joint.sum(axis=1)
-    posterior = joint / np.maximum(marginal, 1e-300)[:, None]
-    after = entropy(posterior)
+def question_scores(model: Model, p: np.ndarray, shown: np.ndarray, open_questions):
+    """({question id: expected information gain per cost}, {questions that could overturn the
+    leading cause}) of the questions whose some answer would change the outcome (the leading
+    cause, or a cause shown being ruled out).
+
+    With J = L·p (an answer and a cause together) and P(a) = Σ_c J, the expected entropy
+    after a question is Σ_a P(a)·H(a) / Σ_a P(a), and P(a)·H(a) = P(a) log P(a) − Σ_c J log J,
+    where Σ_c J log J = (L log L)·p + L·(p log p): two products with the precomputed
+    matrices, whatever the number of causes."""
+    if not open_questions:
+        return {}, set()
+    p_log_p = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
+    # einsum, not @: a matrix-vector product through BLAS spins threads that, on a busy
+    # machine, cost more than the product itself.
+    marginal = np.einsum("rc,c->r", model.likelihood, p)
+    spread = np.einsum("rc,c->r", model.l_log_l, p) + np.einsum("rc,c->r", model.likelihood, p_log_p)
+    weighted = marginal * np.log2(np.maximum(marginal, 1e-300)) - spread
+    starts = model.row_starts
+    total = np.add.reduceat(marginal, starts)
+    expected = np.add.reduceat(weighted, starts) / np.maximum(total, 1e-300)
+    gain = float(entropy(p)) - expected
     leader = int(np.argmax(p))
-    changes = (np.argmax(posterior, axis=1) != leader) | (model.rules_out[rows_array][:, shown].any(axis=1))
-    now = float(entropy(p))
-    scores, start = {}, 0
+    rivals = np.where(p >= p[leader] * model.ruled_out_weight, p, 0.0)  # only these can overtake in one answer
+    rivals[leader] = 0.0
+    overtakes = ((model.likelihood * rivals) > (model.likelihood[:, leader] * p[leader])[:, None]).any(axis=1)
+    changes = overtakes | model.rules_out[:, shown].any(axis=1)
+    changing = np.add.reduceat(changes.astype(np.int32), starts) > 0
+    overturns = np.add.reduceat(overtakes.astype(np.int32), starts) > 0
+    scores, overturning = {}, set()
     for question in open_questions:
-        n = len(model.rows_of[question])
-        total = marginal[start : start + n].sum()
-        if n and total > 0 and changes[start : start + n].any():
-            expected = float((marginal[start : start + n] * after[start : start + n]).sum() / total)
-            gain = now - expected
-            if gain > MIN_GAIN:
-                scores[question] = gain / model.cost_of(question)
-        start += n
-    return scores
+        k = model.question_index.get(question)
+        if k is not None and changing[k] and gain[k] > MIN_GAIN and total[k] > 0:
+            scores[question] = float(gain[k]) / model.cost_of(question)
+            if overturns[k]:
+                overturning.add(question)
+    return scores, overturning
 
 
 # -- stepping ---------------------------------------------------------------------------------
@@ -246,11 +266,15 @@ def next_step(tree: Tree, answers: Answers, incidents=None, stop=False, helped=N
     not_covered = not shown or model.causes[int(np.argmax(p))] == NOT_COVERED
     step = Step(None, [], dict(zip(model.causes, p.tolist(), strict=True)), not_covered, found, asked)
     done = settled_questions(model, answers, found)
-    open_questions = [q for q in model.askable if q not in done and q != OS and q in tree.nodes]
-    scores = question_scores(model, p, shown_mask(model, shown), open_questions)
+    symptom = answers.values.get(tree.start, UNKNOWN)
+    open_questions = [
+        q for q in model.askable if q not in done and q != OS and q in tree.nodes and model.on_branch(symptom, q)
+    ]
+    scores, overturning = question_scores(model, p, shown_mask(model, shown), open_questions)
+    sure = step.far_ahead and not any(model.cost_of(q) < 1 for q in overturning)
     if tree.start not in answers.values:
         step.question = None if stop else tree.nodes[tree.start]
-    elif scores and not (stop or not_covered or step.far_ahead or asked >= MAX_QUESTIONS or unknowns >= MAX_UNKNOWN):
+    elif scores and not (stop or not_covered or sure or asked >= MAX_QUESTIONS or unknowns >= MAX_UNKNOWN):
         step.question = tree.nodes[max(scores, key=lambda q: (scores[q], -model.order[q]))]
     step.candidates = (
         [] if not_covered and step.finished else candidates(model, answers, p, shown, found, scores, incidents)
@@ -283,8 +307,18 @@ def candidates(model: Model, answers: Answers, p: np.ndarray, shown, found: dict
     for index in shown:
         cause = model.causes[index]
         reasons = tuple(reasons_for(model, answers, cause, found, incidents))
-        check = best_check(model, cause, found, scores)
-        conditions = reasons + ((Condition(check, model.fitting_answer(cause, check), "pending"),) if check else ())
+        not_known = tuple(
+            Condition(q, model.fitting_answer(cause, q), "unknown")
+            for q in model.checks_for(cause)
+            if answers.values.get(q) == UNKNOWN and model.fitting_answer(cause, q)
+        )
+        check = best_check(model, cause, found, scores) or next((c.node for c in not_known), "")
+        pending = (
+            ()
+            if any(c.node == check for c in not_known) or not check
+            else (Condition(check, model.fitting_answer(cause, check), "pending"),)
+        )
+        conditions = reasons + not_known + pending
         found_list.append(Candidate(tree.nodes[cause], float(p[index]), standing(float(p[index])), conditions, check))
     return found_list
 
@@ -311,7 +345,11 @@ def reasons_for(model: Model, answers: Answers, cause: str, found: dict, inciden
 def best_check(model: Model, cause: str, found: dict, scores: dict) -> str:
     """The unanswered question that would confirm or rule this cause out: the one expected to
     tell most (for its cost) among those that name it, else the cheapest that names it."""
-    named = [q for q in model.checks_for(cause) if q not in found and q in model.tree.nodes]
+    named = [
+        q
+        for q in model.checks_for(cause)
+        if q not in found and q in model.tree.nodes and model.answers_of(q) and q not in model.when_nodes
+    ]
     if not named:
         return ""
     return max(named, key=lambda q: (scores.get(q, 0.0), -model.cost_of(q), -model.order.get(q, 0)))

@@ -55,6 +55,16 @@ class Model:
     rules_out: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
     ruled_out_weight: float = RULED_OUT
     base_rates: dict = field(default_factory=dict)  # {question: {answer: P(answer | unrelated cause)}}
+    l_log_l: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # L · log2 L
+    row_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # first row of each question
+    question_index: dict = field(default_factory=dict)  # {question: its position among row_starts}
+    branches: dict = field(default_factory=dict)  # {symptom answer: questions on its branch of the tree}
+
+    def on_branch(self, symptom, question):
+        """Whether the question belongs with the symptom: on the tree's branch for it (or
+        asked only by the diagnosis). An unknown symptom keeps every question."""
+        branch = self.branches.get(symptom)
+        return branch is None or question in branch
 
     index: dict = field(default_factory=dict)  # {cause: column}
     order: dict = field(default_factory=dict)  # {question: position in askable}
@@ -143,10 +153,32 @@ def build(tree: Tree) -> Model:
         os_questions,
     )
     model.base_rates = (tree.diagnosis or {}).get("base_rates", {})
+    model.branches = symptom_branches(tree)
     model.index = {cause: i for i, cause in enumerate(causes)}
     model.order = {q: i for i, q in enumerate(model.askable)}
     fill_rows(model)
     return model
+
+
+def symptom_branches(tree: Tree) -> dict:
+    """{symptom answer: the questions reachable from it} (a duplicate counts as the question
+    it is the same as; the diagnosis's own questions belong to every branch)."""
+    from wizard.walking import topological_order
+
+    below: dict = {}
+    for node_id in reversed(topological_order(tree)):
+        node = tree.nodes[node_id]
+        here = {node.same_as or node_id} if node.kind != "result" else set()
+        for target in node.targets:
+            here |= below.get(target, set())
+        below[node_id] = here
+    symptom = tree.nodes[tree.start]
+    own = [n for n in tree.nodes.values() if n.diagnosis_only]
+    return {
+        a.id: below.get(a.next, set()) | {n.id for n in own if not n.for_symptoms or a.id in n.for_symptoms}
+        for a in symptom.leading_answers
+        if a.next
+    }
 
 
 def reachable_results(tree: Tree) -> dict:
@@ -242,6 +274,10 @@ def fill_rows(model: Model):
     model.rows, model.rows_of = rows, rows_of
     model.likelihood = np.array(matrix, dtype=float).reshape(len(matrix), len(causes))
     model.log_likelihood = np.log(model.likelihood)
+    model.l_log_l = model.likelihood * np.log2(model.likelihood)
+    asked = [q for q in model.askable if rows_of[q]]
+    model.row_starts = np.array([rows_of[q][0] for q in asked], dtype=int)
+    model.question_index = {q: k for k, q in enumerate(asked)}
     model.rules_out = np.array(ruled, dtype=bool).reshape(len(matrix), len(causes))
 
 

@@ -111,26 +111,42 @@ def squeezed(text: str):
 
 
 def recognised_texts(tree: Tree, text: str) -> list:
-    """Every entry of the tree's ``recognise`` section the paste holds (its first occurrence),
-    in order of appearance. Texts match ignoring case and spaces; patterns as written."""
+    """Every entry of the tree's ``recognise`` section the paste holds, in order of appearance.
+    Texts match ignoring case and spaces, patterns as written; the longest texts are looked
+    for first, and a shorter one is not found inside a longer one already found."""
     text = text[:SCAN_LIMIT]
     haystack, where = squeezed(text)
-    found = []
-    for entry in tree.recognise:
-        hits = []
-        for wanted in entry.get("texts", []):
-            needle, _positions = squeezed(wanted)
-            at = haystack.find(needle)
-            if at >= 0 and needle:
-                hits.append((where[at], where[at + len(needle) - 1] + 1))
+    wanted = []
+    for number, entry in enumerate(tree.recognise or from_signatures(tree)):
+        wanted += [(squeezed(t)[0], number, entry) for t in entry.get("texts", [])]
+    taken, found = [], {}
+    for needle, number, entry in sorted(wanted, key=lambda w: -len(w[0])):
+        if number in found or not needle:
+            continue
+        at = haystack.find(needle)
+        while at >= 0 and any(lo <= at < hi or lo < at + len(needle) <= hi for lo, hi in taken):
+            at = haystack.find(needle, at + 1)
+        if at >= 0:
+            taken.append((at, at + len(needle)))
+            start, end = where[at], where[at + len(needle) - 1] + 1
+            found[number] = Found(text[start:end], start, end, dict(entry["findings"]))
+    for number, entry in enumerate(tree.recognise):
         for pattern in entry.get("patterns", []):
             match = re.search(pattern, text)
-            if match:
-                hits.append(match.span())
-        if hits:
-            start, end = min(hits)
-            found.append(Found(text[start:end], start, end, dict(entry["findings"])))
-    return sorted(found, key=lambda f: f.start)
+            if match and number not in found:
+                found[number] = Found(match.group(0), *match.span(), dict(entry["findings"]))
+    return sorted(found.values(), key=lambda f: f.start)
+
+
+def from_signatures(tree: Tree) -> list:
+    """A tree without a ``recognise`` section: each step's error texts (``signatures``) set the
+    answers that lead to that step."""
+    entries = []
+    for node in tree.nodes.values():
+        answers = path_answers(tree, node.id) if node.signatures else None
+        if answers is not None and answers.values:
+            entries.append({"texts": node.signatures, "findings": dict(answers.values)})
+    return entries
 
 
 def findings_of(tree: Tree, found: list) -> dict:

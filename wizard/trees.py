@@ -83,6 +83,8 @@ NODE = {
         # Asked only by the diagnosis (wizard.diagnosis), never on a path of the tree: its
         # answers lead nowhere and it need not be reachable from the start.
         "diagnosis_only": {"type": "boolean"},
+        # The symptoms (answers to the start) a diagnosis-only question belongs with (else all).
+        "for_symptoms": {"type": "array", "items": {"type": "string"}},
         # Asks what another question asks: never asked itself; its answers imply that one's.
         "same_as": {"type": "string"},
         "cost": {"type": "number", "exclusiveMinimum": 0},  # of answering it (1: a look at the portal)
@@ -188,6 +190,7 @@ class Node:
     applies_to: str = ""
     otherwise: str = ""
     diagnosis_only: bool = False
+    for_symptoms: list = field(default_factory=list)
     cost: float = 1.0
     same_as: str = ""
 
@@ -272,6 +275,7 @@ def build(slug: str, data: dict) -> Tree:
             applies_to=raw.get("applies_to", ""),
             otherwise=raw.get("otherwise", ""),
             diagnosis_only=raw.get("diagnosis_only", False),
+            for_symptoms=raw.get("for_symptoms", []),
             cost=raw.get("cost", 1.0),
             same_as=raw.get("same_as", ""),
         )
@@ -338,6 +342,12 @@ def finding_problems(tree: Tree):
     """``implies``, ``same_as`` and ``recognise`` must name questions and answers of the tree."""
     problems = []
     for node in tree.nodes.values():
+        start = tree.nodes.get(tree.start)
+        problems += [
+            f"node {node.id}: for_symptoms: {a!r} is not an answer to {tree.start!r}"
+            for a in node.for_symptoms
+            if start is None or start.answer(a) is None
+        ]
         if node.same_as and not answer_of(tree, node.same_as, None):
             problems.append(f"node {node.id}: same_as: {node.same_as!r} is not a question of this tree")
         for answer in node.answers:

@@ -223,7 +223,8 @@ def known(request, tree):
         values = {}
         if request.GET.get("os") in walking.OS_VALUES:
             values[walking.OS] = request.GET["os"]
-        for node in live.tree.nodes.values():
+        order = {q: i for i, q in enumerate(model.askable)}
+        for node in sorted(live.tree.nodes.values(), key=lambda n: order.get(n.id, len(order))):
             value = request.GET.get(f"q-{node.id}", "")
             if node.kind == "question" and walking.valid_answer(live.tree, node.id, value):
                 values[node.id] = value
