@@ -35,10 +35,10 @@ from wizard.model import NOT_COVERED, OS, Model, model_of
 from wizard.trees import UNKNOWN, Node, Tree
 from wizard.walking import Answers, Condition, os_of
 
-LEAD = 0.7
-LEAD_RATIO = 5.0
+LEAD = 0.55
+LEAD_RATIO = 3
 MAX_QUESTIONS = 8
-MAX_UNKNOWN = 4
+MAX_UNKNOWN = 3
 MAX_SHOWN = 5
 SHOWN_AT_LEAST = 0.01  # of the belief: below this a cause is not worth a line
 LIKELY, POSSIBLE = 0.35, 0.08  # of the belief: "likely", "possible", else "unlikely"
