@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from wizard import moments
-from wizard.model import NOT_COVERED, OS, Model, model_of
+from wizard.model import NOT_COVERED, OS, OS_VALUES, Model, model_of
 from wizard.trees import UNKNOWN, Node, Tree
 from wizard.walking import Answers, Condition, os_of
 
@@ -116,7 +116,7 @@ def findings(model: Model, answers: Answers) -> dict:
     tree = model.tree
     given = {q: v for q, v in answers.values.items() if v != UNKNOWN and q in tree.nodes}
     found = dict(given)
-    for question, value in given.items():
+    for question, value in sorted(given.items()):  # in one order, whatever the order given
         node = tree.nodes[question]
         answer = node.answer(value) if node.kind == "question" else None
         for implied_question, implied in answer.implies.items() if answer else ():
@@ -140,6 +140,31 @@ def findings(model: Model, answers: Answers) -> dict:
     return found
 
 
+def evidence(model: Model, answers: Answers) -> list:
+    """Every (question, answer) the belief weighs: each answer given, each answer it implies,
+    each OS named (once, as ``os``) and what it implies. Unlike ``findings``, nothing here is
+    overridden: answers that contradict each other both count, so another answer can only
+    rule more out, never bring a cause back."""
+    tree = model.tree
+    pairs = []
+    oses = {v for q, v in answers.values.items() if q == OS and v in OS_VALUES}
+    for question, value in sorted(answers.values.items()):
+        node = tree.nodes.get(question)
+        if node is None or value == UNKNOWN or node.kind == "result":
+            continue
+        answer = node.answer(value) if node.kind == "question" else None
+        if answer is not None and answer.os:
+            oses.add(answer.os)
+        if question not in model.os_questions:
+            pairs.append((question, value))
+        for implied_question, implied in answer.implies.items() if answer else ():
+            pairs.append((implied_question, implied))
+    for os in sorted(oses):
+        pairs.append((OS, os))
+        pairs += [(n.id, n.otherwise) for n in tree.nodes.values() if n.applies_to and n.applies_to != os]
+    return pairs
+
+
 def settled_questions(model: Model, answers: Answers, found: dict) -> set:
     """Questions not to ask again: answered (even "I don't know"), or implied."""
     done = set(found) | {q for q, v in answers.values.items() if v == UNKNOWN}
@@ -151,16 +176,16 @@ def settled_questions(model: Model, answers: Answers, found: dict) -> set:
 # -- belief ---------------------------------------------------------------------------------
 
 
-def log_belief(model: Model, found: dict, incidents, helped=None) -> np.ndarray:
-    """log posterior (unnormalised) over model.causes."""
+def log_belief(model: Model, pairs: list, incidents, helped=None) -> np.ndarray:
+    """log posterior (unnormalised) over model.causes, from the ``evidence`` pairs."""
     scores = np.log(prior(model, helped))
-    for question, value in found.items():
+    for question, value in pairs:
         if question in model.when_nodes:
             continue
         row = model.rows.get((question, value))
         if row is not None:
             scores += model.log_likelihood[row]
-    scores += np.log(time_weights(model, found, incidents))
+    scores += np.log(time_weights(model, pairs, incidents))
     return scores
 
 
@@ -172,13 +197,18 @@ def prior(model: Model, helped=None) -> np.ndarray:
     return model.prior * (1 + VOTE_WEIGHT * np.tanh(net / VOTE_SCALE))
 
 
-def time_weights(model: Model, found: dict, incidents) -> np.ndarray:
+def time_weights(model: Model, pairs: list, incidents) -> np.ndarray:
     """Each cause's likelihood ratio for the time given: an incident's cause by the share of
-    that time inside its window (none: ruled out), every other cause 1."""
+    that time inside its window (none: ruled out), every other cause 1. (Two different times
+    given: each counts.)"""
     weights = np.ones(len(model.causes))
-    moment = next((moments.parse(v) for q, v in found.items() if q in model.when_nodes), None)
-    if moment is None:
-        return weights
+    for moment in {moments.parse(v) for q, v in pairs if q in model.when_nodes} - {None}:
+        weights *= time_weight(model, moment, incidents)
+    return weights
+
+
+def time_weight(model: Model, moment, incidents) -> np.ndarray:
+    weights = np.ones(len(model.causes))
     for cause, slugs in model.incident_causes.items():
         windows = [incidents[slug] for slug in slugs if slug in (incidents or {})]
         if not windows:
@@ -188,14 +218,15 @@ def time_weights(model: Model, found: dict, incidents) -> np.ndarray:
     return weights
 
 
-def contradicted(model: Model, found: dict, incidents) -> np.ndarray:
-    """Causes an answer given rules out (boolean per cause)."""
+def contradicted(model: Model, pairs: list, incidents) -> np.ndarray:
+    """Causes an answer given (or implied) rules out (boolean per cause)."""
     ruled = np.zeros(len(model.causes), dtype=bool)
-    for question, value in found.items():
+    for question, value in pairs:
         row = model.rows.get((question, value))
         if row is not None and question not in model.when_nodes:
             ruled |= model.rules_out[row]
-    ruled |= time_weights(model, found, incidents) <= model.ruled_out_weight
+    for moment in {moments.parse(v) for q, v in pairs if q in model.when_nodes} - {None}:
+        ruled |= time_weight(model, moment, incidents) <= model.ruled_out_weight
     return ruled
 
 
@@ -259,8 +290,9 @@ def next_step(tree: Tree, answers: Answers, incidents=None, stop=False, helped=N
     model = model_of(tree)
     incidents = incidents or {}
     found = findings(model, answers)
-    p = normalised(log_belief(model, found, incidents, helped))
-    shown = shown_causes(model, p, contradicted(model, found, incidents))
+    pairs = evidence(model, answers)
+    p = normalised(log_belief(model, pairs, incidents, helped))
+    shown = shown_causes(model, p, contradicted(model, pairs, incidents))
     asked = sum(1 for q in answers.values if q in model.askable and q != OS)
     unknowns = sum(1 for q, v in answers.values.items() if v == UNKNOWN and q != tree.start)
     not_covered = not shown or model.causes[int(np.argmax(p))] == NOT_COVERED
