@@ -27,14 +27,26 @@ def question_text(tree: Tree, node_id, lang):
 
 def answered(tree: Tree, answers: walking.Answers, lang, slug="", paste=""):
     """One row per answer given: the question, the answer, whether it was "I don't know",
-    and the link that goes back to change it."""
+    and the link that goes back to change it. The OS that no question asked (a paste named it,
+    or the agent form) is stated as taken, and its link drops only it, so it is asked."""
     return [
         {
             "node": node_id,
             "question": question_text(tree, node_id, lang),
-            "answer": answer_text(tree, node_id, value, lang),
+            "answer": answer_text(tree, node_id, value, lang) + (inferred_note() if node_id == walking.OS else ""),
             "unknown": value == UNKNOWN,
-            "change_url": step_url(slug, answers.before(node_id), p=paste) if slug else "",
+            "change_url": change_url(answers, node_id, slug, paste) if slug else "",
         }
         for node_id, value in answers.values.items()
     ]
+
+
+def inferred_note():
+    return " (" + _("taken from your paste or the form, not asked") + ")"
+
+
+def change_url(answers: walking.Answers, node_id, slug, paste):
+    if node_id == walking.OS:
+        kept = walking.Answers({q: v for q, v in answers.values.items() if q != walking.OS})
+        return step_url(slug, kept, p=paste)
+    return step_url(slug, answers.before(node_id), p=paste)
