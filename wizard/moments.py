@@ -116,7 +116,7 @@ def from_form(date_text, time_text, part, zone) -> Moment | None:
     """What the "when" form posted: a date, and an optional time or part of the day."""
     try:
         day = dt.date.fromisoformat((date_text or "").strip()[:10])
-        clock = dt.time.fromisoformat(time_text.strip()[:5]) if (time_text or "").strip() else None
+        clock = clock_of(time_text) if (time_text or "").strip() else None
     except ValueError:
         return None
     if not FIRST_DAY <= day <= LAST_DAY:
@@ -124,6 +124,12 @@ def from_form(date_text, time_text, part, zone) -> Moment | None:
     if zone not in (*ZONES, "any"):
         zone = "jst"
     return Moment(day, clock, "" if clock else part if part in PARTS else "", zone)
+
+
+def clock_of(text: str) -> dt.time:
+    """A time as a form sends it (``16:00``, ``7:40``, ``16:00:30``)."""
+    hours, _colon, minutes = text.strip().partition(":")
+    return dt.time(int(hours), int(minutes[:2]))
 
 
 def overlap(moment: Moment, window) -> str:

@@ -85,8 +85,10 @@ def answer_link(page, answer):
 def when_query(story):
     when = story.get("when") or {}
     query = {"date": str(when.get("date", ""))}
-    if when.get("time"):
-        query["time"] = str(when["time"])
+    if when.get("time") is not None:
+        clock = when["time"]
+        # YAML 1.1 reads an unquoted 22:30 as the number 1350 (minutes, sexagesimal)
+        query["time"] = f"{clock // 60:02d}:{clock % 60:02d}" if isinstance(clock, int) else str(clock)
     if when.get("part"):
         query["part"] = when["part"]
     query["tz"] = when.get("zone", "jst")
@@ -137,8 +139,9 @@ def walk(client, story, *, dont_know=False) -> Walk:
                     if kept:
                         query[name] = kept.group(1)
                 response = client.get(f"/{lang}/wizard/{TREE}/when/", query)
-                url, page = get(client, response["Location"]) if response.status_code == 302 else (url, page)
-                continue
+                if response.status_code == 302:
+                    url, page = get(client, response["Location"])
+                    continue  # else the form refused the time: the customer says "I don't know"
             url, page = get(client, answer_link(page, "unknown"))
             continue
         wanted = knows.get(node_id, "unknown")
