@@ -104,7 +104,8 @@ from urllib.parse import quote
 from django.db import connection
 from django.utils import timezone, translation
 from kb.models import Article, Revision
-from wizard import pages, paste, walking
+from wizard import incidents as incident_windows
+from wizard import links, paste, tree_cache, walking
 
 content = sorted(Article.objects.visible().filter(source_root="content").values_list("slug", flat=True))
 others = sorted(Article.objects.visible().exclude(source_root="content").values_list("slug", flat=True))
@@ -119,10 +120,10 @@ for slug, weight in [(s, 3) for s in content] + [(s, 1) for s in sample]:
 # The wizard: every node of every live tree, by the answers that reach it by the fewest
 # questions; where the walk ends there, its result or candidates page (what support agents
 # paste into tickets), else the step it asks next.
-incidents = pages.incidents()
+incidents = incident_windows.impact_windows()
 today = timezone.localdate()
 seen = set()
-for live in pages.live_trees():
+for live in tree_cache.live_trees():
     tree = live.tree
     for node_id in tree.nodes:
         answers = paste.path_answers(tree, node_id)
@@ -132,9 +133,9 @@ for live in pages.live_trees():
         for lang in ("ja", "en"):
             with translation.override(lang):
                 if step.finished:
-                    row = ["results", 1, pages.outcome_url(live, step, answers, today)]
+                    row = ["results", 1, links.outcome_url(live, step, answers, today)]
                 else:
-                    row = ["wizard", 3, pages.step_url(tree.slug, answers)]
+                    row = ["wizard", 3, links.step_url(tree.slug, answers)]
             if row[2] not in seen:
                 seen.add(row[2])
                 rows.append(row)

@@ -17,7 +17,7 @@ def outline(tree: Tree):
     while stack:
         branch = stack.pop()
         node = branch["node"]
-        edges = [(a.label, a.next) for a in node.known_answers]
+        edges = [(a.label, a.next) for a in node.leading_answers]
         if node.kind == "when":
             edges = [(WHEN_LABELS["incident"], node.incident_next), (WHEN_LABELS["other"], node.next)]
         for label, target in edges:

@@ -6,16 +6,26 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 
-def ticket_summary(views, rows, lang, permalink, paste="", absolute=lambda url: url):
-    """``views``: the CandidateView of each result (one for a result page); ``rows``: the
-    answered() rows."""
+def ticket_summary(
+    views, rows, lang, permalink, paste="", absolute=lambda url: url, not_covered=False, described="", single=False
+):
+    """``views``: the CandidateView of each cause shown (the leader first on a result page);
+    ``rows``: the answered() rows; ``single``: a result page (the others are "also possible").
+    ``not_covered``: the wizard does not cover the problem, and
+    a person takes over (``described``: the customer's words)."""
     with translation.override(lang):
-        lines = [heading(views), "", label(_("Answers"))]
+        title = _("Troubleshooting: not covered by the wizard, for a person to take over")
+        shown = views[:1] if single else views
+        lines = [title if not_covered else heading(shown), "", label(_("Answers"))]
+        if described:
+            lines.insert(2, f"{label(_('In the customer’s words'))} {described}")
         lines += [f"- {row['question']} → {row['answer']}{marker(row)}" for row in rows] or ["- " + _("none")]
         if paste:
             lines += ["", label(_("Pasted text (excerpt)")), paste]
-        for number, view in enumerate(views, 1):
-            lines += [""] + candidate_lines(view, number if len(views) > 1 else None, lang, absolute)
+        for number, view in enumerate(shown, 1):
+            lines += [""] + candidate_lines(view, number if len(shown) > 1 else None, lang, absolute)
+        if single and len(views) > 1:
+            lines += ["", label(_("Also possible"))] + [f"- {view.node.text[lang]}" for view in views[1:]]
         rcas = {link.url: link for view in views for link in view.rcas if not link.missing}
         if rcas:
             lines += ["", label(_("Related incident reports (RCA)"))]

@@ -48,7 +48,11 @@ ANSWER = {
         "label": TEXT,
         "next": {"type": "string"},
         "unknown": {"type": "boolean"},
+        # "Something else": the symptom is not one the tree knows (the diagnosis says so).
+        "other": {"type": "boolean"},
         "os": {"enum": OS_NAMES},  # what choosing this answer tells about the VM's OS
+        # Answers of other questions this one gives too (questions that ask the same thing).
+        "implies": {"type": "object", "additionalProperties": {"type": "string"}},
     },
     "additionalProperties": False,
 }
@@ -76,6 +80,14 @@ NODE = {
         # A question that only makes sense for one OS: answered ``otherwise`` for the other.
         "applies_to": {"enum": OS_NAMES},
         "otherwise": {"type": "string"},
+        # Asked only by the diagnosis (wizard.diagnosis), never on a path of the tree: its
+        # answers lead nowhere and it need not be reachable from the start.
+        "diagnosis_only": {"type": "boolean"},
+        # The symptoms (answers to the start) a diagnosis-only question belongs with (else all).
+        "for_symptoms": {"type": "array", "items": {"type": "string"}},
+        # Asks what another question asks: never asked itself; its answers imply that one's.
+        "same_as": {"type": "string"},
+        "cost": {"type": "number", "exclusiveMinimum": 0},  # of answering it (1: a look at the portal)
     },
     "additionalProperties": False,
     "oneOf": [
@@ -83,6 +95,47 @@ NODE = {
         {"required": ["when", "next", "incident_next", "rcas"]},
         {"required": ["result", "cause", "remediation", "articles"]},
     ],
+}
+ANSWER_IDS = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
+CAUSE = {
+    "type": "object",
+    "required": ["prior", "produces"],
+    "properties": {
+        "prior": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},  # how common, before any answer
+        "cost": {"type": "number", "exclusiveMinimum": 0},  # of checking it (1: a look at the portal)
+        "produces": {"type": "array", "items": {"type": "string"}, "minItems": 1},  # symptom answer ids
+        "fits": ANSWER_IDS,  # {question id: [answer ids that point to this cause]}
+        "rules_out": ANSWER_IDS,  # {question id: [answer ids that cannot be true with this cause]}
+    },
+    "additionalProperties": False,
+}
+DIAGNOSIS = {
+    "type": "object",
+    "required": ["causes"],
+    "properties": {
+        "not_covered_prior": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+        # {question: {answer: how often it is given when the question is not about the cause}}
+        "base_rates": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+            },
+        },
+        "causes": {"type": "object", "propertyNames": {"pattern": NODE_ID}, "additionalProperties": CAUSE},
+    },
+    "additionalProperties": False,
+}
+RECOGNISED = {
+    "type": "object",
+    "required": ["findings"],
+    "properties": {
+        "texts": {"type": "array", "items": {"type": "string", "minLength": 3}},
+        "patterns": {"type": "array", "items": {"type": "string", "minLength": 3}},
+        "findings": {"type": "object", "minProperties": 1, "additionalProperties": {"type": "string"}},
+    },
+    "additionalProperties": False,
+    "anyOf": [{"required": ["texts"]}, {"required": ["patterns"]}],
 }
 TREE_SCHEMA = {
     "type": "object",
@@ -98,6 +151,11 @@ TREE_SCHEMA = {
             "additionalProperties": False,
         },
         "nodes": {"type": "object", "propertyNames": {"pattern": NODE_ID}, "additionalProperties": NODE},
+        # The model of causes and findings (wizard.diagnosis); without it, one is derived from
+        # the tree's paths.
+        "diagnosis": DIAGNOSIS,
+        # Texts a paste may hold, each with the findings it sets (wizard.paste).
+        "recognise": {"type": "array", "items": RECOGNISED},
     },
     "additionalProperties": False,
 }
@@ -111,6 +169,8 @@ class Answer:
     next: str = ""
     unknown: bool = False
     os: str = ""
+    other: bool = False
+    implies: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -129,6 +189,10 @@ class Node:
     signatures: list = field(default_factory=list)
     applies_to: str = ""
     otherwise: str = ""
+    diagnosis_only: bool = False
+    for_symptoms: list = field(default_factory=list)
+    cost: float = 1.0
+    same_as: str = ""
 
     def answer(self, answer_id):
         return next((a for a in self.answers if a.id == answer_id), None)
@@ -138,9 +202,14 @@ class Node:
         return [a for a in self.answers if not a.unknown]
 
     @property
+    def leading_answers(self):
+        """The answers a walk of the tree follows ("something else" leads out of it)."""
+        return [a for a in self.known_answers if not a.other]
+
+    @property
     def targets(self):
         if self.kind == "question":
-            return [a.next for a in self.known_answers]
+            return [a.next for a in self.leading_answers if a.next]
         if self.kind == "when":
             return [self.next, self.incident_next]
         return []
@@ -154,6 +223,8 @@ class Tree:
     start: str
     nodes: dict
     os_hints: dict = field(default_factory=dict)
+    diagnosis: dict | None = None  # the model's content as written (wizard.model reads it)
+    recognise: list = field(default_factory=list)  # [{texts, patterns, findings}] (wizard.paste)
 
     @property
     def results(self):
@@ -183,7 +254,15 @@ def build(slug: str, data: dict) -> Tree:
             text=raw[kind],
             help=raw.get("help"),
             answers=[
-                Answer(a["id"], a["label"], a.get("next", ""), a.get("unknown", False), a.get("os", ""))
+                Answer(
+                    a["id"],
+                    a["label"],
+                    a.get("next", ""),
+                    a.get("unknown", False),
+                    a.get("os", ""),
+                    a.get("other", False),
+                    a.get("implies", {}),
+                )
                 for a in raw.get("answers", [])
             ],
             next=raw.get("next", ""),
@@ -195,8 +274,21 @@ def build(slug: str, data: dict) -> Tree:
             signatures=raw.get("signatures", []),
             applies_to=raw.get("applies_to", ""),
             otherwise=raw.get("otherwise", ""),
+            diagnosis_only=raw.get("diagnosis_only", False),
+            for_symptoms=raw.get("for_symptoms", []),
+            cost=raw.get("cost", 1.0),
+            same_as=raw.get("same_as", ""),
         )
-    return Tree(slug, data["title"], data.get("description"), data["start"], nodes, data.get("os_hints", {}))
+    return Tree(
+        slug,
+        data["title"],
+        data.get("description"),
+        data["start"],
+        nodes,
+        data.get("os_hints", {}),
+        data.get("diagnosis"),
+        data.get("recognise", []),
+    )
 
 
 def text_schema(extra=None):
@@ -233,11 +325,55 @@ def graph_problems(tree: Tree):
     for node in tree.nodes.values():
         problems += node_problems(tree, node)
     reachable = reachable_from(tree, tree.start)
-    problems += [f"node {n}: not reachable from {tree.start!r}" for n in tree.nodes if n not in reachable]
+    problems += [
+        f"node {n}: not reachable from {tree.start!r}"
+        for n, node in tree.nodes.items()
+        if n not in reachable and not node.diagnosis_only
+    ]
     cycle = find_cycle(tree)
     if cycle:
         problems.append(f"node {cycle[0]}: cycle {' -> '.join(cycle)}")
+    from wizard import model  # the diagnosis reads trees: imported here, not at the top
+
+    return problems + finding_problems(tree) + model.check_problems(tree)
+
+
+def finding_problems(tree: Tree):
+    """``implies``, ``same_as`` and ``recognise`` must name questions and answers of the tree."""
+    problems = []
+    for node in tree.nodes.values():
+        start = tree.nodes.get(tree.start)
+        problems += [
+            f"node {node.id}: for_symptoms: {a!r} is not an answer to {tree.start!r}"
+            for a in node.for_symptoms
+            if start is None or start.answer(a) is None
+        ]
+        if node.same_as and not answer_of(tree, node.same_as, None):
+            problems.append(f"node {node.id}: same_as: {node.same_as!r} is not a question of this tree")
+        for answer in node.answers:
+            for question, value in answer.implies.items():
+                if not answer_of(tree, question, value):
+                    problems.append(
+                        f"node {node.id}: answer {answer.id!r}: implies {question}: {value!r}: no such answer"
+                    )
+    for number, entry in enumerate(tree.recognise, 1):
+        for question, value in entry["findings"].items():
+            if not (question == "os" and value in OS_NAMES) and not answer_of(tree, question, value):
+                problems.append(f"recognise {number}: findings: {question}: {value!r} is not an answer of this tree")
+        for pattern in entry.get("patterns", []):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                problems.append(f"recognise {number}: pattern {pattern!r}: {exc}")
     return problems
+
+
+def answer_of(tree: Tree, question, value):
+    """Whether ``question`` is a question of the tree (and ``value`` one of its answers)."""
+    node = tree.nodes.get(question)
+    if node is None or node.kind != "question":
+        return False
+    return value is None or (node.answer(value) is not None and not node.answer(value).unknown)
 
 
 def node_problems(tree: Tree, node: Node):
@@ -250,7 +386,13 @@ def node_problems(tree: Tree, node: Node):
             problems.append(f"node {node.id}: answer ids repeat")
         if sum(a.unknown for a in node.answers) != 1:
             problems.append(f'node {node.id}: needs exactly one answer marked unknown: true ("I don\'t know")')
-        problems += [f"node {node.id}: answer {a.id!r} needs next" for a in node.known_answers if not a.next]
+        if not node.diagnosis_only:
+            problems += [f"node {node.id}: answer {a.id!r} needs next" for a in node.leading_answers if not a.next]
+        problems += [
+            f"node {node.id}: answer {a.id!r}: other and unknown exclude each other"
+            for a in node.answers
+            if a.other and a.unknown
+        ]
         if bool(node.applies_to) != bool(node.otherwise):
             problems.append(f"node {node.id}: applies_to and otherwise go together")
         elif node.otherwise and (node.answer(node.otherwise) is None or node.answer(node.otherwise).unknown):
@@ -375,9 +517,16 @@ def check_document(document: content_files.Document, headings):
 
 
 def at_node(message):
-    """Where a "node <id>: …" problem is in the file: at that node."""
+    """Where a "node <id>: …", "diagnosis: <cause>: …" or "recognise <n>: …" problem is in
+    the file: at that node, cause or entry."""
     named = re.match(r"node ([a-z0-9][a-z0-9-]*): ", message)
-    return ("nodes", named.group(1)) if named else ()
+    if named:
+        return ("nodes", named.group(1))
+    cause = re.match(r"diagnosis: ([a-z0-9][a-z0-9-]*): ", message)
+    if cause:
+        return ("diagnosis", "causes", cause.group(1))
+    entry = re.match(r"recognise (\d+): ", message)
+    return ("recognise", int(entry.group(1)) - 1) if entry else ()
 
 
 def check_file(path: Path, headings):

@@ -24,12 +24,13 @@ from django.views.decorators.vary import vary_on_headers
 from kb import counters, shared
 from kb.caching import revalidated
 from kb.site_url import absolute_url
+from wizard import answered, articles, incidents, legacy, links, moments, outcome, paste, tree_cache, walking
 from wizard import diagram as tree_diagram
-from wizard import legacy, moments, pages, paste, walking
+from wizard.model import model_of
 from wizard.models import Feedback, ResultStat
 from wizard.summary import ticket_summary
+from wizard.walk_url import PASTE_EXCERPT_LIMIT, WalkURL
 
-MAX_ANSWERS_PARAM = 2000
 PASTE_LIMIT = 200_000
 VISITOR_COOKIE = "kb_visitor"
 VOTES_PER_WINDOW = 20
@@ -56,33 +57,9 @@ RESULT_NODE_HEADER = "X-Result-Node"
 
 def tree_or_404(slug):
     try:
-        return pages.live_tree(slug)
-    except pages.TreeNotFound:
+        return tree_cache.live_tree(slug)
+    except tree_cache.TreeNotFound:
         raise Http404("no such troubleshooting tree") from None
-
-
-class Request:
-    """What a wizard URL says: the tree, the answers, and the rest of its query."""
-
-    def __init__(self, request, live):
-        self.live, self.tree = live, live.tree
-        raw = request.GET.get("a", "")
-        self.paste = request.GET.get("p", "")[: pages.PASTE_EXCERPT_LIMIT]
-        self.stop = request.GET.get("end") == "1"
-        self.incidents = pages.incidents()
-        self.problem = ""
-        if len(raw) > MAX_ANSWERS_PARAM:
-            self.answers, self.problem = walking.Answers(), _("The link is too long to be a path through this tree.")
-        elif legacy.is_positional(raw):  # a link made before answers named their question
-            self.answers = walking.from_positional(self.tree, raw.split(","), self.incidents)
-        else:
-            self.answers = walking.parse_answers(self.tree, raw)
-            self.problem = self.answers.problem and _(
-                "Some answers in this link do not belong to this tree; they were left out."
-            )
-
-    def step(self):
-        return walking.next_step(self.tree, self.answers, self.incidents, self.stop, pages.helped(self.tree.slug))
 
 
 @require_safe
@@ -91,7 +68,7 @@ def start(request):
     text = request.GET.get("paste", "")[:PASTE_LIMIT]
     if text:
         return paste_page(request, text)
-    return render(request, "wizard/start.html", {"trees": pages.live_trees()})
+    return render(request, "wizard/start.html", {"trees": tree_cache.live_trees()})
 
 
 @require_POST
@@ -100,29 +77,52 @@ def paste_box(request):
 
 
 def paste_page(request, text):
-    """What the paste was recognised as, what that assumes, and the choice to go on from
-    there or from the first question; when nothing is recognised, the articles that match."""
+    """What the paste was recognised as (each text highlighted), the findings that sets and
+    the OS it tells, and the choice to go on from there or from the first question; when
+    nothing is recognised, the articles that match."""
     lang = get_language()
     found = []
-    for live in pages.live_trees():
+    for live in tree_cache.live_trees():
+        recognised = paste.recognised_texts(live.tree, text)
         os, hint = paste.os_hint(live.tree, text)
-        for recognised in paste.recognise(live.tree, text):
-            answers = recognised.answers.with_answer(walking.OS, os) if os else recognised.answers
-            before, match, after = paste.excerpt(text, recognised)
-            found.append(
-                {
-                    "live": live,
-                    "node": live.tree.nodes[recognised.node_id],
-                    "excerpt": (before, match, after),
-                    "assumed": pages.answered(live.tree, answers, lang),
-                    "os_hint": hint,
-                    "continue_url": pages.step_url(live.tree.slug, answers, p=f"{before}{match}{after}"),
-                }
-            )
-    context = {"text": text, "found": found, "trees": pages.live_trees(), "results": None}
+        if not recognised:
+            continue
+        values = {q: v for q, v in paste.findings_of(live.tree, recognised).items() if q != walking.OS}
+        os = paste.findings_of(live.tree, recognised).get(walking.OS, os)
+        answers = walking.Answers({**values, **({walking.OS: os} if os else {})})
+        excerpt = paste.recognised_excerpt(text, recognised, PASTE_EXCERPT_LIMIT)
+        found.append(
+            {
+                "live": live,
+                "marked": marked(text, recognised),
+                "texts": [item.text for item in recognised],
+                "assumed": answered.answered(live.tree, answers, lang),
+                "os": os,
+                "os_hint": hint,
+                "continue_url": links.step_url(live.tree.slug, answers, p=excerpt),
+            }
+        )
+    context = {"text": text, "found": found, "trees": tree_cache.live_trees(), "results": None}
     if not found and text.strip():
         context["results"] = search_for(text, lang)
     return render(request, "wizard/paste.html", context)
+
+
+def marked(text, recognised, around=paste.EXCERPT_AROUND):
+    """The paste around what was recognised, as (text, recognised?) pieces: every recognised
+    text highlighted, the rest cut to ``around`` characters on each side."""
+    pieces, cursor = [], 0
+    for item in recognised:
+        if item.start < cursor:
+            continue
+        gap = text[cursor : item.start]
+        if len(gap) > 2 * around:
+            gap = (gap[:around] if cursor else "") + " … " + gap[-around:]
+        pieces += [(gap, False), (item.text, True)]
+        cursor = item.end
+    tail = text[cursor:]
+    pieces.append((tail[:around] + (" …" if len(tail) > around else ""), False))
+    return pieces
 
 
 def search_for(text, lang):
@@ -139,11 +139,13 @@ def search_for(text, lang):
 @vary_on_headers("HX-Request")
 @revalidated
 def step(request, tree):
-    wizard = Request(request, tree_or_404(tree))
+    wizard = WalkURL(request, tree_or_404(tree))
     walk = wizard.step()
     if walk.finished:
         return redirect(
-            pages.outcome_url(wizard.live, walk, wizard.answers, timezone.localdate(), wizard.paste, wizard.stop)
+            links.outcome_url(
+                wizard.live, walk, wizard.answers, timezone.localdate(), wizard.paste, wizard.stop, wizard.described
+            )
         )
     return render_step(request, wizard, walk)
 
@@ -151,29 +153,34 @@ def step(request, tree):
 def render_step(request, wizard, walk, problem=""):
     lang, slug, answers = get_language(), wizard.tree.slug, wizard.answers
     node = walk.question
-    texts = pages.texts_of(pages.cited_slugs(wizard.tree, []))
+    texts = articles.texts_of(outcome.cited_slugs(wizard.tree, []))
     context = {
         "live": wizard.live,
         "node": node,
         "lang": lang,
         "problem": problem or wizard.problem,
-        "help": pages.statement(node.help, lang, texts, walking.os_of(wizard.tree, answers)) if node.help else None,
-        "history": pages.answered(wizard.tree, answers, lang, slug, wizard.paste),
+        "help": articles.statement(node.help, lang, texts, walking.os_of(wizard.tree, answers)) if node.help else None,
+        "history": answered.answered(wizard.tree, answers, lang, slug, wizard.paste),
         "choices": [
-            {"answer": a, "url": pages.step_url(slug, answers.with_answer(node.id, a.id), p=wizard.paste)}
+            {
+                "answer": a,
+                "url": links.step_url(slug, answers.with_answer(node.id, a.id), p=wizard.paste),
+                "encoded": answers.with_answer(node.id, a.id).encode(),
+            }
             for a in node.known_answers
         ],
-        "unknown_url": pages.step_url(slug, answers.with_answer(node.id, walking.UNKNOWN), p=wizard.paste),
+        "unknown_url": links.step_url(slug, answers.with_answer(node.id, walking.UNKNOWN), p=wizard.paste),
         "answers": answers.encode(),
         "paste": wizard.paste,
         "candidates": walk.candidates,
-        "stop_url": pages.step_url(slug, answers, p=wizard.paste, end=1),
-        "restart_url": pages.step_url(slug, walking.Answers()),
-        "back_url": pages.step_url(slug, answers.before(list(answers.values)[-1]), p=wizard.paste)
+        "stop_url": links.step_url(slug, answers, p=wizard.paste, end=1),
+        "restart_url": links.step_url(slug, walking.Answers()),
+        "back_url": links.step_url(slug, answers.before(list(answers.values)[-1]), p=wizard.paste)
         if answers.values
         else None,
         "progress": len(answers.values) + 1,
         "known_url": reverse("wizard:known", kwargs={"tree": slug}),
+        "parts": parts(),
     }
     template = "wizard/step.html#step" if request.htmx else "wizard/step.html"
     return render(request, template, context)
@@ -182,7 +189,7 @@ def render_step(request, wizard, walk, problem=""):
 @require_safe
 def when(request, tree):
     """The "when did it start?" form: a date, and a time or a part of the day if known."""
-    wizard = Request(request, tree_or_404(tree))
+    wizard = WalkURL(request, tree_or_404(tree))
     node_id = request.GET.get("node", "")
     moment = moments.from_form(
         request.GET.get("date"), request.GET.get("time"), request.GET.get("part"), request.GET.get("tz")
@@ -191,31 +198,55 @@ def when(request, tree):
     if moment is None or node is None or node.kind != "when":
         walk = wizard.step()
         if walk.finished:
-            return redirect(pages.outcome_url(wizard.live, walk, wizard.answers, timezone.localdate(), wizard.paste))
+            return redirect(links.outcome_url(wizard.live, walk, wizard.answers, timezone.localdate(), wizard.paste))
         return render_step(
             request, wizard, walk, _("Enter the date (the time or the part of the day only if you know it).")
         )
     answers = wizard.answers.with_answer(node_id, moment.encode())
-    return redirect(pages.step_url(wizard.tree.slug, answers, p=wizard.paste))
+    return redirect(links.step_url(wizard.tree.slug, answers, p=wizard.paste))
 
 
 @require_safe
 def known(request, tree):
-    """For a support agent with a ticket open: every question of the tree at once. What is
-    filled in is taken as answered, and the wizard asks only the rest."""
+    """For a support agent with a ticket open: every question the diagnosis may ask, the OS
+    and when it started, at once. What is filled in is taken as answered (never asked again),
+    and the wizard asks only what it still needs."""
     live = tree_or_404(tree)
     lang = get_language()
-    questions = [node for node in live.tree.questions if node.kind == "question"]
+    model = model_of(live.tree)
+    questions = [
+        live.tree.nodes[q]
+        for q in model.askable
+        if q in live.tree.nodes and live.tree.nodes[q].kind == "question" and q not in model.os_questions
+    ]
     if "filled" in request.GET:
         values = {}
         if request.GET.get("os") in walking.OS_VALUES:
             values[walking.OS] = request.GET["os"]
-        for node in questions:
+        order = {q: i for i, q in enumerate(model.askable)}
+        for node in sorted(live.tree.nodes.values(), key=lambda n: order.get(n.id, len(order))):
             value = request.GET.get(f"q-{node.id}", "")
-            if walking.valid_answer(live.tree, node.id, value):
+            if node.kind == "question" and walking.valid_answer(live.tree, node.id, value):
                 values[node.id] = value
-        return redirect(pages.step_url(live.tree.slug, walking.Answers(values)))
-    return render(request, "wizard/known.html", {"live": live, "questions": questions, "lang": lang})
+        moment = moments.from_form(
+            request.GET.get("date"), request.GET.get("time"), request.GET.get("part"), request.GET.get("tz")
+        )
+        when_node = next((q for q in model.askable if q in model.when_nodes), None)
+        if moment is not None and when_node:
+            values[when_node] = moment.encode()
+        return redirect(links.step_url(live.tree.slug, walking.Answers(values)))
+    context = {
+        "live": live,
+        "questions": questions,
+        "lang": lang,
+        "parts": parts(),
+        "asks_when": bool(model.when_nodes),
+    }
+    return render(request, "wizard/known.html", context)
+
+
+def parts():
+    return [(part, label) for part, (_first, _last, label) in moments.PARTS.items()]
 
 
 @require_safe
@@ -227,36 +258,38 @@ def result(request, tree, node):
     raw = request.GET.get("a", "")
     recorded = recorded_tree(live, request.GET.get("r"))
     if legacy.is_positional(raw) and recorded is not None and recorded is not live:
-        old = legacy.walk(recorded.tree, raw.split(","), pages.incidents())
+        old = legacy.walk(recorded.tree, raw.split(","), incidents.impact_windows())
         if old.finished and old.node.id == node:
             return render_legacy(request, recorded, old)
-    wizard = Request(request, live)
+    wizard = WalkURL(request, live)
     walk = wizard.step()
     if leads_to(walk, node):
         return render_outcome(request, wizard, walk, changed_notices(live, recorded))
-    if recorded is not None and recorded is not live:  # the tree changed: the result as it was
-        then = Request(request, recorded)
-        old_walk = then.step()
-        if leads_to(old_walk, node):
+    then = WalkURL(request, recorded) if recorded is not None and recorded is not live else wizard
+    old_walk = then.tree_walk()  # a link made by the tree's walk: the result as it was
+    if leads_to(old_walk, node):
+        if then is wizard:
+            notice = _("The wizard weighs these answers differently now; this is the result this link was made for.")
+        else:
             notice = _("The troubleshooting tree changed since this link was made. This is the result as it was then.")
-            return render_outcome(request, then, old_walk, [notice])
+        return render_outcome(request, then, old_walk, [notice])
     if not walk.finished:
         notice = _("These answers do not lead to this result (any more). Here is the next question they lead to.")
         return render_step(request, wizard, walk, notice)
-    return redirect(pages.outcome_url(live, walk, wizard.answers, timezone.localdate(), wizard.paste))
+    return redirect(links.outcome_url(live, walk, wizard.answers, timezone.localdate(), wizard.paste))
 
 
 @require_safe
 @vary_on_headers("HX-Request")
 @revalidated
 def candidates(request, tree):
-    wizard = Request(request, tree_or_404(tree))
+    wizard = WalkURL(request, tree_or_404(tree))
     walk = wizard.step()
     if not walk.finished:
-        return redirect(pages.step_url(wizard.tree.slug, wizard.answers, p=wizard.paste))
+        return redirect(links.step_url(wizard.tree.slug, wizard.answers, p=wizard.paste))
     if walk.result is not None:
         return redirect(
-            pages.outcome_url(wizard.live, walk, wizard.answers, parse_date(request.GET.get("at")), wizard.paste)
+            links.outcome_url(wizard.live, walk, wizard.answers, parse_date(request.GET.get("at")), wizard.paste)
         )
     notices = changed_notices(wizard.live, recorded_tree(wizard.live, request.GET.get("r")))
     return render_outcome(request, wizard, walk, notices)
@@ -273,7 +306,7 @@ def recorded_tree(live, number):
         return live
     if number == live.revision.number:
         return live
-    return pages.tree_at(live.tree.slug, number)
+    return tree_cache.tree_at(live.tree.slug, number)
 
 
 def changed_notices(live, recorded):
@@ -286,31 +319,49 @@ def render_outcome(request, wizard, walk, notices):
     lang, live, answers = get_language(), wizard.live, wizard.answers
     made_on = parse_date(request.GET.get("at"))
     os = walking.os_of(live.tree, answers)
-    views = pages.candidate_views(
-        live, walk.candidates, answers, lang, os, made_on, wizard.paste, pages.incident_windows(lang)
+    views = outcome.candidate_views(
+        live, walk.candidates, answers, lang, os, made_on, wizard.paste, incidents.worded(lang)
     )
     if any(link.updated_since for view in views for link in view.links):
         notices.append(_("An article this result cites was updated since this link was made."))
     permalink = absolute_url(
-        pages.outcome_url(live, walk, answers, made_on or timezone.localdate(), wizard.paste, wizard.stop)
+        links.outcome_url(
+            live, walk, answers, made_on or timezone.localdate(), wizard.paste, wizard.stop, wizard.described
+        )
     )
-    rows = pages.answered(live.tree, answers, lang, live.tree.slug, wizard.paste)
+    rows = answered.answered(live.tree, answers, lang, live.tree.slug, wizard.paste)
     single = walk.result is not None
+    not_covered = getattr(walk, "not_covered", False)
+    words = wizard.described or wizard.paste
     context = {
+        "not_covered": not_covered,
+        "described": wizard.described,
+        "search_results": search_for(words, lang) if not_covered and words else None,
         "live": live,
         "lang": lang,
         "views": views,
         "single": single,
         "node": views[0].node if single else None,
+        "also_possible": views[1:] if single else [],
         "notices": notices,
         "history": rows,
         "os": os,
         "permalink": permalink,
         "paste": wizard.paste,
-        "summary": ticket_summary(views, rows, lang, permalink, wizard.paste, absolute_url),
+        "summary": ticket_summary(
+            views,
+            rows,
+            lang,
+            permalink,
+            wizard.paste,
+            absolute_url,
+            not_covered=not_covered,
+            described=wizard.described,
+            single=single,
+        ),
         "voted": request.GET.get("voted"),
         "answers": answers.encode(),
-        "back_url": pages.step_url(live.tree.slug, answers.before(list(answers.values)[-1]), p=wizard.paste)
+        "back_url": links.step_url(live.tree.slug, answers.before(list(answers.values)[-1]), p=wizard.paste)
         if answers.values
         else None,
     }
@@ -327,7 +378,7 @@ def render_legacy(request, recorded, old):
     """A link of the old kind, shown as it was then (the tree it names, the walk of then)."""
     lang = get_language()
     candidate = walking.Candidate(old.node, ())
-    views = pages.candidate_views(recorded, [candidate], walking.Answers(), lang, "", None)
+    views = outcome.candidate_views(recorded, [candidate], walking.Answers(), lang, "", None)
     rows = [
         {"question": node.text[lang], "answer": legacy_answer(node, value, lang), "unknown": value == walking.UNKNOWN}
         for node, value, _incident in old.steps
@@ -345,7 +396,7 @@ def render_legacy(request, recorded, old):
         "permalink": permalink,
         "summary": ticket_summary(views, rows, lang, permalink, "", absolute_url),
         "legacy": True,
-        "restart_url": pages.step_url(recorded.tree.slug, walking.Answers()),
+        "restart_url": links.step_url(recorded.tree.slug, walking.Answers()),
     }
     return render(request, "wizard/outcome.html", context)
 

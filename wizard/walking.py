@@ -135,13 +135,16 @@ class Exploration:
 def edges(tree: Tree, node: Node, answers: Answers, incidents, os):
     """(next node, Condition) of the ways on from ``node`` under the answers."""
     value = answers.values.get(node.id)
+    if node.diagnosis_only:  # on no path of the tree
+        return []
     if node.kind == "question":
         if value is None and node.applies_to and os and os != node.applies_to:
             return [(node.answer(node.otherwise).next, Condition(node.id, node.otherwise, "implied"))]
         if value is not None and value != UNKNOWN:
-            return [(node.answer(value).next, Condition(node.id, value, "known"))]
+            answer = node.answer(value)
+            return [] if answer.other else [(answer.next, Condition(node.id, value, "known"))]
         status = "unknown" if value == UNKNOWN else "pending"
-        return [(answer.next, Condition(node.id, answer.id, status)) for answer in node.known_answers]
+        return [(answer.next, Condition(node.id, answer.id, status)) for answer in node.leading_answers]
     if node.kind == "when":
         moment = moments.parse(value) if value and value != UNKNOWN else None
         if moment is None:
@@ -267,7 +270,7 @@ def next_step(tree: Tree, answers: Answers, incidents=None, stop=False, helped=N
 
 def tells_apart(tree, answers, incidents, node: Node, current):
     """Whether some answer to ``node`` would rule out a candidate."""
-    values = [a.id for a in node.known_answers] if node.kind == "question" else []
+    values = [a.id for a in node.leading_answers] if node.kind == "question" else []
     if node.kind == "when":
         return True  # a date can always move an incident in or out
     for value in values:

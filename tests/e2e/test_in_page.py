@@ -54,7 +54,9 @@ def test_after_a_step_on_a_phone_the_new_question_has_focus_is_on_screen_and_is_
 
 
 def test_the_result_after_a_step_has_the_full_load_title_and_focus(site, page):
-    page.goto(f"{site.url}/ja/wizard/{TREE}/?a=symptom.agent-not-ready,agent-can-connect.can-connect")
+    page.goto(
+        f"{site.url}/ja/wizard/{TREE}/?a=symptom.agent-not-ready,agent-can-connect.can-connect,updating-nsg.unknown"
+    )
     page.locator('.wizard-step a.answer[data-answer="stopped"]').click()
     result = page.locator('.wizard-result[data-node="result-agent-stopped"]')
     expect(result).to_be_visible()

@@ -1,104 +1,50 @@
-"""Customer stories (tests/data/stories/stories.yaml), each walked over HTTP through the real
-tree as the customer would: answering what they know, "I don't know" to the rest, pasting
-what they pasted, or filling in the up-front form. Checks where each ends."""
+"""Customer stories (tests/data/stories/{tuning,held-out}.yaml), each walked over HTTP through
+the real content as the customer would (tests/wizard/story_walk.py): answering what they know,
+"I don't know" to the rest, giving the OS and the time when asked, pasting what they pasted or
+filling in the agent form.
 
-import re
-from urllib.parse import urlsplit
+The pass marks are the figures bench/wizard_stories.py reached on the held-out half (the half
+nothing was tuned on); the tuning half must reach them too. A story's expected cause was
+written from the story by the story writer, never traced through the tree."""
 
 import pytest
-import yaml
 
-from tests.conftest import REPO
+from tests.wizard import story_walk
 
-STORIES = yaml.safe_load((REPO / "tests" / "data" / "stories" / "stories.yaml").read_text(encoding="utf-8"))
-TREE = "vm-troubleshooting"
-
-
-def get(client, url):
-    """(final URL, page) after redirects."""
-    response = client.get(url)
-    while response.status_code == 302:
-        url = response["Location"]
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return url, response.content.decode()
+TUNING = story_walk.load("tuning")
+HELD_OUT = story_walk.load("held-out")
+# What bench/wizard_stories.py measured on the held-out half (see the README's wizard section).
+FIRST_AT_LEAST = 0.84  # held-out: 33 of 39 (tuning: 37 of 38)
+TOP_3_AT_LEAST = 0.92  # held-out: 36 of 39 (tuning: 38 of 38)
+MAX_QUESTIONS_NOT_KNOWING = 8
 
 
-def answer_link(page, answer):
-    found = re.search(rf'<a class="answer[^"]*" href="([^"]+)"[^>]*data-answer="{re.escape(answer)}"', page)
-    assert found, f"no answer {answer!r} on this step"
-    return found.group(1).replace("&amp;", "&")
-
-
-def start(client, story):
-    lang = story["lang"]
-    if story["start"] == "paste":
-        page = client.post(f"/{lang}/wizard/paste/", {"text": story["paste"]}).content.decode()
-        go = re.search(r'<a class="button" href="([^"]+)">', page)
-        assert go, "the paste was not recognised"
-        return get(client, go.group(1).replace("&amp;", "&"))
-    if story["start"] == "known":
-        form = {"filled": "1", "os": story.get("os", "")}
-        form.update({f"q-{node}": value for node, value in story["knows"].items()})
-        response = client.get(f"/{lang}/wizard/{TREE}/known/", form)
-        assert response.status_code == 302
-        return get(client, response["Location"])
-    return get(client, f"/{lang}/wizard/{TREE}/")
-
-
-def walk(client, story):
-    """(final URL, page, questions answered) of the story's walk."""
-    url, page = start(client, story)
-    asked = 0
-    for _ in range(30):
-        node = re.search(r'class="wizard-step" data-node="([^"]+)"', page)
-        if not node:
-            return url, page, asked
-        asked += 1
-        node_id = node.group(1)
-        if "when-form" in page and story.get("when"):
-            when = story["when"]
-            query = {
-                "a": re.search(r'name="a" value="([^"]*)"', page).group(1),
-                "node": node_id,
-                "date": str(when["date"]),
-            }
-            query.update({key: when[key] for key in ("time", "part", "tz") if key in when})
-            paste = re.search(r'name="p" value="([^"]*)"', page)
-            if paste:
-                query["p"] = paste.group(1)
-            response = client.get(f"/{story['lang']}/wizard/{TREE}/when/", query)
-            url, page = get(client, response["Location"])
-            continue
-        url, page = get(client, answer_link(page, story["knows"].get(node_id, "unknown")))
-    raise AssertionError("the walk never ended")
+def shares(client, stories):
+    results = [story_walk.right(story, story_walk.walk(client, story)) for story in stories]
+    return sum(first for first, _top in results) / len(results), sum(top for _first, top in results) / len(results)
 
 
 @pytest.mark.usefixtures("seeds")
-@pytest.mark.parametrize("story", STORIES, ids=[story["id"] for story in STORIES])
-def test_the_story_ends_where_the_customer_should(client, story):
-    url, page, asked = walk(client, story)
-    expect = story["expect"]
-    assert f'<html lang="{story["lang"]}">' in page
-    if "result" in expect:
-        found = re.search(r'class="wizard-result" data-outcome="result" data-node="([^"]+)"', page)
-        listed = re.findall(r'<li class="candidate" data-node="([^"]+)"', page)
-        assert found and found.group(1) == expect["result"], (url, listed)
-    else:
-        listed = re.findall(r'<li class="candidate" data-node="([^"]+)"', page)
-        assert set(listed) == set(expect["candidates"]), url
-        if "first" in expect:
-            assert listed[0] == expect["first"]
-    if "max_questions" in expect:
-        assert asked <= expect["max_questions"], asked
-    for slug in expect.get("not_articles", []):
-        assert f"/articles/{slug}/" not in page, slug
-    assert urlsplit(url).path.startswith(f"/{story['lang']}/wizard/{TREE}/")
+@pytest.mark.parametrize("half", ["tuning", "held-out"])
+def test_each_half_lands_on_the_right_cause_as_often_as_measured(client, half):
+    first, top = shares(client, TUNING if half == "tuning" else HELD_OUT)
+    assert first >= FIRST_AT_LEAST and top >= TOP_3_AT_LEAST, (first, top)
+
+
+@pytest.mark.usefixtures("seeds")
+@pytest.mark.parametrize("story", TUNING + HELD_OUT, ids=[story["id"] for story in TUNING + HELD_OUT])
+def test_not_knowing_anything_after_the_symptom_takes_at_most_eight_questions(client, story):
+    result = story_walk.walk(client, story, dont_know=True)
+    assert result.asked <= MAX_QUESTIONS_NOT_KNOWING and result.outcome in ("result", "candidates", "not-covered")
+    assert len(result.causes) <= 5
 
 
 def test_the_stories_cover_what_the_wizard_must_handle():
-    starts = [story["start"] for story in STORIES]
-    assert len(STORIES) >= 20 and {story["lang"] for story in STORIES} == {"ja", "en"}
-    assert starts.count("paste") >= 3 and starts.count("known") >= 3
-    assert sum("unknown" in story["knows"].values() or "candidates" in story["expect"] for story in STORIES) >= 5
-    assert sum(bool(story.get("when")) and "time" not in story["when"] for story in STORIES) >= 3
+    stories = TUNING + HELD_OUT
+    assert len(stories) >= 60 and {story["lang"] for story in stories} == {"ja", "en"}
+    assert {story.get("os") for story in stories} >= {"windows", "linux"}
+    starts = [story["start"] for story in stories]
+    assert starts.count("paste") >= 6 and starts.count("form") >= 3
+    assert sum(bool(story.get("when")) for story in stories) >= 6
+    assert sum(bool(story["expect"].get("not_covered")) for story in stories) >= 2
+    assert all(story["half"] in ("tuning", "held-out") for story in stories)

@@ -255,8 +255,12 @@ class TestTime:
             ("2021-10-13T1400_jst", ["r-timeout"]),  # before it
             ("2021-10-13T07:00Z", ["r-rca"]),  # a link of the old kind: an exact UTC time
             ("2021-10-13_jst", ["r-rca", "r-timeout"]),  # the day overlaps: possible, not certain
-            ("2021-10-13_evening_jst", ["r-rca", "r-timeout"]),  # 18-24 JST overlaps 15:27-21:42
-            ("2021-10-13_morning_jst", ["r-timeout"]),  # 6-12 JST does not
+            ("2021-10-13~evening_jst", ["r-rca"]),  # 夕方 16-19 JST lies inside 15:27-21:42
+            ("2021-10-13~night_jst", ["r-rca", "r-timeout"]),  # 夜 19-24 JST overlaps too
+            ("2021-10-13~late-night_jst", ["r-timeout"]),  # 深夜 0-5 JST does not
+            ("2021-10-13_evening_jst", ["r-rca", "r-timeout"]),  # an old link: 18-24 JST
+            ("2021-10-13_night_jst", ["r-timeout"]),  # an old link: 0-6 JST, before the window
+            ("2021-10-13~morning_jst", ["r-timeout"]),  # 6-12 JST does not
             ("2021-10-13T1600_any", ["r-rca", "r-timeout"]),  # 16:00 UTC is outside: not sure which
             ("2021-10-14_jst", ["r-timeout"]),
         ],
@@ -266,11 +270,14 @@ class TestTime:
 
     def test_the_answer_is_kept_as_given_never_an_invented_noon(self):
         moment = moments.from_form("2021-10-13", "", "evening", "any")
-        assert moment.encode() == "2021-10-13_evening_any"
+        assert moment.encode() == "2021-10-13~evening_any"
         assert moments.from_form("2021-10-13", "", "", "jst").encode() == "2021-10-13_jst"
         assert moments.describe(moments.parse("2021-10-13_jst"), "en") == "2021-10-13 (time unknown, JST)"
 
-    @pytest.mark.parametrize("value", ["2021-02-30_jst", "2021-10-13T2500_jst", "yesterday", "2021-10-13T1600_mars"])
+    @pytest.mark.parametrize(
+        "value",
+        ["2021-02-30_jst", "2021-10-13T2500_jst", "yesterday", "2021-10-13T1600_mars", "2021-10-13~teatime_jst"],
+    )
     def test_an_impossible_moment_is_not_an_answer(self, value):
         assert moments.parse(value) is None
         assert walking.parse_answers(TREE, f"when.{value}").values == {}
@@ -279,7 +286,7 @@ class TestTime:
 class TestLinks:
     def test_answers_round_trip_through_a_link(self):
         answers = walking.Answers(
-            {"symptom": "ext", "os-q": "windows", "when": "2021-10-13_evening_any", "os": "windows"}
+            {"symptom": "ext", "os-q": "windows", "when": "2021-10-13~evening_any", "os": "windows"}
         )
         assert walking.parse_answers(TREE, answers.encode()).values == answers.values
 

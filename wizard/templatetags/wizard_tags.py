@@ -3,7 +3,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from kb import languages
-from wizard import pages
+from wizard import markdown_cache
 
 register = template.Library()
 
@@ -19,7 +19,7 @@ def tr(text):
 @register.filter
 def md(text):
     """Tree texts are Markdown from content/, rendered and sanitised like articles."""
-    return mark_safe(pages.markdown(tr(text)))
+    return mark_safe(markdown_cache.markdown(tr(text)))
 
 
 @register.filter
