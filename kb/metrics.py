@@ -90,9 +90,10 @@ RATE_LIMITED = Counter("kb_rate_limited", "Requests refused for going over a lim
 
 SEARCH_KINDS = {"kb:search": "page", "api_search": "api"}
 WIZARD_STEP_PAGES = {"start", "paste", "step", "when", "known", "diagram"}
-# A wizard page that shows an outcome, and which kind. A "not covered" page (the wizard
-# saying no path fits) is counted once the wizard gives it a URL name of its own.
-WIZARD_OUTCOME_PAGES = {"result": "result", "candidates": "candidates", "not_covered": "not_covered"}
+# A wizard page that shows an outcome, and which kind: the wizard names it in a header
+# (X-Wizard-Outcome: result, candidates, not-covered), else the URL's name says it.
+WIZARD_OUTCOME_PAGES = {"result": "result", "candidates": "candidates"}
+WIZARD_OUTCOME_HEADER = "X-Wizard-Outcome"
 
 
 _children: dict = {}
@@ -140,17 +141,17 @@ def count(request, response, seconds):
     if kind and request.GET.get("q", "").strip() and status != 429:
         child(SEARCH_SECONDS, "htmx" if kind == "page" and request.headers.get("HX-Request") else kind).observe(seconds)
     if match.namespace == "wizard":
-        count_wizard(request, match.url_name, status)
+        count_wizard(request, match.url_name, status, response.get(WIZARD_OUTCOME_HEADER))
 
 
-def count_wizard(request, page, status):
+def count_wizard(request, page, status, outcome=None):
     if request.method == "POST":
         if page == "feedback" and status in (200, 302):  # the vote taken (429: refused)
             WIZARD_VOTES.labels("yes" if request.POST.get("helpful") == "yes" else "no").inc()
     elif status != 200:
         return
-    elif page in WIZARD_OUTCOME_PAGES:
-        WIZARD_OUTCOMES.labels(WIZARD_OUTCOME_PAGES[page]).inc()
+    elif outcome or page in WIZARD_OUTCOME_PAGES:
+        WIZARD_OUTCOMES.labels((outcome or WIZARD_OUTCOME_PAGES[page]).replace("-", "_")).inc()
     elif page in WIZARD_STEP_PAGES:
         WIZARD_STEPS.labels(page).inc()
 

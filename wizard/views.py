@@ -53,6 +53,9 @@ def counted(view):
 
 
 RESULT_NODE_HEADER = "X-Result-Node"
+# Which outcome a page shows (result, candidates, not-covered): the candidates view shows all
+# three, so kb.metrics reads this instead of the URL's name.
+OUTCOME_HEADER = "X-Wizard-Outcome"
 
 
 def tree_or_404(slug):
@@ -371,6 +374,7 @@ def render_outcome(request, wizard, walk, notices):
         response["HX-Push-Url"] = request.get_full_path()
     if single:
         response[RESULT_NODE_HEADER] = walk.result.id
+    response[OUTCOME_HEADER] = "not-covered" if not_covered else "result" if single else "candidates"
     return response
 
 

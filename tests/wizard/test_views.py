@@ -258,8 +258,11 @@ class TestSummary:
         assert "::" not in summary
 
     def test_in_japanese_too(self, client):
-        _url, page = walk(client, {"symptom": "ext", "os-q": "windows"}, lang="ja")
-        assert '<html lang="ja">' in page
+        _url, page = walk(client, {"symptom": "agent", "connect": "unknown"}, lang="ja")
+        summary = re.search(r'<textarea id="ticket-text"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+        assert summary.startswith("トラブルシューティング: 考えられる原因 4 件")
+        assert "お客様も不明" in summary and "Permanent link" not in summary
+        assert "http://testserver/ja/wizard/small/candidates/" in summary
 
 
 @pytest.mark.usefixtures("wizard_site")

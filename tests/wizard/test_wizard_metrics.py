@@ -22,3 +22,18 @@ def test_steps_outcomes_and_votes_are_counted(client):
     assert added("kb_wizard_steps_total", page="step") >= 4  # each question of both walks
     assert added("kb_wizard_votes_total", helpful="yes") == 1
     assert added("kb_wizard_votes_total", helpful="no") == 0
+
+
+@pytest.mark.usefixtures("seeds")
+def test_a_not_covered_outcome_is_counted_as_such(client):
+    before = scrape(client)
+    url = "/en/wizard/vm-troubleshooting/?a=symptom.something-else&d=the+VM+is+slow+at+100%25+CPU"
+    response = client.get(url, follow=True)
+    assert response.status_code == 200 and response["X-Wizard-Outcome"] == "not-covered"
+    after = scrape(client)
+    added = {
+        kind: value(after, "kb_wizard_outcomes_total", outcome=kind)
+        - value(before, "kb_wizard_outcomes_total", outcome=kind)
+        for kind in ("not_covered", "candidates", "result")
+    }
+    assert added == {"not_covered": 1, "candidates": 0, "result": 0}
