@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
+from django.db.utils import load_backend
 
 from kb import importer, search
 from kb.models import Article, Revision
@@ -146,3 +148,19 @@ nodes:
     remediation: [{ja: 再起動します。, en: Restart., source: {article: agent}}]
     articles: [{slug: agent}]
 """
+
+
+@pytest.fixture
+def database_away():
+    """The request gets a connection to a database that is not there (a real failure to
+    connect); the test database itself is left alone."""
+    original = connections["default"]
+    away = dict(original.settings_dict)
+    if original.vendor == "sqlite":
+        away["NAME"] = "/nonexistent/directory/db.sqlite3"
+    else:
+        away["PORT"] = "1"
+    connections["default"] = load_backend(away["ENGINE"]).DatabaseWrapper(away, "default")
+    yield
+    connections["default"].close()
+    connections["default"] = original

@@ -2,8 +2,6 @@
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connections
-from django.db.utils import load_backend
 
 from kb import search
 from kb.models import Article, Flag, Revision
@@ -66,21 +64,6 @@ class TestImportDiesHalfway:
 
 @pytest.mark.django_db
 class TestDatabaseAway:
-    @pytest.fixture
-    def database_away(self):
-        """The request gets a connection to a database that is not there (a real failure to
-        connect); the test database itself is left alone."""
-        original = connections["default"]
-        away = dict(original.settings_dict)
-        if original.vendor == "sqlite":
-            away["NAME"] = "/nonexistent/directory/db.sqlite3"
-        else:
-            away["PORT"] = "1"
-        connections["default"] = load_backend(away["ENGINE"]).DatabaseWrapper(away, "default")
-        yield
-        connections["default"].close()
-        connections["default"] = original
-
     @pytest.mark.parametrize(("lang", "text"), [("ja", "一時的に利用できません"), ("en", "Temporarily unavailable")])
     def test_a_503_page_in_the_visitors_language(self, client, database_away, lang, text):
         response = client.get(f"/{lang}/articles/vmagent-notready/")

@@ -6,8 +6,6 @@ import datetime as dt
 import shutil
 
 import pytest
-from django.db import connections
-from django.db.utils import load_backend
 from django.utils import timezone
 from filelock import FileLock
 
@@ -74,21 +72,6 @@ def test_catch_up_lagging_within_the_allowed_lag_is_ready(client, built, setting
     ImportRun.objects.create(changed_slugs=["fresh"])
     with FileLock(str(search_index.lock_for(built).lock_file)).acquire(timeout=0):
         assert readyz(client) == (200, {})
-
-
-@pytest.fixture
-def database_away():
-    """As in tests/config/test_faults.py: a real failure to connect; the test database is left alone."""
-    original = connections["default"]
-    away = dict(original.settings_dict)
-    if original.vendor == "sqlite":
-        away["NAME"] = "/nonexistent/directory/db.sqlite3"
-    else:
-        away["PORT"] = "1"
-    connections["default"] = load_backend(away["ENGINE"]).DatabaseWrapper(away, "default")
-    yield
-    connections["default"].close()
-    connections["default"] = original
 
 
 def test_database_away(client, built, database_away):
