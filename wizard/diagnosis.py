@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from wizard import moments
+from wizard import moments, walking
 from wizard.model import NOT_COVERED, OS, OS_VALUES, Model, model_of
 from wizard.trees import UNKNOWN, Node, Tree
 from wizard.walking import Answers, Condition, os_of
@@ -49,22 +49,13 @@ VOTE_SCALE = 30.0  # …and by half of that only after about 16 more "yes" than 
 
 
 @dataclass
-class Candidate:
-    """A cause as the page shows it: its standing, why, and the one check that would settle it."""
+class Candidate(walking.Candidate):
+    """A cause as the page shows it: its standing, why (``conditions``: the answers that point
+    here, "known"/"implied", then the check), and the one check that would settle it."""
 
-    result: Node
-    probability: float
-    standing: str  # likely, possible, unlikely
-    conditions: tuple  # of walking.Condition: the answers that point here ("known"/"implied"), then the check
+    probability: float = 0.0
+    standing: str = "unlikely"  # likely, possible, unlikely
     check: str = ""  # the question that would confirm or rule it out
-
-    @property
-    def support(self):
-        return sum(1 for c in self.conditions if c.settled)
-
-    @property
-    def open_questions(self):
-        return [c for c in self.conditions if not c.settled]
 
 
 @dataclass
@@ -351,7 +342,12 @@ def candidates(model: Model, answers: Answers, p: np.ndarray, shown, found: dict
             else (Condition(check, model.fitting_answer(cause, check), "pending"),)
         )
         conditions = reasons + not_known + pending
-        found_list.append(Candidate(tree.nodes[cause], float(p[index]), standing(float(p[index])), conditions, check))
+        probability = float(p[index])
+        found_list.append(
+            Candidate(
+                tree.nodes[cause], conditions, probability=probability, standing=standing(probability), check=check
+            )
+        )
     return found_list
 
 
