@@ -29,6 +29,9 @@ class Highlights:
         for q in queries:
             if q is not None:
                 self.collect(q)
+        singles = [run for run in self.runs.values() if run.size == 1]
+        self.single_words = np.concatenate(singles) if singles else None  # looked for in one scan
+        self.phrases = [run for run in self.runs.values() if run.size > 1]
 
     def collect(self, node):
         if isinstance(node, query.Not):
@@ -54,15 +57,12 @@ class Highlights:
         words, characters = self.data.sequence(docnum)
         if len(characters) != words.size:  # not written by this schema: no marks, no error
             return []
-        singles = [run for run in self.runs.values() if run.size == 1]
-        starts = [first_places(words, np.concatenate(singles))] if singles else []
-        runs = [run for run in self.runs.values() if run.size > 1]
-        starts += [ranking.run_starts(words, run)[:MARKS_PER_RUN] for run in runs]
-        if not starts:
+        found = [] if self.single_words is None else [(first_places(words, self.single_words), 1)]
+        found += [(ranking.run_starts(words, run)[:MARKS_PER_RUN], run.size) for run in self.phrases]
+        if not found:
             return []
-        begins = np.concatenate([characters[found, 0] for found in starts])
-        sizes = [1] * bool(singles) + [run.size for run in runs]
-        ends = np.concatenate([characters[found + size - 1, 1] for found, size in zip(starts, sizes, strict=True)])
+        begins = np.concatenate([characters[starts, 0] for starts, _size in found])
+        ends = np.concatenate([characters[starts + size - 1, 1] for starts, size in found])
         order = np.argsort(begins, kind="stable")
         return list(zip(begins[order].tolist(), ends[order].tolist(), strict=True))
 
