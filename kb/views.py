@@ -1,9 +1,10 @@
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseForbidden, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -292,13 +293,27 @@ def counted_once(request, query, event="searched", lang=None):
     return limits.first_time(request, "search-log", event, lang or get_language() or "", search.clean_query(query))
 
 
+def sent_from_another_site(request):
+    """What a browser says about where a POST comes from: Sec-Fetch-Site, else Origin. (The
+    log takes no CSRF token: the pages that send it are cached for everyone.)"""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    return origin is not None and urlsplit(origin).netloc != request.get_host()
+
+
 @csrf_exempt
 @require_POST
 @limited("search-log", "KB_RATE_SEARCH_LOG")
 def search_log_event(request):
     """The browser says a visitor paused on live results ("searched") or opened a result
     ("opened"). Counted without anything about the visitor, once per visitor, query and hour;
-    204, or 429 for a flood."""
+    204, 403 when a page of another site sends it, or 429 for a flood."""
+    if sent_from_another_site(request):
+        return HttpResponseForbidden(
+            "The search log takes events from this site's pages only.", content_type="text/plain"
+        )
     query, lang, event = request.POST.get("q", ""), request.POST.get("lang", ""), request.POST.get("event")
     valid = settings.KB_SEARCH_LOG and lang in languages.codes() and search.clean_query(query)
     if valid and event in ("opened", "searched") and counted_once(request, query, event, lang):

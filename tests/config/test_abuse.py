@@ -116,6 +116,22 @@ class TestLimits:
         counters.flush()
         assert list(SearchDay.objects.values_list("query", "searches")) == [("xyzzy plugh", 1)]
 
+    @pytest.mark.parametrize(
+        "headers", [{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site", "Origin": "http://testserver"}]
+    )
+    def test_another_sites_page_cannot_write_the_search_log(self, client, seeds, settings, headers):
+        from kb import counters
+
+        settings.KB_RATE_SEARCH_LOG = 1000
+        event = {"event": "searched", "q": "planted query", "lang": "en"}
+        refused = client.post("/api/search/log", event, headers=headers)
+        same_site = client.post(
+            "/api/search/log", {**event, "q": "own query"}, headers={"Sec-Fetch-Site": "same-origin"}
+        )
+        counters.flush()
+        assert refused.status_code == 403 and same_site.status_code == 204
+        assert list(SearchDay.objects.values_list("query", flat=True)) == ["own query"]
+
 
 @pytest.mark.django_db
 class TestAdminLogin:
