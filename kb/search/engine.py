@@ -182,7 +182,10 @@ def correction(s, text: str) -> str:
         words = [term for term, *_ in analysis_terms(run, "query")]
         return bool(words) and bool(phrase(query.Phrase("text", words), data).mask.any())
 
-    corrected = correct(index.index_dir(), text, frequency, known_reading, lambda: katakana_words(s))
+    def filler(word):
+        return bridge.stem(word) in bridge.FILLER
+
+    corrected = correct(index.index_dir(), text, frequency, known_reading, lambda: katakana_words(s), filler)
     return corrected if corrected != text else ""
 
 

@@ -6,8 +6,10 @@ and the suggestions only ever need the list.
 """
 
 import re
+from functools import cache
 from pathlib import Path
 
+from spellchecker import SpellChecker
 from whoosh.spelling import ListCorrector
 
 WORD = re.compile(r"[a-z]{4,}")
@@ -79,6 +81,29 @@ def distance(a: str, b: str, limit: int) -> int:
     return row[-1]
 
 
+# How often a word must stand in pyspellchecker's English frequency list (counts from
+# OpenSubtitles) to be a word in its own right rather than a typo: "fine", "worked", "sever".
+ENGLISH_WORD_COUNT = 50
+
+
+@cache
+def english_counts():
+    return SpellChecker(distance=1).word_frequency
+
+
+def is_english_word(word: str) -> bool:
+    """Whether ``word`` is an English word people write (not a typo of another), by
+    pyspellchecker's frequency list: "fine" and "worked" are, "provisoning" is not."""
+    return english_counts()[word] >= ENGLISH_WORD_COUNT
+
+
+def needs_correcting(word: str, filler) -> bool:
+    """An English word no text holds is corrected unless it is a word of the language ("fine"
+    is not a typo of "file", nor "worked" of "worker") or a filler of a question (``filler``:
+    "dont", "wont"). (Not by its stem: "extention" stems to "extent", which texts hold.)"""
+    return not is_english_word(word) and not filler(word)
+
+
 def closest(word: str, words, frequency) -> str:
     """The known word nearest ``word`` (at most 1 edit for a word of up to 5 letters, else 2),
     the most frequent among the nearest; "" when none is near."""
@@ -95,9 +120,12 @@ def closest(word: str, words, frequency) -> str:
     return best
 
 
-def correct(directory: Path, text: str, frequency, known_reading, katakana_words=tuple) -> str:
-    """The query with each English word no text holds replaced by the nearest word texts do
-    hold (edit distance, then frequency: ``frequency(word)`` is how many texts hold it), and
+def correct(
+    directory: Path, text: str, frequency, known_reading, katakana_words=tuple, filler=lambda word: False
+) -> str:
+    """The query with each English word no text holds (``needs_correcting``) replaced by the
+    nearest word texts do hold (edit distance, then frequency: ``frequency(word)`` is how
+    many texts hold it), and
     each hiragana run no text holds replaced by its katakana spelling when texts hold that
     (すなっぷしょっと: スナップショット; ``known_reading(run)`` says whether they do), and each
     katakana word no text holds by the nearest of the index's ``katakana_words()`` (called only
@@ -107,8 +135,9 @@ def correct(directory: Path, text: str, frequency, known_reading, katakana_words
     typed = text.split()
     for position, word in enumerate(typed):
         lowered = word.lower()
-        if WORD.fullmatch(lowered) and lowered not in known and words:
-            typed[position] = closest(lowered, words, frequency) or word
+        if WORD.fullmatch(lowered):
+            if lowered not in known and words and needs_correcting(lowered, filler):
+                typed[position] = closest(lowered, words, frequency) or word
         elif KANA.fullmatch(word):
             katakana = "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in word)
             if not known_reading(word) and known_reading(katakana):

@@ -95,6 +95,12 @@ class TestSeedRelevance:
         as_typed = search.search("exension", as_typed=True)
         assert (as_typed.total, as_typed.corrected, as_typed.suggestion) == (0, "", "extension")
 
+    def test_english_words_and_contractions_are_not_taken_for_typos(self):
+        # A blind tester's queries: "fine" read as "file", "worked" as "worker", "dont" as "done".
+        for typed in ("rdp worked fine yesterday", "dont know why the vm wont start", "extension install hangs"):
+            assert search.search(typed).corrected == ""
+        assert search.search("extention install hangs").corrected == "extension install hangs"
+
     def test_a_hiragana_spelling_of_a_katakana_word_is_tried_as_katakana(self):
         results = search.search("ぷろびじょにんぐ")
         assert results.corrected == "プロビジョニング"
