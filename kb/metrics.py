@@ -69,7 +69,7 @@ SEARCH_SECONDS = Histogram(
 )
 SEARCH_OUTCOMES = Counter(
     "kb_search_outcomes",
-    "Searches computed (not served from the page cache) by outcome: found, relaxed (fewer of the words), nothing.",
+    "Searches computed (not served from the page cache) by outcome: found, relaxed (fewer of the words), weak (the first hit holds less than half of the query), nothing.",
     ["outcome"],
 )
 SEARCH_BRIDGED = Counter(
@@ -161,7 +161,7 @@ def searched(found):
     get = found.get if isinstance(found, dict) else lambda name, default=None: getattr(found, name, default)
     if not get("query"):
         return  # no words: nothing was searched
-    outcome = "relaxed" if get("relaxed") else "found" if get("total") else "nothing"
+    outcome = "weak" if get("weak") else "relaxed" if get("relaxed") else "found" if get("total") else "nothing"
     child(SEARCH_OUTCOMES, outcome).inc()
     if bridged(found):
         SEARCH_BRIDGED.inc()

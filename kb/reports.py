@@ -158,6 +158,7 @@ def search_payload(params, request, visitor_lang=None):
         "suggestion": results.suggestion,
         "corrected": results.corrected,
         "relaxed": results.relaxed,
+        "weak": results.weak,
         "results": [
             {
                 "slug": hit.slug,

@@ -59,6 +59,9 @@ class Hit:
     bridged: list = field(default_factory=list)  # (words of the query, form found) where only the bridge matched
 
 
+WEAK_MATCH = 0.5  # below this share of the query's weight held, the hits are not called answers
+
+
 @dataclass
 class Results:
     query: str
@@ -69,7 +72,14 @@ class Results:
     suggestion: str = ""
     relaxed: bool = False  # True when no text holds every word
     corrected: str = ""  # the query searched instead of ``query``, whose words no text holds
+    held: float = 1.0  # the share of the query's weight the first hit's article holds (``matching.ranked``)
     error: str = ""
+
+    @property
+    def weak(self) -> bool:
+        """Whether even the first hit holds less than half of what the query asks for: no
+        article seems to be about it, the hits only share some of its words."""
+        return self.total > 0 and self.held < WEAK_MATCH
 
 
 # The colon of an address pasted with its port (168.63.129.16:32526, myvm.example.com:3389)
@@ -228,8 +238,15 @@ def run(s, q: bridge.Rewritten, asked: Query) -> Results:
             hit.exact = False
             hit.bridged = bridged[docnum]
     pages = (total + asked.page_size - 1) // asked.page_size
+    held = float(coverage[data.articles == data.articles[page[0]]].max()) if q.slots and len(page) else 1.0
     return Results(
-        query=asked.text, total=total, page=asked.page, pages=pages, hits=hits, relaxed=total > 0 and not complete
+        query=asked.text,
+        total=total,
+        page=asked.page,
+        pages=pages,
+        hits=hits,
+        relaxed=total > 0 and not complete,
+        held=held,
     )
 
 

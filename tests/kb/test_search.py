@@ -4,6 +4,7 @@ plus hostile queries, which must never raise."""
 import json
 import os
 import re
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -109,6 +110,14 @@ class TestSeedRelevance:
     def test_no_text_with_every_word_is_said_and_the_rest_ranked(self):
         relaxed = search.search("更新中 xyzzyqq")
         assert relaxed.relaxed and {h.slug for h in relaxed.hits} == {NSG}
+
+    def test_hits_that_only_share_a_few_words_are_not_presented_as_answers(self):
+        # No seed is about a kernel panic or billing; each mentions 起動 or VM in passing.
+        for off_topic in ("カーネル パニックで起動しない", "billing continues after I stopped the VM"):
+            assert search.search(off_topic, prefer_lang="ja").weak
+        for on_topic in ("VM エージェントが準備できていません", "VMExtensionProvisioningError の解決方法", "更新中"):
+            for visitor in ("ja", "en"):
+                assert not search.search(on_topic, prefer_lang=visitor).weak
 
     def test_paging(self):
         first = search.search("VM", page=1, page_size=3)
@@ -541,3 +550,14 @@ def test_a_katakana_typo_is_corrected_from_the_index_own_katakana_words(seeds):
     assert results.corrected == "プロビジョニング"
     assert results.hits[0].slug == "vm-provisioning-failed"
     assert search.search("プロビジョニング").corrected == ""  # a word the index holds is left alone
+
+
+@pytest.mark.django_db
+def test_a_weak_match_is_said_on_the_page_and_in_the_api(seeds, client):
+    query = "カーネル パニックで起動しない"
+    page = client.get("/ja/search/", {"q": query}).content.decode()
+    assert "これについて書かれた記事は見つかりませんでした" in page
+    assert "すべての語句を含む記事はありません" not in page  # one notice, the stronger
+    assert f'href="/ja/wizard/?paste={quote(query)}"' in page
+    assert client.get("/api/search", {"q": query}).json()["weak"] is True
+    assert client.get("/api/search", {"q": "更新中"}).json()["weak"] is False

@@ -28,6 +28,8 @@ class Command(BaseCommand):
         if payload["corrected"]:
             self.stdout.write(f"showing results for {payload['corrected']!r} (--as-typed: for {payload['query']!r})")
         self.stdout.write(f"{payload['total']} result(s) for {payload['corrected'] or payload['query']!r}")
+        if payload["weak"]:
+            self.stdout.write("no article seems to be about this: the results only share some of its words")
         for number, result in enumerate(payload["results"], 1):
             flags = f"  [{', '.join(result['flags'])}]" if result["flags"] else ""
             self.stdout.write(
