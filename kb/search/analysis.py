@@ -115,6 +115,20 @@ def ascii_terms(run: str, mode: str) -> tuple:
     return tuple(found)
 
 
+def identifier_parts(text: str) -> str:
+    """The text with each identifier of two or more words written as its words
+    (``OSProvisioningTimedOut``: "OS Provisioning Timed Out"; ``extensions/write``:
+    "extensions write"): what to look for when no text holds the identifier whole. Numbers
+    and addresses stay as they are."""
+
+    def words(found):
+        run = found.group(0)
+        parts = CAMEL_PARTS.findall(run)
+        return " ".join(parts) if sum(part.isalpha() for part in parts) >= 2 else run
+
+    return ASCII_RUN.sub(words, text)
+
+
 def japanese_terms(segment: str) -> list:
     """(term, start, end) of the Japanese between two ASCII runs. Sudachi reads the start of
     its input as the start of a sentence, where 一時ディスク becomes 1 + 時 + ディスク instead

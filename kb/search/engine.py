@@ -27,7 +27,7 @@ from whoosh.qparser import (
 
 from kb import languages
 from kb.search import bridge, index, ranking
-from kb.search.analysis import split_variants
+from kb.search.analysis import identifier_parts, split_variants
 from kb.search.analysis import terms as analysis_terms
 from kb.search.matching import as_typed, evaluate, phrase, proximity, ranked
 from kb.search.segments import Searchable
@@ -134,7 +134,8 @@ class Query:
 
 def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, page_size=PAGE_SIZE, as_typed=False):
     """Search the current articles. Never raises for any user input. A word no text holds is
-    corrected and the corrected query searched at once (``Results.corrected``), unless
+    corrected and the corrected query searched at once (``Results.corrected``), and when
+    nothing is found an identifier no text holds is searched as its words, unless
     ``as_typed``."""
     asked = Query(clean_query(text), lang, prefer_lang, kind, tag, max(1, page), page_size)
     if not asked.text:
@@ -150,7 +151,14 @@ def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, pa
         if results.total:
             results.query, results.corrected = asked.text, corrected
             return results
-    return search_once(s, asked)
+    results = search_once(s, asked)
+    parts = identifier_parts(corrected or asked.text)
+    if not results.total and not as_typed and parts != asked.text:  # a near-miss identifier: its words
+        by_parts = search_once(s, replace(asked, text=parts))
+        if by_parts.total:
+            by_parts.query, by_parts.corrected = asked.text, parts
+            return by_parts
+    return results
 
 
 def search_once(s, asked: Query) -> Results:

@@ -102,6 +102,15 @@ class TestSeedRelevance:
             assert search.search(typed).corrected == ""
         assert search.search("extention install hangs").corrected == "extension install hangs"
 
+    def test_an_identifier_no_text_holds_is_searched_as_its_words(self):
+        # The seeds quote the message ("OS Provisioning ... did not finish"), never the code.
+        results = search.search("OSProvisioningTimedOut", prefer_lang="en")
+        assert results.corrected == "OS Provisioning Timed Out"
+        assert results.hits[0].slug == "vm-provisioning-failed"
+        assert search.search("OSProvisioningTimedOut", as_typed=True).total == 0
+        assert search.search("extensions/write").corrected == "extensions write"
+        assert search.search("10.0.0.4").corrected == ""  # an address is not words
+
     def test_a_hiragana_spelling_of_a_katakana_word_is_tried_as_katakana(self):
         results = search.search("ぷろびじょにんぐ")
         assert results.corrected == "プロビジョニング"
