@@ -182,6 +182,10 @@ CONTENT, LIGHT, FUNCTION = "content", "light", "function"
 # Parts of speech that only frame a question (particles, auxiliaries, adverbs, pronouns):
 # どうして, ですか, でしょうか, の, を; a text need not hold them.
 FUNCTION_POS = {"助詞", "助動詞", "副詞", "接続詞", "連体詞", "感動詞", "代名詞"}
+# Words that frame a clause rather than name anything: the stem of an auxiliary (試すように:
+# よう), and a noun that works as an adverb after a verb or an auxiliary (接続できないときに:
+# とき; not 中 of 更新中, which follows a noun).
+CLAUSE_POS = {"動詞", "助動詞", "形容詞"}
 # Negation is an auxiliary that changes what is asked (起動しない), so it stays.
 NEGATION = {"ない", "ず", "ぬ"}
 
@@ -189,18 +193,22 @@ NEGATION = {"ない", "ず", "ぬ"}
 def japanese_roles(text: str) -> dict:
     """Each Japanese word of a query (as the analyzer writes it) → CONTENT (nouns, verbs that
     stand alone: 停止, 消える, 知る), LIGHT (verbs and adjectives that lean on another word:
-    する, できる, いる, 続く) or FUNCTION (particles, auxiliaries, adverbs: を, です, か, どう);
+    する, できる, いる, 続く) or FUNCTION (particles, auxiliaries, adverbs, framing nouns: を,
+    です, か, どう, よう, とき);
     negation (ない, ず) is CONTENT. A word seen in several roles takes the weightiest."""
     rank = {FUNCTION: 0, LIGHT: 1, CONTENT: 2}
     roles: dict = {}
     for segment in ASCII_RUN.split(normalize(text)):
         if not segment.strip():
             continue
+        after = ""  # the part of speech before this word
         for morpheme in sudachi().tokenize(SENTENCE_CONTEXT + segment, sudachi_tokenizer.Tokenizer.SplitMode.A):
             pos, form = morpheme.part_of_speech(), morpheme.normalized_form().lower()
+            framing = pos[1] == "助動詞語幹" or ("副詞可能" in pos[1:3] and after in CLAUSE_POS)
+            after = pos[0]
             if form in NEGATION:
                 role = CONTENT
-            elif pos[0] in FUNCTION_POS:
+            elif pos[0] in FUNCTION_POS or framing:
                 role = FUNCTION
             elif pos[1] == "非自立可能" and pos[0] in ("動詞", "形容詞"):
                 role = LIGHT

@@ -221,7 +221,7 @@ def slots_of(leaves, bridge: Bridge, text: str, variants, roles) -> list:
     at ``BRIDGE_WEIGHT``); English words are one slot each, or one concept for a glossary
     form (network security group). A run ending in light verbs (停止する, 続いている) is found
     by its head (停止); one with a negation (起動しない) as typed first, its head alone at
-    ``CORE_WEIGHT``. An identifier is also looked for whole, a katakana word also with or
+    ``CORE_WEIGHT``; one of light words and negation alone (ください, ません) asks nothing. An identifier is also looked for whole, a katakana word also with or
     without its final long vowel. ``roles``: ``analysis.japanese_roles`` of the text."""
     slots, words, units, english = [], [], [], []
     for leaf in leaves:
@@ -342,17 +342,21 @@ def unit_slots(unit, spans, bridge, roles, variants) -> list:
     if all(word.isascii() for word in words):
         return english_slots(words, positions, spans, bridge, variants)
     light = [roles.get(word, CONTENT) != CONTENT or word in NEGATION for word in words]
+    if all(light):  # 教えてください, しまいませんか: politeness and a question's framing, nothing asked
+        return []
     core_end = len(words)
     while core_end > 1 and light[core_end - 1]:
         core_end -= 1
-    negated = any(word in NEGATION for word in words[core_end:])
     concepts, i = [], 0
     while i < core_end:  # glossary forms one after another, over the whole head of the run
         length, numbers = spans.get(positions[i], (0, []))
-        if not length or i + length > core_end:
+        if not length or i + length > len(words):
             break
         concepts.append((tuple(words[i : i + length]), numbers))
         i += length
+    if concepts and i >= core_end:
+        core_end = i  # a form may take in a light verb (入れ直す: 入れる + 直す)
+    negated = any(word in NEGATION for word in words[core_end:])
     if concepts and i == core_end:
         found = [concept_slot(bridge, numbers, key) for key, numbers in concepts]
         if negated:  # the last form with its negation, as typed, leads; without it weighs less

@@ -553,6 +553,32 @@ def test_negation_and_key_verbs_carry_meaning_and_politeness_does_not(content_di
     assert ours("VM が起動しないのはなぜですか") == ["fails", "boots"]
 
 
+def reading(text):
+    """The words of each slot of the ranked reading of ``text``."""
+    from kb.search import bridge, engine
+
+    typed = engine.split_pasted(text)
+    parsed = engine.parse(typed, search_index.searcher().schema)
+    return [slot.words for slot in engine.rewritten(parsed, engine.split_variants(text), bridge.current(), typed).slots]
+
+
+@pytest.mark.django_db
+def test_a_questions_framing_asks_for_nothing_by_part_of_speech(seeds):
+    # From the tuning questions: とき after a negation, よう (an auxiliary's stem), the polite
+    # しまいませんか and 教えてください are not things a text must hold.
+    slots = reading("VM に接続できないときに再デプロイを試すように言われましたが、データは消えてしまいませんか")
+    assert ("接続", "出来る", "ない") in slots and ("試す",) in slots
+    assert not [words for words in slots if {"時", "よう", "ず", "仕舞う"} & set(words)]
+    assert not [words for words in reading("手順を教えてください") if "下さる" in words]
+    assert ("更新", "中") in reading("更新中のまま")  # 中 after a noun names something
+
+
+@pytest.mark.django_db
+def test_a_glossary_form_may_take_in_a_light_verb(seeds):
+    # 入れ直す (入れる + the light 直す) is a form of 再インストール, not 入れる alone.
+    assert ("入れる", "直す") in reading("エージェントを入れ直したい")
+
+
 @pytest.mark.django_db
 def test_a_katakana_typo_is_corrected_from_the_index_own_katakana_words(seeds):
     results = search.search("プロビジョニンク")
