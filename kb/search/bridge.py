@@ -354,8 +354,8 @@ def unit_slots(unit, spans, bridge, roles, variants) -> list:
             break
         concepts.append((tuple(words[i : i + length]), numbers))
         i += length
-    if concepts and i >= core_end:
-        core_end = i  # a form may take in a light verb (入れ直す: 入れる + 直す)
+    if concepts and i > core_end and not NEGATION.intersection(words[core_end:i]):
+        core_end = i  # a form may take in a light verb (入れ直す: 入れる + 直す), not a negation
     negated = any(word in NEGATION for word in words[core_end:])
     if concepts and i == core_end:
         found = [concept_slot(bridge, numbers, key) for key, numbers in concepts]

@@ -223,7 +223,8 @@ def run(s, q: bridge.Rewritten, asked: Query) -> Results:
     everything = data.filter(asked.lang or None, asked.kind, asked.tag)
     complete = True
     if q.slots:
-        match, coverage = ranked(q.slots, data)
+        reading = ranked(q.slots, data)
+        match, coverage = reading.match, reading.coverage
         match = ranking.Match(match.mask, match.score * np.where(own, 1.0, OTHER_LANGUAGE))
         typed = as_typed(q.direct, data, match, everything)
         match = proximity(
@@ -246,7 +247,7 @@ def run(s, q: bridge.Rewritten, asked: Query) -> Results:
             hit.exact = False
             hit.bridged = bridged[docnum]
     pages = (total + asked.page_size - 1) // asked.page_size
-    held = float(coverage[data.articles == data.articles[page[0]]].max()) if q.slots and len(page) else 1.0
+    held = float(reading.answered[data.articles == data.articles[page[0]]].max()) if q.slots and len(page) else 1.0
     return Results(
         query=asked.text,
         total=total,

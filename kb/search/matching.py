@@ -1,6 +1,8 @@
 """A parsed query evaluated over the arrays of ``Searchable``: which documents match, with
 their BM25 scores."""
 
+from dataclasses import dataclass
+
 import numpy as np
 from whoosh import query
 
@@ -81,16 +83,17 @@ RARITY_POWER = 1.0  # rare words lead: each slot's BM25 weighed again by its rar
 MIN_COVERAGE = 0.0  # share of the query's weight a text must hold to be listed at all
 
 
-def ranked(slots, data: Searchable) -> tuple[ranking.Match, np.ndarray]:
+def ranked(slots, data: Searchable) -> "Ranked":
     """Every text that holds any slot, scored as the BM25 of what it holds (each slot by its
     best alternative) times its coverage: the share of the query's weight (each slot by its
     rarity) it holds, among the slots a text in its script could hold (a Japanese word is not
-    expected of an English text). Returns the match and the coverage per text."""
+    expected of an English text)."""
     size = data.size
     latin = np.zeros(size, dtype=bool)
     for code in languages.latin_script():
         latin |= data.filter(code)
     total, held_weight, asked_weight = np.zeros(size), np.zeros(size), np.zeros(size)
+    asked_held_weight, unheld_expected, rarest_held = np.zeros(size), np.zeros(size), 0.0
     any_held, every_held = np.zeros(size, dtype=bool), data.live.copy()
     required = data.live.copy()
     count = max(int(data.live.sum()), 1)
@@ -106,6 +109,11 @@ def ranked(slots, data: Searchable) -> tuple[ranking.Match, np.ndarray]:
         total += score * rarity**RARITY_POWER
         held_weight += rarity * held
         asked_weight += rarity * expected
+        if documents:
+            asked_held_weight += rarity * expected
+            rarest_held = max(rarest_held, rarity)
+        else:
+            unheld_expected += expected
         any_held |= held
         every_held &= held
         if slot.required:
@@ -113,7 +121,23 @@ def ranked(slots, data: Searchable) -> tuple[ranking.Match, np.ndarray]:
     coverage = held_weight / np.maximum(asked_weight, 1e-9)
     mask = any_held & required & data.live & (coverage >= MIN_COVERAGE)
     score = total * coverage**COVERAGE_POWER_RANKED * np.where(every_held, ALL_HELD_BONUS, 1.0)
-    return ranking.Match(mask, np.where(mask, score, 0.0)), np.where(mask, coverage, 0.0)
+    # How much of the query a text answers: as coverage, but a word no text holds weighs only
+    # as much as the rarest word some text holds (by rarity alone it would weigh most of all,
+    # and one word the texts put otherwise would make every answer look like a stray match).
+    answered = held_weight / np.maximum(asked_held_weight + rarest_held * unheld_expected, 1e-9)
+    return Ranked(
+        ranking.Match(mask, np.where(mask, score, 0.0)), np.where(mask, coverage, 0.0), np.where(mask, answered, 0.0)
+    )
+
+
+@dataclass
+class Ranked:
+    """The ranked reading's match, and per text its coverage (weighs the score) and the share
+    of the query it answers (``engine.Results.held``)."""
+
+    match: ranking.Match
+    coverage: np.ndarray
+    answered: np.ndarray
 
 
 PROXIMITY_TOP = 50  # texts re-ranked by how close the query's neighbouring slots stand
