@@ -124,9 +124,9 @@ class TestSeedRelevance:
         # No seed is about a kernel panic or billing; each mentions 起動 or VM in passing.
         for off_topic in ("カーネル パニックで起動しない", "billing continues after I stopped the VM"):
             assert search.search(off_topic, prefer_lang="ja").weak
-        on_topic = ("VM エージェントが準備できていません", "VMExtensionProvisioningError の解決方法", "更新中")
+        answered = ("VM エージェントが準備できていません", "VMExtensionProvisioningError の解決方法", "更新中")
         # The provisioning seed never writes "custom image": one unknown word is not a stray match.
-        for on_topic in (*on_topic, "provisioning failed when creating a VM from a custom image"):
+        for on_topic in (*answered, "provisioning failed when creating a VM from a custom image"):
             for visitor in ("ja", "en"):
                 assert not search.search(on_topic, prefer_lang=visitor).weak
 
