@@ -139,3 +139,32 @@ def test_the_sitemap_lists_each_text_with_its_translations_and_pages_name_their_
     description = page.locator('meta[name="description"]').get_attribute("content")
     text = " ".join(page.locator(".prose").inner_text().split())
     assert text.startswith(description.removesuffix("…"))  # the article's own first words
+
+
+PHONE_SEARCHES = [
+    "/ja/search/?q=" + quote("拡張機能"),
+    "/en/search/?q=averyveryverylongwordthatnothingholdsanywhereatallinthisknowledgebase",
+    "/ja/search/?q=" + quote("どこにも書かれていないとても長い言葉" * 4),
+    "/en/search/?q=%2Fvar%2Flog%2Fazure%2FMicrosoft.Azure.Diagnostics.LinuxDiagnostic%2Fextension.log.unknown",
+    "/en/search/?q=provisoning",
+    "/en/search/?q=",
+    "/ja/search/",
+]
+
+
+def test_on_a_phone_search_pages_fit_the_width_and_the_first_result_is_on_the_first_screen(site, phone):
+    for path in PHONE_SEARCHES:
+        phone.goto(site.url + path)
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)
+    phone.goto(f"{site.url}/ja/search/?q={quote('拡張機能')}")
+    filters = phone.locator("details.filters")
+    expect(filters).not_to_have_attribute("open", "")  # folded on a phone
+    first = phone.locator(".result").first
+    assert first.bounding_box()["y"] < 844
+    shot(phone, "search-phone-ja")
+    filters.locator("summary").tap()
+    expect(filters.locator("select[name=kind]")).to_be_visible()
+    # A filter that is set stays in sight.
+    phone.goto(f"{site.url}/ja/search/?q={quote('拡張機能')}&kind=guide")
+    expect(phone.locator("details.filters")).to_have_attribute("open", "")
