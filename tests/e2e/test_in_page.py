@@ -168,3 +168,15 @@ def test_on_a_phone_search_pages_fit_the_width_and_the_first_result_is_on_the_fi
     # A filter that is set stays in sight.
     phone.goto(f"{site.url}/ja/search/?q={quote('拡張機能')}&kind=guide")
     expect(phone.locator("details.filters")).to_have_attribute("open", "")
+
+
+def test_emptying_the_box_shows_the_hint_and_the_title_of_an_empty_search(site, page):
+    page.goto(f"{site.url}/en/search/?q=agent")
+    expect(page.locator(".result").first).to_be_visible()
+    page.locator("#search-q").fill("")
+    hint = page.locator("#search-results .search-hint")
+    expect(hint).to_be_visible()
+    expect(page).to_have_title(re.compile(r"^Search · "))
+    expect(page.locator("#search-status")).to_have_text("")
+    hint.get_by_role("link", name="VMExtensionProvisioningError").click()
+    expect(page.locator(".result")).to_have_count(1)
