@@ -180,3 +180,21 @@ def test_emptying_the_box_shows_the_hint_and_the_title_of_an_empty_search(site, 
     expect(page.locator("#search-status")).to_have_text("")
     hint.get_by_role("link", name="VMExtensionProvisioningError").click()
     expect(page.locator(".result")).to_have_count(1)
+
+
+def test_live_search_on_the_home_page_keeps_its_address_title_and_history(site, page):
+    page.goto(f"{site.url}/en/")
+    title, entries = page.title(), page.evaluate("history.length")
+    box = page.locator("#site-search")
+    box.press_sequentially("agent", delay=40)
+    expect(page.locator("#search-results .result").first).to_be_visible()
+    box.press_sequentially(" status", delay=40)
+    expect(page.locator("#search-status")).to_have_text(re.compile(r"^\d+ results?$"))
+    page.wait_for_timeout(500)
+    expect(page).to_have_url(f"{site.url}/en/")
+    assert page.title() == title
+    assert page.evaluate("history.length") == entries
+    # The language switch still carries what is shown.
+    expect(page.locator("#lang-switch a[hreflang=ja]")).to_have_attribute(
+        "href", re.compile(r"^/ja/search/\?q=agent(\+|%20)status$")
+    )
