@@ -98,7 +98,8 @@ TAG_NAME = re.compile(r"^</?\s*([A-Za-z][\w-]*)")
 # Bump when what render() produces changes: the import renders older revisions again.
 # (4: images are copied into the database, kb.images, instead of kept as paths.)
 # (5: code blocks are focusable and named.)
-RENDERER_VERSION = 5
+# (6: code blocks are named regions, numbered when a text has more than one.)
+RENDERER_VERSION = 6
 # The classes the renderer itself emits; an article cannot add others (it could imitate the
 # site's own notices). Pygments names token classes "k", "s2", "l-Scalar-Plain" …
 RENDERED_CLASSES = {
@@ -328,11 +329,19 @@ def render(body: str, *, slug: str = "", lang: str = "ja", source=None, root=Non
 
 def scrollable_code(html, lang):
     """A code block scrolls sideways: keyboard users must be able to focus it to scroll it,
-    and a focusable block needs a name (axe's scrollable-region-focusable). nh3 leaves every
-    <pre> without attributes, so the tag is found exactly."""
+    and a focusable block needs a role and a name (axe's scrollable-region-focusable). It is
+    a region, so each needs a name of its own (axe's landmark-unique): numbered when a text
+    has more than one. nh3 leaves every <pre> without attributes, so the tag is found exactly."""
+    count = html.count("<pre>")
+    if not count:
+        return html
     with translation.override(lang):
-        label = translation.gettext("Code block")
-    return html.replace("<pre>", f'<pre tabindex="0" role="group" aria-label="{escape(label)}">')
+        if count == 1:
+            names = [translation.gettext("Code block")]
+        else:
+            names = [translation.gettext("Code block %(number)d") % {"number": n} for n in range(1, count + 1)]
+    labels = iter(names)
+    return re.sub("<pre>", lambda _match: f'<pre tabindex="0" role="region" aria-label="{escape(next(labels))}">', html)
 
 
 def only_rendered_classes(tag, attribute, value):

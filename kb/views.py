@@ -275,6 +275,7 @@ def search_page(request):
             "unavailable": unavailable,
             "kinds": Kind.choices,
             "pages": pages,
+            "examples": EXAMPLE_SEARCHES.get(get_language(), EXAMPLE_SEARCHES["en"]),
         },
         status=503 if unavailable else 200,
     )
@@ -285,6 +286,12 @@ def search_page(request):
     return response
 
 
+# Shown when the search box is empty: one of each kind of thing a search finds (a symptom, a
+# phrase, an error code, the wire server's address, a word of the other language).
+EXAMPLE_SEARCHES = {
+    "ja": ["更新中", "エージェント 準備できていません", "VMExtensionProvisioningError", "168.63.129.16", "extension"],
+    "en": ["VM stuck updating", "agent not ready", "VMExtensionProvisioningError", "168.63.129.16", "拡張機能"],
+}
 RETRY_AFTER_SECONDS = "60"  # a rebuild of the whole index takes about a minute at 10,000 articles
 
 

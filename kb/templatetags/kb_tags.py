@@ -4,7 +4,7 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from kb import languages
+from kb import languages, sections
 from kb.models import Kind
 
 register = template.Library()
@@ -45,3 +45,9 @@ def all_flagged(links):
 
 def field(item, name):
     return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+@register.filter
+def section_of(hit):
+    """The heading above a search hit's first marked words, for a link to it (kb.sections)."""
+    return sections.heading_of(hit)

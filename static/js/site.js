@@ -1,5 +1,6 @@
 // The only script of our own: the "copy for ticket" button, the search log beacons, focus and
-// announcements after a wizard step, and one history entry per burst of live-search typing.
+// announcements after a wizard step, folding on a phone, and one history entry per burst of
+// live-search typing.
 // Everything else is htmx; every page works without this file.
 
 document.addEventListener("click", async (event) => {
@@ -57,6 +58,12 @@ function foldHelpOnNarrowScreens(root) {
   root.querySelectorAll(".wizard-step details.help[open]").forEach((details) => { details.open = false; });
 }
 foldHelpOnNarrowScreens(document);
+
+// The search page's filters likewise: folded on a phone unless one is set, so the first
+// result is on the first screen (they are open without JavaScript, and on a wide screen).
+if (NARROW.matches) {
+  document.querySelectorAll("details.filters[open]:not([data-filtered])").forEach((details) => { details.open = false; });
+}
 
 function announce(text) {
   const region = document.getElementById("announcer");

@@ -139,3 +139,62 @@ def test_the_sitemap_lists_each_text_with_its_translations_and_pages_name_their_
     description = page.locator('meta[name="description"]').get_attribute("content")
     text = " ".join(page.locator(".prose").inner_text().split())
     assert text.startswith(description.removesuffix("…"))  # the article's own first words
+
+
+PHONE_SEARCHES = [
+    "/ja/search/?q=" + quote("拡張機能"),
+    "/en/search/?q=averyveryverylongwordthatnothingholdsanywhereatallinthisknowledgebase",
+    "/ja/search/?q=" + quote("どこにも書かれていないとても長い言葉" * 4),
+    "/en/search/?q=%2Fvar%2Flog%2Fazure%2FMicrosoft.Azure.Diagnostics.LinuxDiagnostic%2Fextension.log.unknown",
+    "/en/search/?q=provisoning",
+    "/en/search/?q=",
+    "/ja/search/",
+]
+
+
+def test_on_a_phone_search_pages_fit_the_width_and_the_first_result_is_on_the_first_screen(site, phone):
+    for path in PHONE_SEARCHES:
+        phone.goto(site.url + path)
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)
+    phone.goto(f"{site.url}/ja/search/?q={quote('拡張機能')}")
+    filters = phone.locator("details.filters")
+    expect(filters).not_to_have_attribute("open", "")  # folded on a phone
+    first = phone.locator(".result").first
+    assert first.bounding_box()["y"] < 844
+    shot(phone, "search-phone-ja")
+    filters.locator("summary").tap()
+    expect(filters.locator("select[name=kind]")).to_be_visible()
+    # A filter that is set stays in sight.
+    phone.goto(f"{site.url}/ja/search/?q={quote('拡張機能')}&kind=guide")
+    expect(phone.locator("details.filters")).to_have_attribute("open", "")
+
+
+def test_emptying_the_box_shows_the_hint_and_the_title_of_an_empty_search(site, page):
+    page.goto(f"{site.url}/en/search/?q=agent")
+    expect(page.locator(".result").first).to_be_visible()
+    page.locator("#search-q").fill("")
+    hint = page.locator("#search-results .search-hint")
+    expect(hint).to_be_visible()
+    expect(page).to_have_title(re.compile(r"^Search · "))
+    expect(page.locator("#search-status")).to_have_text("")
+    hint.get_by_role("link", name="VMExtensionProvisioningError").click()
+    expect(page.locator(".result")).to_have_count(1)
+
+
+def test_live_search_on_the_home_page_keeps_its_address_title_and_history(site, page):
+    page.goto(f"{site.url}/en/")
+    title, entries = page.title(), page.evaluate("history.length")
+    box = page.locator("#site-search")
+    box.press_sequentially("agent", delay=40)
+    expect(page.locator("#search-results .result").first).to_be_visible()
+    box.press_sequentially(" status", delay=40)
+    expect(page.locator("#search-status")).to_have_text(re.compile(r"^\d+ results?$"))
+    page.wait_for_timeout(500)
+    expect(page).to_have_url(f"{site.url}/en/")
+    assert page.title() == title
+    assert page.evaluate("history.length") == entries
+    # The language switch still carries what is shown.
+    expect(page.locator("#lang-switch a[hreflang=ja]")).to_have_attribute(
+        "href", re.compile(r"^/ja/search/\?q=agent(\+|%20)status$")
+    )

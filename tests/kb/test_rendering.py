@@ -38,6 +38,18 @@ def test_fenced_code_is_highlighted_and_placeholders_stay_visible():
     assert "&lt;vmname&gt;" in rendered.html  # a placeholder outside code is text, not a tag
 
 
+def test_code_blocks_are_focusable_named_regions_numbered_when_there_are_several():
+    # axe's scrollable-region-focusable: a block that scrolls sideways is reached by Tab and
+    # named; as regions, two blocks of one text must not share a name (landmark-unique).
+    one = render("```\nsudo waagent -version\n```", lang="en").html
+    assert '<pre tabindex="0" role="region" aria-label="Code block">' in one
+    two = render("```\nls\n```\n\ntext\n\n    indented code\n", lang="ja").html
+    assert '<pre tabindex="0" role="region" aria-label="コードブロック 1">' in two
+    assert '<pre tabindex="0" role="region" aria-label="コードブロック 2">' in two
+    assert "<pre>" not in two
+    assert "<pre" not in render("no code here", lang="en").html
+
+
 def test_every_heading_has_an_id_and_japanese_ids_stay_japanese():
     rendered = seed("vmagent-notready")
     ids = [h["id"] for h in rendered.headings]

@@ -1,5 +1,7 @@
 """Reading articles over HTTP: languages, history, diffs, lists, the editor's page."""
 
+from urllib.parse import quote, unquote
+
 import pytest
 from django.contrib.auth.models import User
 
@@ -190,3 +192,34 @@ def test_the_table_of_contents_numbers_only_the_top_headings(client, content_dir
     assert [item.split('"')[1] for item in top] == ["#one", "#one-a", "#one-b", "#two", "#two-a", "#three"]
     assert numbered.count("<ul>") == 2  # the level below sits in unnumbered lists
     assert numbered.index("#one-b") < numbered.index("</ul>") < numbered.index("#two")
+
+
+@pytest.mark.usefixtures("seeds")
+@pytest.mark.parametrize(
+    ("lang", "words", "example", "wizard"),
+    [
+        (
+            "en",
+            "Type a symptom, an error message or an IP address",
+            "VM stuck updating",
+            "Not sure what to search for?",
+        ),
+        ("ja", "症状、エラー メッセージ、IP アドレスを", "更新中", "何を検索すればよいかわからないときは"),
+    ],
+)
+def test_an_empty_search_says_what_to_type_with_examples_and_the_wizard(client, lang, words, example, wizard):
+    for url in (f"/{lang}/search/?q=", f"/{lang}/search/", f"/{lang}/search/?q=+++"):
+        body = client.get(url).content.decode()
+        hint = body[body.index('<div class="search-hint">') : body.index("</div>", body.index('class="search-hint"'))]
+        assert words in hint and wizard in hint
+        assert f'href="/{lang}/wizard/"' in hint
+        assert f'href="/{lang}/search/?q={quote(example)}"' in hint
+        assert hint.count("<li>") >= 4
+    # The live search's partial, when the box is emptied, says the same (not a blank list).
+    partial = client.get(f"/{lang}/search/?q=", headers={"HX-Request": "true"}).content.decode()
+    assert 'class="search-hint"' in partial and words in partial
+    # Every example finds something.
+    for li in hint.split("<li>")[1:]:
+        query = li.split("?q=")[1].split('"')[0]
+        response = client.get(f"/{lang}/search/?q={query}")
+        assert int(response["X-Result-Count"]) > 0, unquote(query)
