@@ -285,6 +285,13 @@ class TestLinks:
         assert "<script>alert(1)</script>" not in page
         assert 'class="wizard-step"' in page or 'class="wizard-result"' in page
 
+    def test_a_result_link_its_answers_do_not_lead_to_says_it_is_damaged_and_offers_to_start_again(self, client):
+        page = client.get(BASE + "result/r-stopped/?a=symptom.agent").content.decode()
+        assert "This link is damaged or unknown: its answers do not lead to this result." in page
+        assert "any more" not in page and '<a href="/en/wizard/small/">Start again</a>' in page
+        page = client.get("/ja/wizard/small/result/r-stopped/?a=symptom.agent").content.decode()
+        assert "このリンクは壊れているか、不明なリンクです。" in page
+
     def test_forty_invalid_answers_give_the_first_question_and_say_why(self, client):
         page = client.get(BASE + "?a=" + ",".join(f"q{n}.bogus" for n in range(40))).content.decode()
         assert 'data-node="symptom"' in page and "were left out" in page
