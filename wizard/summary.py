@@ -18,7 +18,8 @@ def ticket_summary(
         shown = views[:1] if single else views
         lines = [title if not_covered else heading(shown), "", label(_("Answers"))]
         if described:
-            lines.insert(2, f"{label(_('In the customer’s words'))} {described}")
+            words = _("In the customer’s words")  # outside the f-string, so that makemessages finds it
+            lines.insert(2, f"{label(words)} {described}")
         lines += [f"- {row['question']} → {row['answer']}{marker(row)}" for row in rows] or ["- " + _("none")]
         if paste:
             lines += ["", label(_("Pasted text (excerpt)")), paste]
