@@ -76,6 +76,11 @@ class TestSteps:
         assert "you did not know" in page and "Most likely first" in page
         standings = re.findall(r'<span class="standing standing-(\w+)">', page)
         assert len(standings) == 4 and set(standings) <= {"likely", "possible", "unlikely"}
+        # compact on a phone: each candidate is its heading and two folds, none open
+        assert (
+            page.count('<details class="candidate-why">') == 4 and page.count('<details class="candidate-detail">') == 4
+        )
+        assert " open>" not in page.replace('<details class="help" open>', "")
 
     def test_a_check_on_the_candidates_page_narrows_the_walk(self, client):
         _url, page = walk(client, {"symptom": "agent"})
