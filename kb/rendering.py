@@ -91,7 +91,14 @@ ALLOWED_ATTRIBUTES = {
     **{f"h{level}": {"id"} for level in range(1, 7)},
 }
 # The titles pymdownx gives GitHub alerts, shown in the text's language (locale/).
-ALERT_TITLES = {title: gettext_noop(title) for title in ("Note", "Tip", "Important", "Warning", "Caution")}
+# Each title a literal, so that makemessages finds it.
+ALERT_TITLES = {
+    "Note": gettext_noop("Note"),
+    "Tip": gettext_noop("Tip"),
+    "Important": gettext_noop("Important"),
+    "Warning": gettext_noop("Warning"),
+    "Caution": gettext_noop("Caution"),
+}
 TAG_NAME = re.compile(r"^</?\s*([A-Za-z][\w-]*)")
 
 

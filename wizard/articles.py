@@ -90,8 +90,11 @@ def statement(text, lang, texts, os=""):
 
 
 def steps_for(steps, lang, texts, os):
-    """The remediation steps that hold for the visitor's OS: a step whose every source is
-    written for the other OS is left out (unless that would leave none)."""
-    shown = [statement(step, lang, texts, os) for step in steps]
+    """The remediation steps that hold for the visitor's OS: once the OS is known, a step the
+    tree marks for the other OS (``os``) is left out, and so is a step whose every source is
+    written for the other OS (unless that would leave none). Each keeps its ``os`` (shown as
+    a badge, and in the ticket summary, while the OS is not known)."""
+    for_os = [step for step in steps if not (os and step.get("os") and step["os"] != os)]
+    shown = [{**statement(step, lang, texts, os), "os": step.get("os", "")} for step in for_os]
     kept = [step for step in shown if step["sources"]]
-    return kept or [statement(step, lang, texts) for step in steps]
+    return kept or [{**statement(step, lang, texts), "os": step.get("os", "")} for step in for_os]

@@ -326,20 +326,26 @@ def standing(probability: float) -> str:
 
 def candidates(model: Model, answers: Answers, p: np.ndarray, shown, found: dict, scores: dict, incidents) -> list:
     tree = model.tree
+    symptom = answers.values.get(tree.start, UNKNOWN)
     found_list = []
     for index in shown:
         cause = model.causes[index]
         reasons = tuple(reasons_for(model, answers, cause, found, incidents))
-        not_known = tuple(
-            Condition(q, model.fitting_answer(cause, q), "unknown")
+        checks = [
+            q
             for q in model.checks_for(cause)
-            if answers.values.get(q) == UNKNOWN and model.fitting_answer(cause, q)
+            if q in model.when_nodes or (model.on_branch(symptom, q) and settles(model, p, index, q) >= RELEVANT)
+        ]
+        not_known = tuple(
+            Condition(q, telling_answer(model, p, index, q), "unknown")
+            for q in checks
+            if answers.values.get(q) == UNKNOWN and telling_answer(model, p, index, q)
         )
-        check = best_check(model, cause, found, scores) or next((c.node for c in not_known), "")
+        check = best_check(model, cause, found, scores, checks) or next((c.node for c in not_known), "")
         pending = (
             ()
             if any(c.node == check for c in not_known) or not check
-            else (Condition(check, model.fitting_answer(cause, check), "pending"),)
+            else (Condition(check, telling_answer(model, p, index, check), "pending"),)
         )
         conditions = reasons + not_known + pending
         probability = float(p[index])
@@ -370,12 +376,55 @@ def reasons_for(model: Model, answers: Answers, cause: str, found: dict, inciden
             yield Condition(question, str(value), "known" if question in answers.values else "implied")
 
 
-def best_check(model: Model, cause: str, found: dict, scores: dict) -> str:
+RELEVANT = 0.2  # the share of the doubt about a cause a question must be expected to settle
+
+
+def settles(model: Model, p: np.ndarray, index: int, question) -> float:
+    """How much of the doubt about one cause answering the question is expected to settle:
+    E|P(cause | answer) − P(cause)| over the answers, as a share of the most any answer could
+    (2·P·(1 − P), an answer that decides it). An error code that fits every cause the symptom
+    leaves, this one among them, settles next to nothing about it: it is not its check."""
+    rows = model.rows_of.get(question) if question not in model.when_nodes else None
+    if not rows:
+        return 1.0
+    joint = model.likelihood[rows] * p
+    marginal = joint.sum(axis=1)
+    if marginal.sum() <= 0:
+        return 0.0
+    after = joint[:, index] / np.maximum(marginal, 1e-300)
+    moved = float((marginal * np.abs(after - p[index])).sum() / marginal.sum())
+    most = 2 * p[index] * (1 - p[index])
+    return moved / most if most > 1e-12 else 0.0
+
+
+def telling_answer(model: Model, p: np.ndarray, index: int, question) -> str:
+    """The answer to show beside a cause's check: among those that fit it, the one that points
+    to it most against the others (the VM agent log's Wire Server timeouts for Wire Server
+    blocked, not the error code every agent cause shares)."""
+    cause = model.causes[index]
+    fitting = [a for a in model.answers_of(question) if a in model.fits_map.get(cause, {}).get(question, set())]
+    if question in model.when_nodes or len(fitting) < 2:
+        return model.fitting_answer(cause, question)
+    others = p.copy()
+    others[index] = 0.0
+    weight = others / others.sum() if others.sum() > 0 else np.full(len(p), 1 / len(p))
+
+    def factor(answer):
+        row = model.rows.get((question, answer))
+        if row is None:
+            return 0.0
+        return float(model.likelihood[row, index] / max(float(model.likelihood[row] @ weight), 1e-300))
+
+    return max(fitting, key=factor)
+
+
+def best_check(model: Model, cause: str, found: dict, scores: dict, checks=None) -> str:
     """The unanswered question that would confirm or rule this cause out: the one expected to
-    tell most (for its cost) among those that name it, else the cheapest that names it."""
+    tell most (for its cost) among those that name it (``checks``: those relevant to it),
+    else the cheapest that names it."""
     named = [
         q
-        for q in model.checks_for(cause)
+        for q in (model.checks_for(cause) if checks is None else checks)
         if q not in found and q in model.tree.nodes and model.answers_of(q) and q not in model.when_nodes
     ]
     if not named:

@@ -176,4 +176,5 @@ def describe(moment: Moment, lang: str = "") -> str:
         return f"{day} {moment.time:%H:%M} ({zone})"
     if moment.part:
         return f"{day} {part_text(moment)} ({zone})"
-    return f"{day} ({_('time unknown')}, {zone})"
+    unknown = _("time unknown")  # outside the f-string, so that makemessages finds it
+    return f"{day} ({unknown}, {zone})"

@@ -25,6 +25,7 @@ class CandidateView:
     open: list  # rows: what is not known, each with its check
     check: dict | None  # the first open question, answerable right here
     standing: str = ""  # likely, possible, unlikely (the diagnosis's words; "" for a tree walk)
+    os: str = ""  # the VM's OS as the walk knows it ("" when it does not)
 
 
 def cited_slugs(tree: Tree, candidates):
@@ -61,6 +62,7 @@ def candidate_views(live: LiveTree, candidates, answers, lang, os, since=None, p
                 open=open_rows,
                 check=check_for(live, first_open, answers, lang, texts, paste, os) if first_open else None,
                 standing=getattr(candidate, "standing", ""),
+                os=os,
             )
         )
     return views

@@ -18,7 +18,8 @@ def ticket_summary(
         shown = views[:1] if single else views
         lines = [title if not_covered else heading(shown), "", label(_("Answers"))]
         if described:
-            lines.insert(2, f"{label(_('In the customer’s words'))} {described}")
+            words = _("In the customer’s words")  # outside the f-string, so that makemessages finds it
+            lines.insert(2, f"{label(words)} {described}")
         lines += [f"- {row['question']} → {row['answer']}{marker(row)}" for row in rows] or ["- " + _("none")]
         if paste:
             lines += ["", label(_("Pasted text (excerpt)")), paste]
@@ -59,7 +60,7 @@ def candidate_lines(view, number, lang, absolute):
     lines.append(f"{cause}: {view.cause['text'][lang]}")
     lines += [f"  {not_known}: {row['question']} → {row['answer']}" for row in view.open]
     lines.append(label(_("Remediation")))
-    lines += [f"  {n}. {step['text'][lang]}" for n, step in enumerate(view.remediation, 1)]
+    lines += [f"  {n}. {os_prefix(step, view)}{step['text'][lang]}" for n, step in enumerate(view.remediation, 1)]
     links = [link for link in view.links if not link.missing]
     if links:
         lines.append(label(_("Articles")))
@@ -67,3 +68,10 @@ def candidate_lines(view, number, lang, absolute):
             f"  - {link.title}{' › ' + link.section if link.section else ''}: {absolute(link.url)}" for link in links
         ]
     return lines
+
+
+def os_prefix(step, view):
+    """``[Windows] `` / ``[Linux] `` before a step for one OS while the walk does not know it."""
+    if not step.get("os") or view.os:
+        return ""
+    return "[Windows] " if step["os"] == "windows" else "[Linux] "

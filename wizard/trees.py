@@ -40,6 +40,7 @@ SOURCE = {
     ]
 }
 SOURCED = {"$ref": "#/$defs/sourced"}
+STEP = {"$ref": "#/$defs/step"}  # a remediation step: sourced, and optionally for one OS only
 ANSWER = {
     "type": "object",
     "required": ["id", "label"],
@@ -71,7 +72,7 @@ NODE = {
         "help": SOURCED,
         "cause": SOURCED,
         "answers": {"type": "array", "items": ANSWER},
-        "remediation": {"type": "array", "items": SOURCED},
+        "remediation": {"type": "array", "items": STEP},
         "articles": {"type": "array", "items": ARTICLE_LINK},
         "rcas": {"type": "array", "items": {"type": "string"}},
         "signatures": {"type": "array", "items": {"type": "string", "minLength": 3}},
@@ -301,8 +302,17 @@ def text_schema(extra=None):
     return {"type": "object", "required": required, "properties": properties, "additionalProperties": False}
 
 
+def step_schema():
+    """A remediation step: a sourced statement, with ``os`` when it holds for one OS only (its
+    commands, paths or services are that OS's): the wizard leaves it out for the other OS."""
+    schema = text_schema(extra="source")
+    schema["properties"]["os"] = {"enum": OS_NAMES}
+    return schema
+
+
 def schema_problems(document: content_files.Document):
-    schema = {**TREE_SCHEMA, "$defs": {"text": text_schema(), "sourced": text_schema(extra="source")}}
+    defs = {"text": text_schema(), "sourced": text_schema(extra="source"), "step": step_schema()}
+    schema = {**TREE_SCHEMA, "$defs": defs}
     return content_files.schema_problems(document, schema, describe_schema_error)
 
 

@@ -277,7 +277,7 @@ def result(request, tree, node):
             notice = _("The troubleshooting tree changed since this link was made. This is the result as it was then.")
         return render_outcome(request, then, old_walk, [notice])
     if not walk.finished:
-        notice = _("These answers do not lead to this result (any more). Here is the next question they lead to.")
+        notice = _("This link is damaged or unknown: its answers do not lead to this result.")
         return render_step(request, wizard, walk, notice)
     return redirect(links.outcome_url(live, walk, wizard.answers, timezone.localdate(), wizard.paste))
 

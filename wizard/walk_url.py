@@ -25,13 +25,17 @@ class WalkURL:
         self.incidents = incidents.impact_windows()
         self.problem = ""
         if len(raw) > MAX_ANSWERS_PARAM:
-            self.answers, self.problem = walking.Answers(), _("The link is too long to be a path through this tree.")
+            self.answers, self.problem = (
+                walking.Answers(),
+                _("This link is damaged or unknown: it is too long to be a path through this tree."),
+            )
         elif legacy.is_positional(raw):  # a link made before answers named their question
             self.answers = walking.from_positional(self.tree, raw.split(","), self.incidents)
         else:
             self.answers = walking.parse_answers(self.tree, raw)
             self.problem = self.answers.problem and _(
-                "Some answers in this link do not belong to this tree; they were left out."
+                "This link is damaged or unknown: some of its answers are not answers to this tree's questions, "
+                "and were left out."
             )
 
     def step(self) -> diagnosis.Step:

@@ -36,11 +36,27 @@ def written_in(text, page_lang):
     return languages.written_in(str(text), page_lang)
 
 
+SERIOUS = ("warning", "critical")  # severities that put a text's steps in doubt (info: its age, a rename)
+
+
 @register.filter
 def all_flagged(links):
-    """Whether every article a result rests on may be out of date: flagged, or no longer there."""
+    """Whether every article a result rests on may be out of date: flagged with a warning or
+    worse, or no longer there. An info flag alone (published over three years ago, a product
+    renamed) is no reason to doubt every step."""
     links = list(links or [])
-    return bool(links) and all(field(link, "flags") or field(link, "missing") for link in links)
+    return bool(links) and all(serious_flags([link]) or field(link, "missing") for link in links)
+
+
+@register.filter
+def serious_flags(links):
+    """The warning-or-worse flags of these links, one per rule, in order (for saying which)."""
+    found = {}
+    for link in links or []:
+        for flag in field(link, "flags") or []:
+            if field(flag, "severity") in SERIOUS:
+                found.setdefault(field(flag, "rule_id"), flag)
+    return list(found.values())
 
 
 def field(item, name):

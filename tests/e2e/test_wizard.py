@@ -93,7 +93,9 @@ def test_in_japanese_the_customer_does_not_know_and_narrows_from_the_candidates(
     shot(page, "wizard-candidates-ja")
     phone.goto(page.url)
     shot(phone, "wizard-candidates-phone-ja")
-    page.locator('li.candidate[data-node="result-nic-disabled"] .check a.answer').first.click()
+    nic = page.locator('li.candidate[data-node="result-nic-disabled"]')
+    nic.locator("details.candidate-why > summary").click()  # each candidate is folded on this page
+    nic.locator(".check a.answer").first.click()
     expect(page.locator(".wizard-result, .wizard-step").first).to_be_visible()
     shot(page, "wizard-result-ja")
 

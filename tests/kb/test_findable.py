@@ -150,7 +150,10 @@ class TestWrittenIn:
 
 class TestAllFlagged:
     def test_only_when_every_article_is_flagged_or_gone(self):
-        flagged, clean, gone = {"flags": ["age-guide"]}, {"flags": []}, {"flags": [], "missing": True}
-        assert all_flagged([flagged, gone])
-        assert not all_flagged([flagged, clean])
+        warned = {"flags": [{"rule_id": "archived-tag", "severity": "warning"}]}
+        aged = {"flags": [{"rule_id": "age-guide", "severity": "info"}]}
+        clean, gone = {"flags": []}, {"flags": [], "missing": True}
+        assert all_flagged([warned, gone])
+        assert not all_flagged([warned, clean])
+        assert not all_flagged([warned, aged])  # its age alone does not put every step in doubt
         assert not all_flagged([])

@@ -52,6 +52,17 @@ class TestReasonsInWords:
         body = client.get("/en/wizard/tiny/result/r-can/?a=q.can").content.decode()
         notice = body.find('class="notice notice-warning all-flagged"')
         assert notice != -1 and notice < body.find('class="cause"') and notice < body.find('class="why"')
+        banner = body[notice : body.index("</div>", notice)]
+        assert RETIRED_EN in banner  # which flag, in words
+
+    def test_an_article_flagged_only_for_its_age_does_not_put_every_step_in_doubt(self, content_dir, client):
+        import_agent(content_dir, "エージェントの状態を確認します。", "Check the agent's status.")
+        from kb.models import Flag, Revision
+
+        for revision in Revision.objects.all():
+            Flag.objects.create(revision=revision, rule_id="age-guide", code="age", severity="info")
+        body = client.get("/en/wizard/tiny/result/r-can/?a=q.can").content.decode()
+        assert 'data-rule="age-guide"' in body and "all-flagged" not in body
 
     def test_a_result_with_a_current_article_does_not(self, content_dir, client):
         import_agent(content_dir, "エージェントの状態を確認します。", "Check the agent's status.")

@@ -79,6 +79,28 @@ class TestNarrowing:
         assert outcome.finished and outcome.result.id == "result-agent-stopped"
         assert outcome.belief["result-agent-stopped"] >= diagnosis.LEAD
 
+    def test_a_cause_lists_as_not_confirmed_only_what_bears_on_it(self):
+        stopped = step({"symptom": "agent-not-ready", "agent-can-connect": "can-connect", "agent-service": "stopped"})
+        leader = stopped.candidates[0]
+        assert leader.result.id == "result-agent-stopped"
+        assert not [c for c in leader.conditions if not c.settled]  # no error code every agent cause shares
+        wire = step(
+            {
+                "symptom": "agent-not-ready",
+                "agent-can-connect": "can-connect",
+                "agent-service": "running",
+                "wireserver-reachable": "blocked",
+            }
+        )
+        leader = wire.candidates[0]
+        assert leader.result.id == "result-wireserver-blocked"
+        assert [(c.node, c.answer) for c in leader.conditions if not c.settled] == [
+            ("error-code", "goal-state-timeout")
+        ]
+        # a candidates page still names, for each cause, the check that tells it from the others
+        listed = step({"symptom": "agent-not-ready"}, stop=True)
+        assert all(any(not c.settled for c in cause.conditions) for cause in listed.candidates)
+
     def test_dont_know_to_everything_after_the_symptom_ends_within_eight_questions(self):
         for symptom in ["updating", "provisioning-failed", "agent-not-ready", "extension-failed", "management-ops"]:
             answers = {"symptom": symptom}

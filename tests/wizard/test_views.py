@@ -76,6 +76,11 @@ class TestSteps:
         assert "you did not know" in page and "Most likely first" in page
         standings = re.findall(r'<span class="standing standing-(\w+)">', page)
         assert len(standings) == 4 and set(standings) <= {"likely", "possible", "unlikely"}
+        # compact on a phone: each candidate is its heading and two folds, none open
+        assert (
+            page.count('<details class="candidate-why">') == 4 and page.count('<details class="candidate-detail">') == 4
+        )
+        assert " open>" not in page.replace('<details class="help" open>', "")
 
     def test_a_check_on_the_candidates_page_narrows_the_walk(self, client):
         _url, page = walk(client, {"symptom": "agent"})
@@ -284,6 +289,13 @@ class TestLinks:
         _final, page = follow(client, url)
         assert "<script>alert(1)</script>" not in page
         assert 'class="wizard-step"' in page or 'class="wizard-result"' in page
+
+    def test_a_result_link_its_answers_do_not_lead_to_says_it_is_damaged_and_offers_to_start_again(self, client):
+        page = client.get(BASE + "result/r-stopped/?a=symptom.agent").content.decode()
+        assert "This link is damaged or unknown: its answers do not lead to this result." in page
+        assert "any more" not in page and '<a href="/en/wizard/small/">Start again</a>' in page
+        page = client.get("/ja/wizard/small/result/r-stopped/?a=symptom.agent").content.decode()
+        assert "このリンクは壊れているか、不明なリンクです。" in page
 
     def test_forty_invalid_answers_give_the_first_question_and_say_why(self, client):
         page = client.get(BASE + "?a=" + ",".join(f"q{n}.bogus" for n in range(40))).content.decode()
