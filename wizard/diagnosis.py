@@ -21,7 +21,8 @@ the failures started) a likelihood under each cause. The model comes from the tr
   ``LEAD_RATIO`` times the next one (a single result, the others folded under "also possible")
   unless a question anyone can answer (cost below 1: the OS, when it started) could still
   overturn it; or when no question could change the outcome; or after ``MAX_QUESTIONS``
-  questions; or after ``MAX_UNKNOWN`` "I don't know" answers after the symptom.
+  questions; or after ``MAX_UNKNOWN`` "I don't know" answers after the symptom, once no
+  question anyone can answer could still overturn the leader.
 
 Pure functions of the tree, the answers and the incident windows; numpy does the arithmetic.
 """
@@ -294,10 +295,13 @@ def next_step(tree: Tree, answers: Answers, incidents=None, stop=False, helped=N
         q for q in model.askable if q not in done and q != OS and q in tree.nodes and model.on_branch(symptom, q)
     ]
     scores, overturning = question_scores(model, p, shown_mask(model, shown), open_questions)
-    sure = step.far_ahead and not any(model.cost_of(q) < 1 for q in overturning)
+    anyone_can_answer = {q for q in overturning if model.cost_of(q) < 1}  # the OS, when it started
+    sure = step.far_ahead and not anyone_can_answer
+    if unknowns >= MAX_UNKNOWN:  # the customer cannot tell more, but can still say the OS or the time
+        scores = {q: score for q, score in scores.items() if q in anyone_can_answer}
     if tree.start not in answers.values:
         step.question = None if stop else tree.nodes[tree.start]
-    elif scores and not (stop or not_covered or sure or asked >= MAX_QUESTIONS or unknowns >= MAX_UNKNOWN):
+    elif scores and not (stop or not_covered or sure or asked >= MAX_QUESTIONS):
         step.question = tree.nodes[max(scores, key=lambda q: (scores[q], -model.order[q]))]
     step.candidates = (
         [] if not_covered and step.finished else candidates(model, answers, p, shown, found, scores, incidents)

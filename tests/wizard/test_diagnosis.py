@@ -111,6 +111,23 @@ class TestNarrowing:
                 answers[now.question.id] = "unknown" if now.question.kind == "question" else "unknown"
             assert now.finished and len(answers) <= 8, (symptom, answers)
 
+    def test_after_three_dont_knows_the_os_is_still_asked_when_it_could_overturn_the_leader(self):
+        # A Windows extension timeout with nothing else known: a package manager holding its
+        # lock (mostly Linux) and the timeout itself are close; the OS tells them apart.
+        answers = {
+            "symptom": "extension-failed",
+            "ext-error": "timeout",
+            "ext-timeout-cause": "unknown",
+            "wireserver-reachable": "unknown",
+            "updating-nsg": "unknown",
+        }
+        now = step(answers)
+        assert not now.finished and now.question.id == "vm-os"
+        answers["vm-os"] = "windows"
+        assert shown(answers, stop=True)[0] == "result-extension-timeout"
+        answers["vm-os"] = "linux"
+        assert shown(answers, stop=True)[0] == "result-extension-package-manager"
+
 
 class TestNotCovered:
     def test_something_else_is_not_covered_and_shows_no_cause(self):
