@@ -69,7 +69,7 @@ SEARCH_SECONDS = Histogram(
 )
 SEARCH_OUTCOMES = Counter(
     "kb_search_outcomes",
-    "Searches computed (not served from the page cache) by outcome: found, relaxed (fewer of the words), weak (the first hit holds less than half of the query), nothing.",
+    "Searches computed (not served from the page cache) by outcome: found, relaxed (fewer of the words), weak (the first hit answers no more than half of the query), nothing.",
     ["outcome"],
 )
 SEARCH_BRIDGED = Counter(

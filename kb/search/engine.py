@@ -59,7 +59,7 @@ class Hit:
     bridged: list = field(default_factory=list)  # (words of the query, form found) where only the bridge matched
 
 
-WEAK_MATCH = 0.5  # below this share of the query's weight held, the hits are not called answers
+WEAK_MATCH = 0.5  # at most this share of the query answered, the hits are not called answers
 
 
 @dataclass
@@ -72,14 +72,14 @@ class Results:
     suggestion: str = ""
     relaxed: bool = False  # True when no text holds every word
     corrected: str = ""  # the query searched instead of ``query``, whose words no text holds
-    held: float = 1.0  # the share of the query's weight the first hit's article holds (``matching.ranked``)
+    held: float = 1.0  # the share of the query the first hit's article answers (``matching.Ranked.answered``)
     error: str = ""
 
     @property
     def weak(self) -> bool:
-        """Whether even the first hit holds less than half of what the query asks for: no
+        """Whether even the first hit answers no more than half of what the query asks for: no
         article seems to be about it, the hits only share some of its words."""
-        return self.total > 0 and self.held < WEAK_MATCH
+        return self.total > 0 and self.held <= WEAK_MATCH
 
 
 # The colon of an address pasted with its port (168.63.129.16:32526, myvm.example.com:3389)

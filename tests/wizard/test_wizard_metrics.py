@@ -37,3 +37,15 @@ def test_a_not_covered_outcome_is_counted_as_such(client):
         for kind in ("not_covered", "candidates", "result")
     }
     assert added == {"not_covered": 1, "candidates": 0, "result": 0}
+
+
+@pytest.mark.usefixtures("seeds")
+def test_a_not_covered_outcome_does_not_offer_articles_that_only_share_a_word(client):
+    # No seed is about a slow VM or a CPU at 100 %; some mention "VM" and "CPU" in passing.
+    page = client.get("/en/wizard/vm-troubleshooting/?a=symptom.something-else&d=CPU+100%25", follow=True)
+    body = page.content.decode()
+    assert "Articles that match your words" not in body and "No article matches your words either." in body
+    about = client.get(
+        "/en/wizard/vm-troubleshooting/?a=symptom.something-else&d=VMExtensionProvisioningError", follow=True
+    )
+    assert "Articles that match your words" in about.content.decode()
