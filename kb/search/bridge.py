@@ -221,8 +221,9 @@ def slots_of(leaves, bridge: Bridge, text: str, variants, roles) -> list:
     at ``BRIDGE_WEIGHT``); English words are one slot each, or one concept for a glossary
     form (network security group). A run ending in light verbs (停止する, 続いている) is found
     by its head (停止); one with a negation (起動しない) as typed first, its head alone at
-    ``CORE_WEIGHT``; one of light words and negation alone (ください, ません) asks nothing. An identifier is also looked for whole, a katakana word also with or
-    without its final long vowel. ``roles``: ``analysis.japanese_roles`` of the text."""
+    ``CORE_WEIGHT``; one of light words and negation alone (ください, ません) asks nothing.
+    An identifier is also looked for whole, a katakana word also with or without its final
+    long vowel. ``roles``: ``analysis.japanese_roles`` of the text."""
     slots, words, units, english = [], [], [], []
     for leaf in leaves:
         if is_quoted(leaf, text) or is_identifier_phrase(leaf):

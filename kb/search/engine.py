@@ -72,14 +72,14 @@ class Results:
     suggestion: str = ""
     relaxed: bool = False  # True when no text holds every word
     corrected: str = ""  # the query searched instead of ``query``, whose words no text holds
-    held: float = 1.0  # the share of the query the first hit's article answers (``matching.Ranked.answered``)
+    answered: float = 1.0  # the share of the query the first hit's article answers (``matching.Ranked``)
     error: str = ""
 
     @property
     def weak(self) -> bool:
         """Whether even the first hit answers no more than half of what the query asks for: no
         article seems to be about it, the hits only share some of its words."""
-        return self.total > 0 and self.held <= WEAK_MATCH
+        return self.total > 0 and self.answered <= WEAK_MATCH
 
 
 # The colon of an address pasted with its port (168.63.129.16:32526, myvm.example.com:3389)
@@ -247,7 +247,7 @@ def run(s, q: bridge.Rewritten, asked: Query) -> Results:
             hit.exact = False
             hit.bridged = bridged[docnum]
     pages = (total + asked.page_size - 1) // asked.page_size
-    held = float(reading.answered[data.articles == data.articles[page[0]]].max()) if q.slots and len(page) else 1.0
+    answered = float(reading.answered[data.articles == data.articles[page[0]]].max()) if q.slots and len(page) else 1.0
     return Results(
         query=asked.text,
         total=total,
@@ -255,7 +255,7 @@ def run(s, q: bridge.Rewritten, asked: Query) -> Results:
         pages=pages,
         hits=hits,
         relaxed=total > 0 and not complete,
-        held=held,
+        answered=answered,
     )
 
 

@@ -83,7 +83,17 @@ RARITY_POWER = 1.0  # rare words lead: each slot's BM25 weighed again by its rar
 MIN_COVERAGE = 0.0  # share of the query's weight a text must hold to be listed at all
 
 
-def ranked(slots, data: Searchable) -> "Ranked":
+@dataclass
+class Ranked:
+    """The ranked reading's match, and per text its coverage (weighs the score) and the share
+    of the query it answers (``engine.Results.answered``)."""
+
+    match: ranking.Match
+    coverage: np.ndarray
+    answered: np.ndarray
+
+
+def ranked(slots, data: Searchable) -> Ranked:
     """Every text that holds any slot, scored as the BM25 of what it holds (each slot by its
     best alternative) times its coverage: the share of the query's weight (each slot by its
     rarity) it holds, among the slots a text in its script could hold (a Japanese word is not
@@ -128,16 +138,6 @@ def ranked(slots, data: Searchable) -> "Ranked":
     return Ranked(
         ranking.Match(mask, np.where(mask, score, 0.0)), np.where(mask, coverage, 0.0), np.where(mask, answered, 0.0)
     )
-
-
-@dataclass
-class Ranked:
-    """The ranked reading's match, and per text its coverage (weighs the score) and the share
-    of the query it answers (``engine.Results.held``)."""
-
-    match: ranking.Match
-    coverage: np.ndarray
-    answered: np.ndarray
 
 
 PROXIMITY_TOP = 50  # texts re-ranked by how close the query's neighbouring slots stand
