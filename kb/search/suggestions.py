@@ -125,8 +125,9 @@ def correct(
 ) -> str:
     """The query with each English word no text holds (``needs_correcting``) replaced by the
     nearest word texts do hold (edit distance, then frequency: ``frequency(word)`` is how
-    many texts hold it), each hiragana run no text holds replaced by its katakana spelling when texts hold that
-    (すなっぷしょっと: スナップショット; ``known_reading(run)`` says whether they do), and each
+    many texts hold it), each hiragana run no text holds replaced by its katakana spelling
+    when texts hold that (すなっぷしょっと: スナップショット; ``known_reading(run)`` says
+    whether they do), and each
     katakana word no text holds by the nearest of the index's ``katakana_words()`` (called only
     then: プロビジョニンク: プロビジョニング). The query unchanged when nothing needed correcting."""
     words = vocabulary(directory)
