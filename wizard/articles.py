@@ -8,7 +8,7 @@ from django.utils import translation
 
 from kb import languages
 from kb.models import Revision
-from wizard.trees import sources_of
+from wizard.trees import OS_NAMES, sources_of
 
 
 @dataclass
@@ -86,7 +86,10 @@ def source_links(statement, lang, texts, os=""):
 
 
 def statement(text, lang, texts, os=""):
-    return {"text": text, "sources": source_links(text, lang, texts, os)}
+    """A sourced text with its source links, and the parts of it for each OS (a question's
+    help): only the visitor's OS's once it is known."""
+    parts = [{"os": name, "text": text[name]} for name in OS_NAMES if name in text and os in ("", name)]
+    return {"text": text, "sources": source_links(text, lang, texts, os), "for_os": parts}
 
 
 def steps_for(steps, lang, texts, os):

@@ -41,6 +41,7 @@ SOURCE = {
 }
 SOURCED = {"$ref": "#/$defs/sourced"}
 STEP = {"$ref": "#/$defs/step"}  # a remediation step: sourced, and optionally for one OS only
+HELP = {"$ref": "#/$defs/help"}  # a question's "how to check": sourced, with a part per OS where it differs
 ANSWER = {
     "type": "object",
     "required": ["id", "label"],
@@ -69,7 +70,7 @@ NODE = {
         "question": TEXT,
         "when": TEXT,
         "result": TEXT,
-        "help": SOURCED,
+        "help": HELP,
         "cause": SOURCED,
         "answers": {"type": "array", "items": ANSWER},
         "remediation": {"type": "array", "items": STEP},
@@ -310,8 +311,16 @@ def step_schema():
     return schema
 
 
+def help_schema():
+    """A question's help: a sourced statement for everyone, and where the check differs by OS,
+    a ``windows`` and a ``linux`` part (texts) shown for that OS only once it is known."""
+    schema = text_schema(extra="source")
+    schema["properties"].update(dict.fromkeys(OS_NAMES, TEXT))
+    return schema
+
+
 def schema_problems(document: content_files.Document):
-    defs = {"text": text_schema(), "sourced": text_schema(extra="source"), "step": step_schema()}
+    defs = {"text": text_schema(), "sourced": text_schema(extra="source"), "step": step_schema(), "help": help_schema()}
     schema = {**TREE_SCHEMA, "$defs": defs}
     return content_files.schema_problems(document, schema, describe_schema_error)
 

@@ -157,12 +157,14 @@ def render_step(request, wizard, walk, problem=""):
     lang, slug, answers = get_language(), wizard.tree.slug, wizard.answers
     node = walk.question
     texts = articles.texts_of(outcome.cited_slugs(wizard.tree, []))
+    os = walking.os_of(wizard.tree, answers)
     context = {
         "live": wizard.live,
         "node": node,
         "lang": lang,
+        "os": os,
         "problem": problem or wizard.problem,
-        "help": articles.statement(node.help, lang, texts, walking.os_of(wizard.tree, answers)) if node.help else None,
+        "help": articles.statement(node.help, lang, texts, os) if node.help else None,
         "history": answered.answered(wizard.tree, answers, lang, slug, wizard.paste),
         "choices": [
             {

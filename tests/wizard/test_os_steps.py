@@ -133,3 +133,42 @@ def test_with_the_os_unknown_both_are_shown_badged_and_prefixed(client):
     _url, page = follow(client, "/ja/wizard/vm-troubleshooting/?a=" + DEEP[0])
     assert '<span class="badge badge-os">Windows 向け</span>' in remediation(page)
     assert "[Windows]" in page and "[Linux]" in page
+
+
+def helps_by_os():
+    for node_id, node in DATA["nodes"].items():
+        help_ = node.get("help", {})
+        if "windows" in help_ or "linux" in help_:
+            yield node_id, help_
+
+
+@pytest.mark.parametrize(("node_id", "help_"), list(helps_by_os()), ids=[node_id for node_id, _h in helps_by_os()])
+def test_a_help_split_by_os_keeps_each_oss_commands_in_its_own_part(node_id, help_):
+    assert not oses_named(help_), f"{node_id}: the text for everyone names one OS's commands"
+    for os in ("windows", "linux"):
+        assert oses_named(help_[os]) <= {os}, f"{node_id}: the {os} part names the other OS"
+
+
+def step_page(client, lang, answers, node_id):
+    """The step page of ``node_id`` reached by ``answers``, answering "I don't know" to any
+    other question on the way."""
+    for _ in range(10):
+        _url, page = follow(client, f"/{lang}/wizard/vm-troubleshooting/?a={answers}")
+        asked = re.search(r'class="wizard-step" data-node="([^"]+)"', page)
+        assert asked, answers
+        if asked.group(1) == node_id:
+            return page
+        answers += f",{asked.group(1)}.unknown"
+    raise AssertionError(f"{node_id} never asked after {answers}")
+
+
+@pytest.mark.usefixtures("seeds")
+def test_how_to_check_shows_the_visitors_os_or_both_badged(client):
+    walk = "symptom.agent-not-ready,agent-can-connect.can-connect"
+    linux = step_page(client, "en", f"os.linux,{walk}", "agent-service")
+    assert "systemctl status waagent.service" in linux and "services.msc" not in linux
+    windows = step_page(client, "en", f"os.windows,{walk}", "agent-service")
+    assert "services.msc" in windows and "systemctl" not in windows
+    either = step_page(client, "ja", walk, "agent-service")
+    assert '<div class="prose" data-os="windows"><span class="badge badge-os">Windows 向け</span>' in either
+    assert '<div class="prose" data-os="linux"><span class="badge badge-os">Linux 向け</span>' in either
