@@ -58,7 +58,7 @@ def candidate_lines(view, number, lang, absolute):
     cause = _("Likely cause") if not number else _("Cause if so")
     not_known = _("Not known")
     lines.append(f"{cause}: {view.cause['text'][lang]}")
-    lines += [f"  {not_known}: {row['question']} → {row['answer']}" for row in view.open]
+    lines += [f"  {not_known}: {row['question']} ({pointing(row['answer'])})" for row in view.open]
     lines.append(label(_("Remediation")))
     lines += [f"  {n}. {os_prefix(step, view)}{step['text'][lang]}" for n, step in enumerate(view.remediation, 1)]
     links = [link for link in view.links if not link.missing]
@@ -68,6 +68,10 @@ def candidate_lines(view, number, lang, absolute):
             f"  - {link.title}{' › ' + link.section if link.section else ''}: {absolute(link.url)}" for link in links
         ]
     return lines
+
+
+def pointing(answer):
+    return _("“%(answer)s” would point here") % {"answer": answer}
 
 
 def os_prefix(step, view):

@@ -327,6 +327,8 @@ def render_outcome(request, wizard, walk, notices):
     views = outcome.candidate_views(
         live, walk.candidates, answers, lang, os, made_on, wizard.paste, incidents.worded(lang)
     )
+    if wizard.problem:  # answers of the link were left out: a reader must not take it as whole
+        notices.insert(0, wizard.problem)
     if any(link.updated_since for view in views for link in view.links):
         notices.append(_("An article this result cites was updated since this link was made."))
     permalink = absolute_url(

@@ -104,7 +104,7 @@ class TestSteps:
                 "</li>", page.index('class="cause"', page.index('data-node="r-nic"'))
             )
         ]
-        assert "Not confirmed" in nic and "SSH/RDP? → cannot" in nic and "you did not know" in nic
+        assert "Not confirmed" in nic and "SSH/RDP? — “cannot” would point here" in nic and "you did not know" in nic
         assert "The cause, if so" in nic and "Likely cause" not in nic
 
 
@@ -296,6 +296,14 @@ class TestLinks:
         assert "any more" not in page and '<a href="/en/wizard/small/">Start again</a>' in page
         page = client.get("/ja/wizard/small/result/r-stopped/?a=symptom.agent").content.decode()
         assert "このリンクは壊れているか、不明なリンクです。" in page
+
+    def test_a_result_link_with_a_mangled_answer_says_so_rather_than_show_fewer_answers(self, client):
+        # A separator damaged in transit (%2C → %2X) glues two answers into one no question
+        # has; the rest still lead to the result, which must not look like the whole link.
+        url = BASE + "result/r-stopped/?a=symptom.agent%2Cconnect.can%2Cservice.stopped%2Cos-q.windows%2Xiptables.on"
+        page = client.get(url).content.decode()
+        assert 'data-outcome="result"' in page
+        assert "This link is damaged or unknown: some of its answers are not answers" in page
 
     def test_forty_invalid_answers_give_the_first_question_and_say_why(self, client):
         page = client.get(BASE + "?a=" + ",".join(f"q{n}.bogus" for n in range(40))).content.decode()

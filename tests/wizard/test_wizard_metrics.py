@@ -49,3 +49,9 @@ def test_a_not_covered_outcome_does_not_offer_articles_that_only_share_a_word(cl
         "/en/wizard/vm-troubleshooting/?a=symptom.something-else&d=VMExtensionProvisioningError", follow=True
     )
     assert "Articles that match your words" in about.content.decode()
+
+
+@pytest.mark.usefixtures("seeds")
+def test_a_paste_the_wizard_does_not_know_is_not_answered_with_articles_that_share_a_word(client):
+    page = client.post("/en/wizard/paste/", {"text": "CPU 100%"}).content.decode()
+    assert "Articles that match your text" not in page and "No article matches it either." in page
