@@ -60,6 +60,9 @@ class Hit:
 
 
 WEAK_MATCH = 0.5  # at most this share of the query answered, the hits are not called answers
+# Below this share, "no article contains all of your words" is worth saying; above it the
+# first hit holds what matters and the notice would only cast doubt on the right answer.
+PARTLY_ANSWERED = 0.8
 
 
 @dataclass
@@ -73,6 +76,7 @@ class Results:
     relaxed: bool = False  # True when no text holds every word
     corrected: str = ""  # the query searched instead of ``query``, whose words no text holds
     answered: float = 1.0  # the share of the query the first hit's article answers (``matching.Ranked``)
+    boolean: bool = False  # read as typed (NOT, nested groups), not by the ranked reading
     error: str = ""
 
     @property
@@ -80,6 +84,12 @@ class Results:
         """Whether even the first hit answers no more than half of what the query asks for: no
         article seems to be about it, the hits only share some of its words."""
         return self.total > 0 and self.answered <= WEAK_MATCH
+
+    @property
+    def partly(self) -> bool:
+        """Whether to say that no article holds every word: none does, and the first hit's
+        article leaves out a good part of the query (but not most of it: ``weak``)."""
+        return self.relaxed and (self.boolean or WEAK_MATCH < self.answered < PARTLY_ANSWERED)
 
 
 # The colon of an address pasted with its port (168.63.129.16:32526, myvm.example.com:3389)
@@ -93,8 +103,17 @@ def split_pasted(text: str) -> str:
 
 
 def clean_query(text: str) -> str:
-    text = CONTROL.sub(" ", text or "")
-    return " ".join(text.split())[:MAX_QUERY_LENGTH].rstrip()
+    """The query as searched: control characters and runs of spaces as one space, at most
+    MAX_QUERY_LENGTH characters, not ending in a cut English word ("provisi" would be
+    "corrected" into another word)."""
+    text = " ".join(CONTROL.sub(" ", text or "").split())
+    if len(text) <= MAX_QUERY_LENGTH:
+        return text
+    kept = text[:MAX_QUERY_LENGTH]
+    head, _space, last = kept.rpartition(" ")
+    if head and last.isascii() and text[MAX_QUERY_LENGTH] != " ":
+        kept = head
+    return kept.rstrip()
 
 
 def parser(schema, group=AndGroup):
@@ -256,6 +275,7 @@ def run(s, q: bridge.Rewritten, asked: Query) -> Results:
         hits=hits,
         relaxed=total > 0 and not complete,
         answered=answered,
+        boolean=not q.slots,
     )
 
 

@@ -91,6 +91,10 @@ document.addEventListener("htmx:afterSettle", (event) => {
 document.addEventListener("htmx:historyRestore", () => {
   const step = document.getElementById("wizard-step");
   if (step) showStep(step);
+  // htmx restores the page as it was, but not what was typed into the box: put back the
+  // query of the address, so the box and the results shown agree.
+  const box = document.getElementById("search-q");  // the search page's (the home page's keeps its address)
+  if (box) box.value = new URLSearchParams(window.location.search).get("q") || "";
 });
 
 // Live search: the first results of a burst of typing add one history entry and the later

@@ -182,6 +182,24 @@ def test_emptying_the_box_shows_the_hint_and_the_title_of_an_empty_search(site, 
     expect(page.locator(".result")).to_have_count(1)
 
 
+def test_back_and_forward_bring_back_each_query_with_its_results(site, page):
+    # A blind tester went back to older results under an empty box.
+    page.goto(f"{site.url}/en/search/")
+    type_query(page, "extension")
+    expect(page).to_have_url(re.compile(r"q=extension&"))
+    page.locator("#search-q").blur()
+    type_query(page, "agent")
+    expect(page).to_have_url(re.compile(r"q=agent&"))
+    first_agent_hit = page.locator(".result-title").first.inner_text()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"q=extension&"))
+    expect(page.locator("#search-q")).to_have_value("extension")
+    page.go_forward()
+    expect(page).to_have_url(re.compile(r"q=agent&"))
+    expect(page.locator("#search-q")).to_have_value("agent")
+    expect(page.locator(".result-title").first).to_have_text(first_agent_hit)
+
+
 def test_live_search_on_the_home_page_keeps_its_address_title_and_history(site, page):
     page.goto(f"{site.url}/en/")
     title, entries = page.title(), page.evaluate("history.length")
