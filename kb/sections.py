@@ -8,10 +8,14 @@ is the anchor. Nothing is stored and the index is not read: a snippet that canno
 exactly (an index behind its texts, say) links to the article's top, as before.
 """
 
+import operator
 import re
 from collections import OrderedDict
+from functools import reduce
 from html import unescape
 from threading import Lock
+
+from django.db.models import Q
 
 from kb.models import Revision
 from kb.search.documents import plain_text
@@ -21,7 +25,7 @@ MARK = "<mark>"
 TAG = re.compile(r"<[^>]+>")
 SPACES = re.compile(r"\s+")
 BETWEEN = " … "  # kb.search.snippets.MarkFormatter.between
-KEPT_TEXTS = 256  # sectioned texts a process keeps (a few kB each)
+KEPT_TEXTS = 1024  # sectioned texts a process keeps (their plain text: 5–30 kB each)
 
 _sections: OrderedDict = OrderedDict()
 _lock = Lock()
@@ -54,13 +58,32 @@ def sections_of(slug, lang, number):
         if key in _sections:
             _sections.move_to_end(key)
             return _sections[key]
-    revision = Revision.objects.filter(article__slug=slug, lang=lang, number=number).only("html", "headings").first()
-    found = sectioned(revision.html, revision.headings) if revision else None
+    return load([key])[key]
+
+
+def load(keys) -> dict:
+    """Sections of the texts ``keys`` ((slug, lang, revision number)) from the database in
+    one query, kept; a key without its revision is kept as None."""
+    wanted = set(keys)
+    exactly = reduce(operator.or_, (Q(article__slug=slug, lang=lang, number=number) for slug, lang, number in wanted))
+    rows = Revision.objects.filter(exactly)
+    found = dict.fromkeys(wanted)
+    for slug, lang, number, html, headings in rows.values_list("article__slug", "lang", "number", "html", "headings"):
+        if (slug, lang, number) in wanted:
+            found[(slug, lang, number)] = sectioned(html, headings)
     with _lock:
-        _sections[key] = found
+        _sections.update(found)
         while len(_sections) > KEPT_TEXTS:
             _sections.popitem(last=False)
     return found
+
+
+def prefetch(hits):
+    """Load the sections of a page's hits not kept yet in one query (not one per hit)."""
+    with _lock:
+        missing = {(hit.slug, hit.lang, hit.revision) for hit in hits} - _sections.keys()
+    if missing:
+        load(missing)
 
 
 def heading_of(hit):

@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from kb import caching, diffing, languages, limits, metrics, reports, search, search_log
+from kb import caching, diffing, languages, limits, metrics, reports, search, search_log, sections
 from kb.caching import revalidated
 from kb.forms import language_choices, search_params
 from kb.limits import limited
@@ -261,6 +261,7 @@ def search_page(request):
         try:
             results = reports.search(params, get_language())
             metrics.searched(results)
+            sections.prefetch(results.hits)  # the hits' links to their sections: one query, not one a hit
         except search.SearchUnavailable:
             unavailable = True
     template = "kb/search.html#results" if request.htmx else "kb/search.html"

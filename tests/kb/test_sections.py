@@ -83,3 +83,15 @@ def test_a_snippet_that_is_not_found_again_links_to_the_top():
         assert sections.heading_of(Hit) is None
     finally:
         sections.forget()
+
+
+@pytest.mark.django_db
+def test_a_pages_hits_have_their_sections_read_in_one_query(seeds, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sections.forget()
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/en/search/", {"q": "VM"}).content.decode()
+    assert page.count('class="result"') > 3 and "#" in re.search(r'class="result-title"><a href="([^"]+)"', page)[1]
+    assert len([q for q in queries if '"headings"' in q["sql"]]) == 1
