@@ -93,6 +93,11 @@ def test_in_japanese_the_customer_does_not_know_and_narrows_from_the_candidates(
     shot(page, "wizard-candidates-ja")
     phone.goto(page.url)
     shot(phone, "wizard-candidates-phone-ja")
+    changes = phone.locator(".answers-so-far a.change").all()
+    assert changes
+    for change in changes:  # a blind tester found 26 × 15 px
+        box = change.bounding_box()
+        assert box["width"] >= 24 and box["height"] >= 24, box
     nic = page.locator('li.candidate[data-node="result-nic-disabled"]')
     nic.locator("details.candidate-why > summary").click()  # each candidate is folded on this page
     nic.locator(".check a.answer").first.click()
