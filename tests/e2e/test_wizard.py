@@ -105,6 +105,18 @@ def test_in_japanese_the_customer_does_not_know_and_narrows_from_the_candidates(
     shot(page, "wizard-result-ja")
 
 
+def test_something_else_can_be_described_and_its_button_read_on_a_phone(site, phone):
+    # The button of "something else" was white on white on a phone (a screenshot showed it).
+    phone.goto(f"{site.url}/ja/wizard/{TREE}/")
+    button = phone.locator("form.something-else button")
+    expect(button).to_have_text("続行")
+    colours = button.evaluate("b => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]")
+    assert colours[0] != colours[1], colours
+    phone.locator("#something-else-text").fill("CPU が 100% のまま")
+    button.click()
+    expect(phone.locator(".not-covered")).to_be_visible()
+
+
 def test_pasting_an_error_shows_what_was_recognised_then_goes_on(site, page):
     page.goto(f"{site.url}/en/wizard/")
     page.fill(
