@@ -86,6 +86,12 @@ class Results:
         return self.total > 0 and self.answered <= WEAK_MATCH
 
     @property
+    def answers(self) -> list:
+        """The hits, unless they only share a word with the query (``weak``): what a page that
+        offers "articles that match your words" lists."""
+        return [] if self.weak else self.hits
+
+    @property
     def partly(self) -> bool:
         """Whether to say that no article holds every word: none does, and the first hit's
         article leaves out a good part of the query (but not most of it: ``weak``)."""
@@ -171,8 +177,8 @@ def search(text, *, lang=None, prefer_lang=None, kind=None, tag=None, page=1, pa
             results.query, results.corrected = asked.text, corrected
             return results
     results = search_once(s, asked)
-    parts = identifier_parts(corrected or asked.text)
-    if not results.total and not as_typed and parts != asked.text:  # a near-miss identifier: its words
+    parts = "" if results.total or as_typed else identifier_parts(corrected or asked.text)
+    if parts and parts != asked.text:  # nothing found, and a near-miss identifier: its words
         by_parts = search_once(s, replace(asked, text=parts))
         if by_parts.total:
             by_parts.query, by_parts.corrected = asked.text, parts
