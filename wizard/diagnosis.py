@@ -340,11 +340,8 @@ def candidates(model: Model, answers: Answers, p: np.ndarray, shown, found: dict
             for q in model.checks_for(cause)
             if q in model.when_nodes or (model.on_branch(symptom, q) and settles(model, p, index, q) >= RELEVANT)
         ]
-        not_known = tuple(
-            Condition(q, telling_answer(model, p, index, q), "unknown")
-            for q in checks
-            if answers.values.get(q) == UNKNOWN and telling_answer(model, p, index, q)
-        )
+        told = {q: telling_answer(model, p, index, q) for q in checks if answers.values.get(q) == UNKNOWN}
+        not_known = tuple(Condition(q, answer, "unknown") for q, answer in told.items() if answer)
         check = best_check(model, cause, found, scores, checks) or next((c.node for c in not_known), "")
         pending = (
             ()
